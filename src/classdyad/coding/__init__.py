@@ -1,0 +1,1 @@
+"""Coding schemes (versioned codebooks), event streams, coder pairing and event matching."""

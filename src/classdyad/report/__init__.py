@@ -1,0 +1,1 @@
+"""Templates, figures and tables; the only place numbers are rounded."""

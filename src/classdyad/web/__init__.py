@@ -1,0 +1,1 @@
+"""The web application (coding UI, live observation, teacher dashboard, administration)."""
