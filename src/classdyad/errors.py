@@ -7,21 +7,21 @@ catches builtins keeps working. Every message says what is wrong **and how to fi
 The hierarchy::
 
     ClassdyadError(Exception)
-    ├── DataError(ClassdyadError, ValueError)          bad values in data handed to classdyad
-    │   ├── ValidationError(DataError)                 several problems found in one input (rows, cells)
-    │   ├── ClassificationError(DataError)             a raw background value no rule can classify
-    │   ├── IntegrityError(DataError)                  a write that would break the study's rules
-    │   └── FormulaError(DataError)                    a model formula that cannot be built on the data
-    ├── OptionError(ClassdyadError, ValueError)        an argument outside its allowed values
-    ├── NotFoundError(ClassdyadError, LookupError)     an id, file or record that does not exist
-    ├── StoreError(ClassdyadError, RuntimeError)       the database cannot be opened or migrated
-    └── EstimationError(ClassdyadError, RuntimeError)  a model that cannot be estimated at all
+    ├── DataError(ClassdyadError, ValueError)        bad values in data handed to classdyad
+    │   ├── ValidationError(DataError)               several problems in one input (rows, cells)
+    │   ├── ClassificationError(DataError)           a raw background value no rule classifies
+    │   ├── IntegrityError(DataError)                a write that would break the study's rules
+    │   └── FormulaError(DataError)                  a model formula that cannot be built
+    ├── OptionError(ClassdyadError, ValueError)      an argument outside its allowed values
+    ├── NotFoundError(ClassdyadError, LookupError)   an id, file or record that does not exist
+    ├── StoreError(ClassdyadError, RuntimeError)     the database cannot be opened or migrated
+    └── EstimationError(ClassdyadError, RuntimeError) a model that cannot be estimated at all
 
     ClassdyadWarning(UserWarning)
-    ├── DataWarning                                    data that are usable but suspicious
-    ├── ConvergenceWarning                             an optimiser that stopped short of its tolerance
-    ├── SingularFitWarning                             a variance estimated at (or near) zero
-    └── UndefinedStatisticWarning                      a statistic that is undefined here (returned as nan)
+    ├── DataWarning                                  data that are usable but suspicious
+    ├── ConvergenceWarning                           an optimiser stopped short of its tolerance
+    ├── SingularFitWarning                           a variance estimated at (or near) zero
+    └── UndefinedStatisticWarning                    a statistic undefined here (returned as nan)
 """
 
 from __future__ import annotations

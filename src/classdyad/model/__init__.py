@@ -1,1 +1,100 @@
-"""Domain classes (SQLAlchemy 2.0 typed mappings), enums and classification rules; no I/O, no web."""
+"""Domain classes (SQLAlchemy 2.0 typed mappings), enums and classification rules; no I/O."""
+
+from classdyad.model.audit import AuditEntry
+from classdyad.model.background import (
+    BACKGROUND_COLUMNS,
+    MigrationBackground,
+    Origin2022,
+    OriginGroup2022,
+    classify_background,
+    migration_background,
+    migration_generation,
+    migration_origin_country,
+    origin_2022,
+    origin_country_2022,
+    origin_group_2022,
+)
+from classdyad.model.base import Base
+from classdyad.model.countries import Country, country_info, country_table, normalize_country
+from classdyad.model.education import EducationLevel, low_ses, normalize_education, pupil_weight
+from classdyad.model.enums import Gender, Informant, Role, TargetKind, Valence
+from classdyad.model.observation import (
+    Codebook,
+    CodebookCategory,
+    Coder,
+    InteractionEvent,
+    Lesson,
+    LessonAttendance,
+    LessonTeacher,
+)
+from classdyad.model.questionnaire import (
+    IatSession,
+    IatTrial,
+    Instrument,
+    QuestionnaireResponse,
+    ResponseItem,
+)
+from classdyad.model.study import (
+    Classroom,
+    ClassroomTeacher,
+    Enrolment,
+    School,
+    Student,
+    StudentRoster,
+    Study,
+    Teacher,
+    Wave,
+)
+from classdyad.model.tables import TABLE_COLUMNS, StudyTables
+
+__all__ = [
+    "BACKGROUND_COLUMNS",
+    "TABLE_COLUMNS",
+    "AuditEntry",
+    "Base",
+    "Classroom",
+    "ClassroomTeacher",
+    "Codebook",
+    "CodebookCategory",
+    "Coder",
+    "Country",
+    "EducationLevel",
+    "Enrolment",
+    "Gender",
+    "IatSession",
+    "IatTrial",
+    "Informant",
+    "Instrument",
+    "InteractionEvent",
+    "Lesson",
+    "LessonAttendance",
+    "LessonTeacher",
+    "MigrationBackground",
+    "Origin2022",
+    "OriginGroup2022",
+    "QuestionnaireResponse",
+    "ResponseItem",
+    "Role",
+    "School",
+    "Student",
+    "StudentRoster",
+    "Study",
+    "StudyTables",
+    "TargetKind",
+    "Teacher",
+    "Valence",
+    "Wave",
+    "classify_background",
+    "country_info",
+    "country_table",
+    "low_ses",
+    "migration_background",
+    "migration_generation",
+    "migration_origin_country",
+    "normalize_country",
+    "normalize_education",
+    "origin_2022",
+    "origin_country_2022",
+    "origin_group_2022",
+    "pupil_weight",
+]

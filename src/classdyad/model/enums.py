@@ -1,0 +1,50 @@
+"""Enumerations of the domain: valence, interaction targets, informants, roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Valence(StrEnum):
+    """The valence of a coded teacher-student interaction."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+
+
+class TargetKind(StrEnum):
+    """Whom a teacher's interaction is directed at: one student, a group, or the whole class."""
+
+    STUDENT = "student"
+    GROUP = "group"
+    CLASS = "class"
+
+
+class Informant(StrEnum):
+    """Who answers a questionnaire: a teacher about a student, or a student about the teacher."""
+
+    TEACHER = "teacher"
+    STUDENT = "student"
+
+
+class Gender(StrEnum):
+    """A student's or teacher's gender as recorded by the school."""
+
+    GIRL = "girl"
+    BOY = "boy"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """Access roles (DESIGN.md, privacy)."""
+
+    ADMIN = "admin"
+    RESEARCHER = "researcher"
+    CODER = "coder"
+    TEACHER = "teacher"
+
+
+def sql_in(values: type[StrEnum]) -> str:
+    """Return ``"('a', 'b')"`` for a CHECK constraint listing an enum's values."""
+    return "(" + ", ".join(f"'{v.value}'" for v in values) + ")"

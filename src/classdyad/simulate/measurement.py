@@ -1,0 +1,154 @@
+"""Drawing the replica's measurements: relationship questionnaires and teachers' IATs.
+
+Relationship quality per student x wave follows the outcome models of
+:class:`~classdyad.simulate.design.ReplicaTruth` (linear in the dyad's observed interaction rates,
+computed by :func:`classdyad.analysis.dataset.interaction_rates`, the same function the analysis
+dataset uses). Items of the shipped instruments scatter around their subscale's value and are
+rounded stochastically (``floor(x + U)``, ``U ~ Uniform(0, 1)``, whose expectation is ``x``) to
+the response scale; reverse-keyed items are stored reversed, as a respondent would answer them.
+The student-reported negative-expectations subscale (SPARTS) is drawn as
+``1.8 + 0.6 (conflict - 1.9) + N(0, 0.3^2)``; it is not part of the truth's outcome models.
+
+Teachers' IATs follow the standard seven-block layout (20, 20, 20, 40, 20, 20, 40 trials), with
+log-normal latencies that are slower in the incompatible pairing by the teacher's true D times
+the latency SD, and errors whose latency includes the built-in correction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from classdyad.analysis.dataset import interaction_rates
+from classdyad.measures.instruments import load_instrument
+from classdyad.model import StudyTables
+from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
+from classdyad.simulate.observation import Observation
+from classdyad.simulate.population import Population
+
+INSTRUMENTS = {"teacher": "strs_short_form", "student": "sparts"}
+SUBSCALE_OUTCOME = {
+    ("teacher", "closeness"): "teacher_closeness",
+    ("teacher", "conflict"): "teacher_conflict",
+    ("student", "closeness"): "student_closeness",
+    ("student", "conflict"): "student_conflict",
+}
+IAT_BLOCK_TRIALS = (20, 20, 20, 40, 20, 20, 40)
+
+
+def draw_outcomes(truth: ReplicaTruth, people: Population, observed: Observation,
+                  partial: StudyTables, iat_true: pd.DataFrame,
+                  rng: np.random.Generator) -> pd.DataFrame:
+    """Latent relationship quality per student x wave (one column per outcome model)."""
+    rates = interaction_rates(partial)
+    sid = rates["student_id"].to_numpy()
+    cid = rates["classroom_id"].to_numpy()
+    origin = people.student_origin[sid - 1]
+    x = {
+        "non_western": ~np.isin(origin, ("dutch", "western")),
+        "low_ses": people.student_low_ses[sid - 1],
+        "boy": people.student_boy[sid - 1],
+    }
+    teacher_iat = iat_true.pivot(index="teacher_id", columns="kind", values="d_true")
+    x["iat_ethnicity"] = teacher_iat["ethnicity"].reindex(rates["teacher_id"]).to_numpy()
+    x["iat_ses"] = teacher_iat["ses"].reindex(rates["teacher_id"]).to_numpy()
+    x["iat_ethnicity:non_western"] = x["iat_ethnicity"] * x["non_western"]
+    x["iat_ses:low_ses"] = x["iat_ses"] * x["low_ses"]
+    expected = {}
+    for valence in ("positive", "negative"):
+        model = truth.rates[valence]
+        eta = (np.log(model.rate_per_hour) + observed.class_effects[valence][cid]
+               + observed.student_effects[valence][sid])
+        terms = {"low_ses": x["low_ses"], "boy": x["boy"],
+                 "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
+                 "other_non_western": np.isin(origin, ("surinamese", "antillean_aruban",
+                                                       "other_non_western"))}
+        for term, beta in model.log_rate_ratio.items():
+            eta = eta + beta * terms[term]
+        # students never observed with the rater: their expected rate stands in
+        expected[valence] = rates[f"{valence}_rate"].fillna(pd.Series(np.exp(eta))).to_numpy()
+    out = rates[["student_id", "wave_id", "classroom_id", "teacher_id"]].copy()
+    n_students = len(people.students)
+    n_classes = len(people.classrooms)
+    for name, model in truth.outcomes.items():
+        class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
+        student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
+        value = (model.intercept + model.per_positive_per_hour * expected["positive"]
+                 + model.per_negative_per_hour * expected["negative"]
+                 + class_re[cid] + student_re[sid]
+                 + rng.normal(0.0, model.residual_sd, size=len(out)))
+        for term, beta in model.coefficients.items():
+            value = value + beta * np.nan_to_num(np.asarray(x[term], dtype=float))
+        out[name] = value
+    out["student_negative_expectations"] = (1.8 + 0.6 * (out["student_conflict"] - 1.9)
+                                            + rng.normal(0.0, 0.3, size=len(out)))
+    return out
+
+
+def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
+                        rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                           pd.DataFrame]:
+    """Instruments, responses and item answers for every student x wave (some missing)."""
+    instruments, responses, items = [], [], []
+    next_response = 1
+    for number, (informant, code) in enumerate(INSTRUMENTS.items(), start=1):
+        instrument = load_instrument(code)
+        instruments.append({"id": number, "code": instrument.id,
+                            "version": instrument.version, "informant": informant,
+                            "definition": None})
+        answered = latent[rng.random(len(latent)) >= design.questionnaire_missing_rate]
+        n = len(answered)
+        ids = np.arange(next_response, next_response + n)
+        next_response += n
+        responses.append(pd.DataFrame({
+            "id": ids, "instrument_id": number, "wave_id": answered["wave_id"].to_numpy(),
+            "teacher_id": answered["teacher_id"].to_numpy(),
+            "student_id": answered["student_id"].to_numpy()}))
+        low, high = instrument.scale.min, instrument.scale.max
+        for item in instrument.items:
+            column = SUBSCALE_OUTCOME.get((informant, item.subscale),
+                                          f"{informant}_{item.subscale}")
+            value = answered[column].to_numpy() + rng.normal(0.0, truth.item_sd, size=n)
+            value = np.clip(np.floor(value + rng.random(n)), low, high)
+            if item.reverse:
+                value = low + high - value
+            value[rng.random(n) < design.item_missing_rate] = np.nan
+            items.append(pd.DataFrame({"response_id": ids, "item": item.id, "value": value}))
+    return (pd.DataFrame(instruments), pd.concat(responses, ignore_index=True),
+            pd.concat(items, ignore_index=True))
+
+
+def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
+             rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """IAT sessions and trials of every teacher (some missing), and the true D scores."""
+    kinds = list(truth.iat_mean)
+    teacher_ids = np.repeat(teachers["id"].to_numpy(), len(kinds))
+    kind = np.tile(kinds, len(teachers))
+    d_true = rng.normal([truth.iat_mean[k] for k in kind], truth.iat_sd)
+    true = pd.DataFrame({"teacher_id": teacher_ids, "kind": kind, "d_true": d_true})
+    taken = rng.random(len(true)) >= design.iat_missing_rate
+    sessions = true[taken].reset_index(drop=True)
+    sessions.insert(0, "id", np.arange(1, len(sessions) + 1))
+    sessions["wave_id"] = 1
+    sessions["compatible_first"] = rng.random(len(sessions)) < 0.5
+    blocks = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
+    trial = np.concatenate([np.arange(1, n + 1) for n in IAT_BLOCK_TRIALS])
+    n_trials = len(blocks)
+    session = np.repeat(sessions["id"].to_numpy(), n_trials)
+    block = np.tile(blocks, len(sessions))
+    first = np.repeat(sessions["compatible_first"].to_numpy(), n_trials)
+    d = np.repeat(sessions["d_true"].to_numpy(), n_trials)
+    combined = np.isin(block, (3, 4, 6, 7))
+    incompatible = combined & (np.isin(block, (6, 7)) == first)
+    sd = truth.iat_latency_sd_ms
+    mean = truth.iat_latency_ms + np.where(incompatible, d * sd, 0.0)
+    mean = np.maximum(mean, 350.0)
+    sigma2 = np.log1p((sd / mean) ** 2)
+    latency = np.exp(rng.normal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2)))
+    error = rng.random(len(latency)) < truth.iat_error_rate
+    latency = latency + error * rng.gamma(4.0, 100.0, size=len(latency))
+    trials = pd.DataFrame({"session_id": session, "block": block,
+                           "trial": np.tile(trial, len(sessions)),
+                           "latency_ms": np.round(latency, 1), "error": error,
+                           "corrected_latency_ms": np.nan})
+    return sessions[["id", "teacher_id", "wave_id", "kind", "compatible_first"]], trials, true

@@ -1,0 +1,198 @@
+"""Drawing the replica's people: schools, classes, teachers, students, backgrounds and enrolments.
+
+Backgrounds are drawn as *raw* data (countries of birth, parents' education) that the CBS and
+pupil-weight rules of :mod:`classdyad.model.background` classify back into the intended groups;
+the generator never writes a derived group into the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from classdyad.simulate.design import ORIGINS, ReplicaDesign, ReplicaTruth
+
+#: countries of birth drawn for each origin group (ISO 3166 alpha-2)
+ORIGIN_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "western": ("DE", "BE", "PL", "GB", "ID", "US", "BG", "RO", "ES", "IT", "JP", "FR"),
+    "turkish": ("TR",),
+    "moroccan": ("MA",),
+    "surinamese": ("SR",),
+    "antillean_aruban": ("CW", "AW"),
+    "other_non_western": ("SY", "AF", "ER", "SO", "CN", "IN", "GH", "IQ", "IR", "BR", "CV",
+                          "EG"),
+}
+
+#: Education levels (lowest first) as classdyad.model.background.EducationLevel values
+EDUCATION_LEVELS = ("primary", "prevocational_basic", "prevocational_theoretical",
+                    "upper_secondary", "higher")
+_EDUCATION_P = np.array([0.03, 0.12, 0.15, 0.40, 0.30])
+SUBJECTS = ("arithmetic", "reading", "spelling", "language", "world orientation")
+
+
+@dataclass(frozen=True)
+class Population:
+    """The drawn people and their truth-relevant attributes (internal to the simulator)."""
+
+    schools: pd.DataFrame
+    classrooms: pd.DataFrame
+    teachers: pd.DataFrame
+    classroom_teachers: pd.DataFrame
+    students: pd.DataFrame
+    enrolments: pd.DataFrame
+    student_origin: np.ndarray
+    student_low_ses: np.ndarray
+    student_boy: np.ndarray
+
+
+def _allocate(total: int, groups: int, minimum: int, rng: np.random.Generator,
+              spread: float = 8.0) -> np.ndarray:
+    """Split ``total`` into ``groups`` parts of at least ``minimum``, gamma-distributed sizes."""
+    weights = rng.gamma(spread, size=groups)
+    extra = rng.multinomial(total - minimum * groups, weights / weights.sum())
+    return minimum + extra
+
+
+def draw_population(design: ReplicaDesign, truth: ReplicaTruth,
+                    rng: np.random.Generator) -> Population:
+    """Draw schools, classes, teachers, students with raw backgrounds, and enrolments per wave."""
+    n_schools, n_classes = design.scaled("schools"), design.scaled("classes")
+    n_students = design.scaled("students")
+    schools = pd.DataFrame({
+        "id": np.arange(1, n_schools + 1),
+        "code": [f"S{i:03d}" for i in range(1, n_schools + 1)],
+        "country": "NL",
+    })
+    classes_per_school = _allocate(n_classes, n_schools, 1, rng, spread=4.0)
+    class_school = np.repeat(schools["id"].to_numpy(), classes_per_school)
+    grade_choices = design.grades
+    combined = rng.random(n_classes) < design.combination_class_share
+    low = rng.choice(grade_choices[:-1] if len(grade_choices) > 1 else grade_choices,
+                     size=n_classes)
+    single = rng.choice(grade_choices, size=n_classes)
+    lowest = np.where(combined, low, single)
+    highest = np.where(combined & (len(grade_choices) > 1), lowest + 1, lowest)
+    classrooms = pd.DataFrame({
+        "id": np.arange(1, n_classes + 1), "school_id": class_school,
+        "code": [f"C{i:03d}" for i in range(1, n_classes + 1)],
+        "lowest_grade": lowest, "highest_grade": highest,
+    })
+
+    duo = rng.random(n_classes) < design.duo_class_share
+    n_teachers = n_classes + int(duo.sum())
+    teachers = pd.DataFrame({
+        "id": np.arange(1, n_teachers + 1),
+        "code": [f"T{i:04d}" for i in range(1, n_teachers + 1)],
+        "gender": np.where(rng.random(n_teachers) < 0.85, "girl", "boy"),
+        "years_experience": rng.integers(1, 36, size=n_teachers),
+    })
+    teachers["gender"] = teachers["gender"].map({"girl": "girl", "boy": "boy"})
+    partner_ids = n_classes + np.arange(1, int(duo.sum()) + 1)
+    classroom_teachers = pd.concat([
+        pd.DataFrame({"classroom_id": classrooms["id"], "teacher_id": classrooms["id"],
+                      "primary": True}),
+        pd.DataFrame({"classroom_id": classrooms["id"].to_numpy()[duo],
+                      "teacher_id": partner_ids, "primary": False}),
+    ], ignore_index=True)
+
+    # students: initial roster plus joiners who replace leavers from wave 2 on
+    mobility = design.leave_rate_per_wave * (design.waves - 1)
+    n_initial = round(n_students / (1.0 + mobility))
+    n_joiners = n_students - n_initial
+    sizes = _allocate(n_initial, n_classes, 5, rng)
+    student_class = np.repeat(classrooms["id"].to_numpy(), sizes)
+    join_class = rng.choice(classrooms["id"].to_numpy(), size=n_joiners, p=sizes / sizes.sum())
+    student_class = np.concatenate([student_class, join_class])
+    join_wave = np.concatenate([np.ones(n_initial, dtype=int),
+                                rng.integers(2, design.waves + 1, size=n_joiners)
+                                if design.waves > 1 else np.ones(n_joiners, dtype=int)])
+    leave_wave = np.full(n_students, design.waves + 1)
+    # as many leave as join: pick leavers among the initial students
+    if n_joiners:
+        leavers = rng.choice(n_initial, size=n_joiners, replace=False)
+        leave_wave[leavers] = join_wave[n_initial:]
+    grade_low = classrooms.set_index("id").loc[student_class, "lowest_grade"].to_numpy()
+    grade_high = classrooms.set_index("id").loc[student_class, "highest_grade"].to_numpy()
+    grade = grade_low + (rng.random(n_students) < 0.5) * (grade_high - grade_low)
+
+    school_of_student = classrooms.set_index("id").loc[student_class, "school_id"].to_numpy()
+    shares = np.array([truth.origin_shares[o] for o in ORIGINS])
+    school_mix = rng.dirichlet(truth.school_segregation * shares, size=n_schools)
+    cumulative = school_mix.cumsum(axis=1)[school_of_student - 1]
+    origin = (rng.random(n_students)[:, None] > cumulative).sum(axis=1).clip(0, len(ORIGINS) - 1)
+    origin_names = np.array(ORIGINS)[origin]
+    low_ses = rng.random(n_students) < np.array([truth.low_ses_share[o] for o in origin_names])
+    boy = rng.random(n_students) < truth.boy_share
+    countries = _draw_countries(origin_names, rng)
+    mother_edu, father_edu = _draw_education(low_ses, rng)
+    age = grade + 3  # groep 6 pupils are about 9 years old at the start of the year
+    students = pd.DataFrame({
+        "id": np.arange(1, n_students + 1),
+        "code": [f"P{i:06d}" for i in range(1, n_students + 1)],
+        "gender": np.where(boy, "boy", "girl"),
+        "birth_year": design.school_year - age - (rng.random(n_students) < 0.3),
+        "birth_country": countries[0],
+        "mother_birth_country": countries[1],
+        "father_birth_country": countries[2],
+        "mother_education": mother_edu,
+        "father_education": father_edu,
+    })
+    rows = [(sid, cls, wave, g)
+            for sid, cls, first, last, g in zip(students["id"], student_class, join_wave,
+                                                 leave_wave, grade, strict=True)
+            for wave in range(first, min(last, design.waves + 1))]
+    enrolments = pd.DataFrame(rows, columns=["student_id", "classroom_id", "wave_id", "grade"])
+    enrolments.insert(0, "id", np.arange(1, len(enrolments) + 1))
+    return Population(schools, classrooms, teachers, classroom_teachers, students, enrolments,
+                      origin_names, low_ses, boy)
+
+
+def _draw_countries(origin: np.ndarray, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Countries of birth of student, mother and father that the CBS rules classify as ``origin``.
+
+    Second generation: the student is born in the Netherlands; the mother is born in the origin
+    country, or (30 %) she is Dutch-born and the father is. First generation (25 % of migrants):
+    the student is born in the origin country too. 3 % of Dutch students are born abroad to
+    Dutch-born parents (still of Dutch background).
+    """
+    n = len(origin)
+    student = np.full(n, "NL", dtype=object)
+    mother = np.full(n, "NL", dtype=object)
+    father = np.full(n, "NL", dtype=object)
+    dutch = origin == "dutch"
+    abroad_dutch = dutch & (rng.random(n) < 0.03)
+    student[abroad_dutch] = rng.choice(["BE", "DE", "ES", "GB"], size=int(abroad_dutch.sum()))
+    for name, options in ORIGIN_COUNTRIES.items():
+        members = np.flatnonzero(origin == name)
+        if not len(members):
+            continue
+        country = rng.choice(options, size=len(members))
+        first_generation = rng.random(len(members)) < 0.25
+        father_only = ~first_generation & (rng.random(len(members)) < 0.3)
+        both = rng.random(len(members)) < 0.6
+        mother[members] = np.where(father_only, "NL", country)
+        father[members] = np.where(father_only | both, country, "NL")
+        student[members] = np.where(first_generation, country, "NL")
+    return student, mother, father
+
+
+def _draw_education(low_ses: np.ndarray, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Parents' education consistent with the pupil-weight rule's verdict ``low_ses``.
+
+    Low SES (weight 0.3 or 1.2): both parents at most prevocational-basic. Otherwise at least one
+    parent has a higher level.
+    """
+    n = len(low_ses)
+    levels = np.array(EDUCATION_LEVELS, dtype=object)
+    mother = levels[rng.choice(5, size=n, p=_EDUCATION_P)]
+    father = levels[rng.choice(5, size=n, p=_EDUCATION_P)]
+    low_levels = levels[:2]
+    mother = np.where(low_ses, low_levels[rng.integers(0, 2, size=n)], mother)
+    father = np.where(low_ses, low_levels[rng.integers(0, 2, size=n)], father)
+    both_low = np.isin(mother, low_levels) & np.isin(father, low_levels) & ~low_ses
+    mother = np.where(both_low, "upper_secondary", mother)
+    return mother, father

@@ -1,0 +1,152 @@
+"""Reading studies back as tidy DataFrames.
+
+:func:`read_study` returns a :class:`~classdyad.model.StudyTables` (database ids kept), the
+input of :func:`classdyad.analysis.build_analysis_dataset`; :func:`study_counts` gives the counts
+``classdyad info`` prints. Names in the roster are never read here (DESIGN.md, privacy).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from classdyad.errors import NotFoundError
+from classdyad.model import TABLE_COLUMNS, Base, StudyTables
+from classdyad.store.writing import TABLE_OF
+
+#: how each frame is restricted to one study: (join path as table names, column holding study_id)
+_STUDY_PATH: dict[str, tuple[str, ...]] = {
+    "waves": ("wave",),
+    "schools": ("school",),
+    "classrooms": ("classroom", "school"),
+    "teachers": ("teacher",),
+    "classroom_teachers": ("classroom_teacher", "teacher"),
+    "students": ("student",),
+    "enrolments": ("enrolment", "student"),
+    "lessons": ("lesson", "wave"),
+    "lesson_teachers": ("lesson_teacher", "teacher"),
+    "attendance": ("lesson_attendance", "student"),
+    "codebooks": ("codebook",),
+    "codebook_categories": ("codebook_category", "codebook"),
+    "coders": ("coder",),
+    "events": ("interaction_event", "teacher"),
+    "instruments": ("instrument",),
+    "responses": ("questionnaire_response", "instrument"),
+    "response_items": ("response_item", "questionnaire_response", "instrument"),
+    "iat_sessions": ("iat_session", "teacher"),
+    "iat_trials": ("iat_trial", "iat_session", "teacher"),
+}
+
+_BOOLEAN = {("classroom_teachers", "primary"), ("attendance", "present"),
+            ("attendance", "visible"), ("iat_sessions", "compatible_first"),
+            ("iat_trials", "error")}
+
+
+def list_studies(engine: Engine) -> pd.DataFrame:
+    """The studies in a database: ``id, name, description``."""
+    table = Base.metadata.tables["study"]
+    with engine.connect() as connection:
+        return pd.read_sql(sa.select(table.c.id, table.c.name, table.c.description)
+                           .order_by(table.c.id), connection)
+
+
+def resolve_study(connection: Connection, study: int | str | None) -> dict[str, Any]:
+    """Find one study by id or name (``None``: the only study in the database)."""
+    table = Base.metadata.tables["study"]
+    rows = connection.execute(sa.select(table)).mappings().all()
+    if study is None:
+        if len(rows) == 1:
+            return dict(rows[0])
+        if not rows:
+            raise NotFoundError("the database holds no study yet; create one with "
+                                "`classdyad demo` or import data first")
+        names = ", ".join(repr(r["name"]) for r in rows)
+        raise NotFoundError(f"the database holds several studies ({names}); name one")
+    for row in rows:
+        if row["id"] == study or row["name"] == study:
+            return dict(row)
+    names = ", ".join(repr(r["name"]) for r in rows) or "none"
+    raise NotFoundError(f"no study {study!r} in the database; the studies are: {names}")
+
+
+def _select_for_study(name: str, study_id: int) -> sa.Select:
+    md = Base.metadata
+    path = [md.tables[t] for t in _STUDY_PATH[name]]
+    frame_table = path[0]
+    columns = [frame_table.c[c] for c in TABLE_COLUMNS[name] if c in frame_table.c]
+    query = sa.select(*columns)
+    joined: sa.FromClause = frame_table
+    for child, parent in pairwise(path):
+        fk = next(fk for fk in child.foreign_keys if fk.column.table is parent)
+        joined = joined.join(parent, fk.parent == fk.column)
+    query = query.select_from(joined).where(path[-1].c.study_id == study_id)
+    order = [frame_table.c[c] for c in ("id",) if c in frame_table.c]
+    return query.order_by(*order) if order else query
+
+
+def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
+    """Read a whole study (without names) into a :class:`~classdyad.model.StudyTables`.
+
+    Parameters
+    ----------
+    engine
+        An engine from :func:`classdyad.store.open_database`.
+    study
+        The study's id or name; ``None`` when the database holds one study.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such study (or several and none was named).
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    with engine.connect() as connection:
+        info = resolve_study(connection, study)
+        for name in TABLE_OF:
+            frame = pd.read_sql(_select_for_study(name, info["id"]), connection)
+            for column in TABLE_COLUMNS[name]:
+                if column not in frame.columns:
+                    frame[column] = pd.Series(pd.NA, index=frame.index, dtype=object)
+                elif (name, column) in _BOOLEAN:
+                    frame[column] = frame[column].astype("boolean")
+            if name == "events":
+                frame["student_id"] = frame["student_id"].astype("Int64")
+            frames[name] = frame[list(TABLE_COLUMNS[name])]
+    return StudyTables(name=info["name"], settings=info["settings"] or {},
+                       description=info["description"], **frames)
+
+
+def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, Any]:
+    """Counts of schools, classes, teachers, students, waves, lessons and events by valence."""
+    md = Base.metadata
+    with engine.connect() as connection:
+        info = resolve_study(connection, study)
+        sid = info["id"]
+
+        def count(name: str) -> int:
+            query = _select_for_study(name, sid).subquery()
+            return int(connection.execute(sa.select(sa.func.count()).select_from(query))
+                       .scalar_one())
+
+        events = md.tables["interaction_event"]
+        teacher = md.tables["teacher"]
+        by_valence = dict(connection.execute(
+            sa.select(events.c.valence, sa.func.count())
+            .select_from(events.join(teacher, events.c.teacher_id == teacher.c.id))
+            .where(teacher.c.study_id == sid).group_by(events.c.valence)).all())
+        return {
+            "study": info["name"],
+            "schools": count("schools"),
+            "classes": count("classrooms"),
+            "teachers": count("teachers"),
+            "students": count("students"),
+            "waves": count("waves"),
+            "lessons": count("lessons"),
+            "interaction_events": sum(by_valence.values()),
+            "events_by_valence": {v: int(by_valence.get(v, 0))
+                                  for v in ("positive", "negative", "neutral")},
+        }
