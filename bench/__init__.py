@@ -1,1 +1,1 @@
-"""Benchmarks: ``python -m bench`` runs all of them, ``python -m bench NAME`` one (``make bench``)."""
+"""Benchmarks: ``python -m bench`` runs all of them, ``python -m bench NAME`` one."""

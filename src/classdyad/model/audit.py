@@ -18,7 +18,8 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.current_timestamp())
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     entity: Mapped[str] = mapped_column(String(50))

@@ -33,13 +33,12 @@ class Lesson(Base):
     """One observed lesson of a class in a wave."""
 
     __tablename__ = "lesson"
-    __table_args__ = (
-        CheckConstraint("observed_minutes > 0", name="observed_minutes_positive"),
-    )
+    __table_args__ = (CheckConstraint("observed_minutes > 0", name="observed_minutes_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     classroom_id: Mapped[int] = mapped_column(
-        ForeignKey("classroom.id", ondelete="CASCADE"), index=True)
+        ForeignKey("classroom.id", ondelete="CASCADE"), index=True
+    )
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date | None] = mapped_column(Date)
     subject: Mapped[str | None] = mapped_column(String(100))
@@ -56,9 +55,11 @@ class LessonTeacher(Base):
     __tablename__ = "lesson_teacher"
 
     lesson_id: Mapped[int] = mapped_column(
-        ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True
+    )
     teacher_id: Mapped[int] = mapped_column(
-        ForeignKey("teacher.id", ondelete="CASCADE"), primary_key=True, index=True)
+        ForeignKey("teacher.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class LessonAttendance(Base):
@@ -67,9 +68,11 @@ class LessonAttendance(Base):
     __tablename__ = "lesson_attendance"
 
     lesson_id: Mapped[int] = mapped_column(
-        ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True
+    )
     student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True, index=True)
+        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     present: Mapped[bool] = mapped_column(Boolean)
     visible: Mapped[bool] = mapped_column(Boolean)
 
@@ -87,7 +90,8 @@ class Codebook(Base):
     description: Mapped[str | None] = mapped_column(String(2000))
 
     categories: Mapped[list[CodebookCategory]] = relationship(
-        back_populates="codebook", cascade="all, delete-orphan")
+        back_populates="codebook", cascade="all, delete-orphan"
+    )
 
 
 class CodebookCategory(Base):
@@ -156,5 +160,6 @@ class InteractionEvent(Base):
     codebook_id: Mapped[int | None] = mapped_column(ForeignKey("codebook.id"))
     coder_id: Mapped[int | None] = mapped_column(ForeignKey("coder.id"), index=True)
     coded_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True), server_default=func.current_timestamp())
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
     group_size: Mapped[int | None] = mapped_column(Integer)

@@ -55,8 +55,9 @@ class QuestionnaireResponse(Base):
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"),
-                                            index=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), index=True
+    )
     answered_on: Mapped[dt.date | None] = mapped_column(Date)
 
     items: Mapped[list[ResponseItem]] = relationship(cascade="all, delete-orphan")
@@ -68,7 +69,8 @@ class ResponseItem(Base):
     __tablename__ = "response_item"
 
     response_id: Mapped[int] = mapped_column(
-        ForeignKey("questionnaire_response.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("questionnaire_response.id", ondelete="CASCADE"), primary_key=True
+    )
     item: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
 
@@ -80,8 +82,9 @@ class IatSession(Base):
     __table_args__ = (UniqueConstraint("teacher_id", "kind", "wave_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"),
-                                            index=True)
+    teacher_id: Mapped[int] = mapped_column(
+        ForeignKey("teacher.id", ondelete="CASCADE"), index=True
+    )
     wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(50))
     administered_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -100,7 +103,8 @@ class IatTrial(Base):
     )
 
     session_id: Mapped[int] = mapped_column(
-        ForeignKey("iat_session.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("iat_session.id", ondelete="CASCADE"), primary_key=True
+    )
     block: Mapped[int] = mapped_column(Integer, primary_key=True)
     trial: Mapped[int] = mapped_column(Integer, primary_key=True)
     stimulus: Mapped[str | None] = mapped_column(String(100))

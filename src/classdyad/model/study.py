@@ -49,8 +49,9 @@ class Wave(Base):
     __table_args__ = (
         UniqueConstraint("study_id", "number"),
         CheckConstraint("number >= 1", name="number_positive"),
-        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                        name="dates_ordered"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,8 +85,9 @@ class Classroom(Base):
     __tablename__ = "classroom"
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
-        CheckConstraint("lowest_grade BETWEEN 1 AND 8 AND highest_grade BETWEEN 1 AND 8",
-                        name="grades_in_range"),
+        CheckConstraint(
+            "lowest_grade BETWEEN 1 AND 8 AND highest_grade BETWEEN 1 AND 8", name="grades_in_range"
+        ),
         CheckConstraint("lowest_grade <= highest_grade", name="grades_ordered"),
     )
 
@@ -107,8 +109,9 @@ class Teacher(Base):
     __table_args__ = (
         UniqueConstraint("study_id", "code"),
         CheckConstraint(f"gender IS NULL OR gender IN {sql_in(Gender)}", name="gender_known"),
-        CheckConstraint("years_experience IS NULL OR years_experience >= 0",
-                        name="experience_nonnegative"),
+        CheckConstraint(
+            "years_experience IS NULL OR years_experience >= 0", name="experience_nonnegative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,9 +127,11 @@ class ClassroomTeacher(Base):
     __tablename__ = "classroom_teacher"
 
     classroom_id: Mapped[int] = mapped_column(
-        ForeignKey("classroom.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("classroom.id", ondelete="CASCADE"), primary_key=True
+    )
     teacher_id: Mapped[int] = mapped_column(
-        ForeignKey("teacher.id", ondelete="CASCADE"), primary_key=True, index=True)
+        ForeignKey("teacher.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     primary: Mapped[bool] = mapped_column(Boolean, default=True)
     """The class's own teacher (*groepsleerkracht*), who rates the students in questionnaires;
     a duo partner who teaches some lessons is not primary."""
@@ -165,7 +170,8 @@ class StudentRoster(Base):
     __tablename__ = "student_roster"
 
     student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True
+    )
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
 
@@ -182,6 +188,7 @@ class Enrolment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     classroom_id: Mapped[int] = mapped_column(
-        ForeignKey("classroom.id", ondelete="CASCADE"), index=True)
+        ForeignKey("classroom.id", ondelete="CASCADE"), index=True
+    )
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     grade: Mapped[int] = mapped_column(Integer)

@@ -23,8 +23,15 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "teachers": ("id", "code", "gender", "years_experience"),
     "classroom_teachers": ("classroom_id", "teacher_id", "primary"),
     "students": (
-        "id", "code", "gender", "birth_year", "birth_country", "mother_birth_country",
-        "father_birth_country", "mother_education", "father_education",
+        "id",
+        "code",
+        "gender",
+        "birth_year",
+        "birth_country",
+        "mother_birth_country",
+        "father_birth_country",
+        "mother_education",
+        "father_education",
     ),
     "enrolments": ("id", "student_id", "classroom_id", "wave_id", "grade"),
     "lessons": ("id", "classroom_id", "wave_id", "date", "subject", "observed_minutes"),
@@ -34,8 +41,17 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "codebook_categories": ("codebook_id", "subtype", "valence", "hotkey", "label"),
     "coders": ("id", "code"),
     "events": (
-        "id", "client_id", "lesson_id", "video_seconds", "teacher_id", "target_kind",
-        "student_id", "valence", "subtype", "codebook_id", "coder_id",
+        "id",
+        "client_id",
+        "lesson_id",
+        "video_seconds",
+        "teacher_id",
+        "target_kind",
+        "student_id",
+        "valence",
+        "subtype",
+        "codebook_id",
+        "coder_id",
     ),
     "instruments": ("id", "code", "version", "informant", "definition"),
     "responses": ("id", "instrument_id", "wave_id", "teacher_id", "student_id"),
@@ -91,13 +107,15 @@ class StudyTables:
         for name, columns in TABLE_COLUMNS.items():
             frame = getattr(self, name)
             if not isinstance(frame, pd.DataFrame):
-                raise DataError(f"StudyTables.{name} must be a pandas DataFrame, "
-                                f"not {type(frame).__name__}")
+                raise DataError(
+                    f"StudyTables.{name} must be a pandas DataFrame, not {type(frame).__name__}"
+                )
             missing = [c for c in columns if c not in frame.columns]
             if missing:
                 raise DataError(
                     f"StudyTables.{name} lacks column(s) {', '.join(missing)}; "
-                    f"give every column of {', '.join(columns)} (use NA for unknown values)")
+                    f"give every column of {', '.join(columns)} (use NA for unknown values)"
+                )
 
     @classmethod
     def table_names(cls) -> tuple[str, ...]:

@@ -2,8 +2,9 @@
 
 For each double-coded lesson the second coder sees the same interactions as the first, but misses
 some (``second_coder_miss_rate``), codes each one a little earlier or later (normal time jitter with
-SD ``second_coder_jitter_sd`` seconds), confuses the valence of some (``second_coder_valence_confusion``:
-the valence is replaced by one of the two others, with a subtype of that valence) and adds extra
+SD ``second_coder_jitter_sd`` seconds), confuses the valence of some
+(``second_coder_valence_confusion``: the valence is replaced by one of the two others, with a
+subtype of that valence) and adds extra
 events that the first coder did not code (``second_coder_extra_rate`` per first-coder event, copies
 of another event of the lesson at a random time). Agreement statistics computed on these lessons
 can be checked against these rates.
