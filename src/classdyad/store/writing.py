@@ -159,6 +159,14 @@ def _shift_ids(tables: StudyTables, offsets: dict[str, int]) -> dict[str, pd.Dat
     return shifted
 
 
+def _advance_sequences(connection: sa.Connection, tables: list[str]) -> None:
+    """Move PostgreSQL id sequences past ids that were inserted explicitly."""
+    for name in tables:
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")
+
+
 def write_study(engine: Engine, tables: StudyTables, *, actor: str = "classdyad",
                 progress: Progress | None = None) -> int:
     """Write a whole study in one transaction and return its database id.
@@ -218,6 +226,8 @@ def write_study(engine: Engine, tables: StudyTables, *, actor: str = "classdyad"
                     "Check the rows for duplicates and references to missing rows") from exc
             if progress is not None:
                 progress(name, n_rows)
+        if connection.dialect.name == "postgresql":
+            _advance_sequences(connection, [TABLE_OF[n] for n in offsets])
         connection.execute(metadata.tables["audit_log"].insert().values(
             actor=actor, action="write_study", entity="study", count=1,
             detail={"study": tables.name, "rows": tables.counts()}))
