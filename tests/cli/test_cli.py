@@ -51,3 +51,53 @@ def test_info_on_an_empty_database_says_what_to_do(tmp_path: Path,
     main(["init", str(tmp_path / "empty.sqlite")])
     assert main(["info", str(tmp_path / "empty.sqlite")]) == 2
     assert "no study yet" in capsys.readouterr().err
+
+
+def test_demo_reports_agreement_on_double_coded_lessons(demo_folder: Path) -> None:
+    statistics = pd.read_csv(demo_folder / "agreement.csv")
+    overall = statistics[statistics["lesson_id"].astype(str) == "all"].set_index(
+        ["aspect", "statistic"])
+    kappa = overall.loc[("valence", "kappa"), "estimate"]
+    assert 0.5 < kappa < 0.95  # the second coder confuses 7 % of valences
+
+
+def test_score_questionnaires_writes_scores(demo_folder: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "scores.csv"
+    assert main(["score", "questionnaires", str(demo_folder / "study.sqlite"),
+                 "--out", str(out)]) == 0
+    scores = pd.read_csv(out)
+    assert {"instrument", "student_id", "closeness", "conflict"} <= set(scores.columns)
+    assert "alpha" in capsys.readouterr().out
+
+
+def test_score_iat_reads_a_file_with_a_column_mapping(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data"
+    source = data / "iat_chocolate_implicitMeasures_trials.csv"
+    out = tmp_path / "iat.csv"
+    blocks = ("practice_MappingA=practice_compatible,test_MappingA=test_compatible,"
+              "practice_MappingB=practice_incompatible,test_MappingB=test_incompatible")
+    assert main(["score", "iat", str(source), "--block", "block", "--correct", "correct",
+                 "--blocks", blocks, "--out", str(out)]) == 0
+    scores = pd.read_csv(out)
+    assert scores["participant"].nunique() == 162 and scores["d"].notna().mean() > 0.9
+
+
+def test_score_iat_with_an_unknown_role_is_a_clear_error(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    source = tmp_path / "trials.csv"
+    source.write_text("participant,block,trial,latency,error\n1,3,1,700,0\n")
+    assert main(["score", "iat", str(source), "--blocks", "3=warmup"]) == 2
+    assert "not a block role" in capsys.readouterr().err
+
+
+def test_agreement_by_lesson_and_overall(demo_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agreement.csv"
+    assert main(["agreement", str(demo_folder / "study.sqlite"), "--out", str(out)]) == 0
+    lessons = pd.read_csv(out)["lesson_id"].astype(str).unique()
+    assert "all" in lessons and len(lessons) >= 2
+    one = lessons[0]
+    assert main(["agreement", str(demo_folder / "study.sqlite"), "--lesson", one,
+                 "--out", str(out)]) == 0
+    assert set(pd.read_csv(out)["lesson_id"].astype(str)) == {one, "all"}

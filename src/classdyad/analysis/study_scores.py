@@ -1,11 +1,13 @@
-"""Scoring a stored study's questionnaires and IATs for the analysis dataset.
+"""Scoring a stored study's questionnaires, IATs and double-coded lessons.
 
 Thin glue between :class:`~classdyad.model.StudyTables` and :mod:`classdyad.measures`: each
 instrument's responses are scored with :func:`classdyad.measures.score_questionnaire` (reverse
 keys, subscale means, the minimum-answered rule), and each teacher's IAT with
 :func:`classdyad.measures.score_iat` (D2 by default) using the standard seven-block layout:
 blocks 3/4 are the practice/test blocks of the first pairing and 6/7 those of the second, and the
-session's ``compatible_first`` says which pairing came first.
+session's ``compatible_first`` says which pairing came first. Double-coded lessons are compared
+with :func:`classdyad.measures.coder_agreement` (the first coder of a lesson is the one with the
+lowest id).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from classdyad.errors import DataError
+from classdyad.measures.agreement import CoderAgreement, coder_agreement
 from classdyad.measures.iat import score_iat
 from classdyad.measures.instruments import load_instrument
 from classdyad.measures.questionnaires import score_questionnaire
@@ -97,3 +100,56 @@ def score_study_iat(tables: StudyTables, *, variant: str = "D2") -> pd.DataFrame
                   .to_numpy())
     scores.insert(2, "kind", sessions["kind"].reindex(scores["session_id"]).to_numpy())
     return scores
+
+
+def coder_event_frames(tables: StudyTables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the events of double-coded lessons into the first and the second coding.
+
+    In every lesson coded by two or more coders, the coder with the lowest id is the first
+    (primary) coder and the next one the second; lessons coded once are left out.
+
+    Returns
+    -------
+    (first, second)
+        Event frames in the layout of :func:`classdyad.measures.coder_agreement`:
+        ``lesson_id, time, student_id, target_kind, valence, subtype, event_id, coder``.
+    """
+    events = tables.events[tables.events["coder_id"].notna()]
+    coders = events.groupby("lesson_id")["coder_id"].unique()
+    double = coders[coders.map(len) >= 2]
+    first_coder = double.map(min)
+    second_coder = double.map(lambda ids: sorted(ids)[1])
+    codes = tables.coders.set_index("id")["code"]
+    frames = []
+    for chosen in (first_coder, second_coder):
+        part = events[events["lesson_id"].isin(chosen.index)]
+        part = part[part["coder_id"].to_numpy() == chosen.reindex(part["lesson_id"]).to_numpy()]
+        frames.append(pd.DataFrame({
+            "lesson_id": part["lesson_id"].to_numpy(),
+            "time": part["video_seconds"].astype(float).to_numpy(),
+            "student_id": part["student_id"].to_numpy(),
+            "target_kind": part["target_kind"].to_numpy(),
+            "valence": part["valence"].to_numpy(),
+            "subtype": part["subtype"].to_numpy(),
+            "event_id": part["client_id"].astype(str).to_numpy(),
+            "coder": codes.reindex(part["coder_id"]).astype(str).to_numpy(),
+        }))
+    return frames[0], frames[1]
+
+
+def study_agreement(tables: StudyTables, *, window: float = 2.0,
+                    time_unit: float = 1.0) -> CoderAgreement:
+    """Agreement of the first and second coder on every double-coded lesson of a study.
+
+    Raises
+    ------
+    DataError
+        If no lesson was coded twice.
+    """
+    first, second = coder_event_frames(tables)
+    if first.empty:
+        raise DataError("no lesson in this study was coded by two coders; code a share of the "
+                        "lessons twice to measure agreement")
+    first = first.assign(coder="first coder")
+    second = second.assign(coder="second coder")
+    return coder_agreement(first, second, window=window, time_unit=time_unit)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from classdyad.cli import study_commands
+from classdyad.cli import measure_commands, study_commands
 from classdyad.errors import ClassdyadError
 
 app = typer.Typer(
@@ -27,6 +27,8 @@ console = Console()
 app.command("demo")(study_commands.demo)
 app.command("init")(study_commands.init)
 app.command("info")(study_commands.info)
+app.add_typer(measure_commands.score_app, name="score")
+app.command("agreement")(measure_commands.agreement)
 
 
 @app.callback()

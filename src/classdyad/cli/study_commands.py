@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from classdyad.errors import UndefinedStatisticWarning
 
 console = Console()
 
@@ -71,6 +74,8 @@ def demo(
 ) -> None:
     """Make the replica study, store it, build the analysis dataset and summarize it."""
     from classdyad.analysis.dataset import build_analysis_dataset
+    from classdyad.analysis.study_scores import study_agreement
+    from classdyad.cli.measure_commands import agreement_summary, print_frame
     from classdyad.simulate import ReplicaDesign, write_replica
     from classdyad.store import open_database, read_study, study_counts
 
@@ -94,9 +99,17 @@ def demo(
         progress.update(task, completed=22, description="done", n="")
     counts = study_counts(engine)
     engine.dispose()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedStatisticWarning)
+        agreement = study_agreement(tables)
+    agreement.to_frame().to_csv(out / "agreement.csv", index=False)
     console.print(_counts_table(counts))
     console.print(_table("Interactions per hour observed, by group (student x wave rows)",
                          group_rates(dataset)))
+    matched = agreement.matching.to_frame().iloc[-1]
+    print_frame(f"Coder agreement on {len(agreement.matching.lessons)} double-coded lessons "
+                f"({int(matched['n_matched']):,} matched events; every statistic per lesson in "
+                "agreement.csv)", agreement_summary(agreement.summary()))
     console.print(f"database:  {files.database}\ntruth:     {files.truth}\n"
                   f"dataset:   {out / 'analysis_dataset.parquet'} (and .csv), "
                   f"{len(dataset):,} student x wave rows\n"
