@@ -1,1 +1,95 @@
-"""Questionnaire scoring and reliability, IAT D scores, inter-coder agreement. DataFrames in, results out."""
+"""Questionnaire scoring and reliability, IAT D scores, inter-coder agreement.
+
+DataFrames in, results out.
+"""
+
+from classdyad.measures.agreement import NO_EVENT, VALENCE_ORDER, CoderAgreement, coder_agreement
+from classdyad.measures.generalizability import DStudy, d_study
+from classdyad.measures.iat import (
+    IAT_ROLES,
+    IatScores,
+    IatSplitHalf,
+    iat_split_half,
+    read_iat_trials,
+    score_brief_iat,
+    score_iat,
+    score_single_category_iat,
+)
+from classdyad.measures.icc import IntraclassCorrelation, icc_from_matrix, intraclass_correlation
+from classdyad.measures.instruments import (
+    Instrument,
+    InstrumentItem,
+    ResponseScale,
+    list_instruments,
+    load_instrument,
+)
+from classdyad.measures.kappa import (
+    CohenKappa,
+    agreement_weights,
+    cohen_kappa,
+    confusion_matrix,
+    grouped_kappa,
+    kappa_from_table,
+    percent_agreement,
+)
+from classdyad.measures.krippendorff import (
+    KrippendorffAlpha,
+    alpha_from_coincidences,
+    krippendorff_alpha,
+)
+from classdyad.measures.questionnaires import (
+    QuestionnaireScores,
+    questionnaire_reliability,
+    score_questionnaire,
+)
+from classdyad.measures.reliability import (
+    CronbachAlpha,
+    McDonaldOmega,
+    cronbach_alpha,
+    mcdonald_omega,
+)
+from classdyad.measures.time_unit import TimeUnitKappa, time_unit_kappa
+
+__all__ = [
+    "IAT_ROLES",
+    "NO_EVENT",
+    "VALENCE_ORDER",
+    "CoderAgreement",
+    "CohenKappa",
+    "CronbachAlpha",
+    "DStudy",
+    "IatScores",
+    "IatSplitHalf",
+    "Instrument",
+    "InstrumentItem",
+    "IntraclassCorrelation",
+    "KrippendorffAlpha",
+    "McDonaldOmega",
+    "QuestionnaireScores",
+    "ResponseScale",
+    "TimeUnitKappa",
+    "agreement_weights",
+    "alpha_from_coincidences",
+    "coder_agreement",
+    "cohen_kappa",
+    "confusion_matrix",
+    "cronbach_alpha",
+    "d_study",
+    "grouped_kappa",
+    "iat_split_half",
+    "icc_from_matrix",
+    "intraclass_correlation",
+    "kappa_from_table",
+    "krippendorff_alpha",
+    "list_instruments",
+    "load_instrument",
+    "mcdonald_omega",
+    "percent_agreement",
+    "questionnaire_reliability",
+    "read_iat_trials",
+    "score_brief_iat",
+    "score_iat",
+    "score_questionnaire",
+    "score_single_category_iat",
+    "time_unit_kappa",
+]
