@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/classdyad demo --out $(DEMO_DIR)
+	$(BIN)/classdyad analyze $(DEMO_DIR)/study.sqlite --out $(DEMO_DIR)/results.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from classdyad.cli import measure_commands, study_commands
+from classdyad.cli import analysis_commands, measure_commands, study_commands
 from classdyad.errors import ClassdyadError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.command("init")(study_commands.init)
 app.command("info")(study_commands.info)
 app.add_typer(measure_commands.score_app, name="score")
 app.command("agreement")(measure_commands.agreement)
+app.command("analyze")(analysis_commands.analyze)
 
 
 @app.callback()
