@@ -69,7 +69,7 @@ def test_results_are_json_with_formulas_and_versions(plan) -> None:
 
 
 def test_a_missing_column_is_named(replica_dataset) -> None:
-    with pytest.raises(DataError, match="lacks column.*teacher_closeness"):
+    with pytest.raises(DataError, match=r"lacks column.*teacher_closeness"):
         relationship_gap(replica_dataset.drop(columns="teacher_closeness"),
                          outcome="teacher_closeness")
 
