@@ -38,6 +38,7 @@ def _counts_table(counts: dict[str, object]) -> Table:
         table.add_row(key.replace("_", " "), f"{counts[key]:,}")
     for valence, n in counts["events_by_valence"].items():  # type: ignore[attr-defined]
         table.add_row(f"  {valence}", f"{n:,}")
+    table.add_row("  of which second coder (reliability)", f"{counts['second_coder_events']:,}")
     return table
 
 

@@ -125,3 +125,13 @@ class StudyTables:
     def counts(self) -> dict[str, int]:
         """Number of rows per table."""
         return {name: len(getattr(self, name)) for name in self.table_names()}
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={n:,}" for name, n in self.counts().items() if n)
+        return f"StudyTables(name={self.name!r}, {sizes})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{name}</td><td style='text-align:right'>{n:,}</td></tr>"
+                       for name, n in self.counts().items())
+        return (f"<p><b>{self.name}</b></p><table><thead><tr><th>table</th><th>rows</th></tr>"
+                f"</thead><tbody>{rows}</tbody></table>")

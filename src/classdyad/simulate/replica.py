@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,9 @@ class SimulatedStudy:
 
     tables: StudyTables
     design: ReplicaDesign
-    truth: ReplicaTruth
+    truth: ReplicaTruth = field(repr=False)
     seed: int | None
-    latent: pd.DataFrame
+    latent: pd.DataFrame = field(repr=False)
     """True relationship quality per student x wave, before questionnaire noise."""
 
     def truth_record(self) -> dict[str, Any]:

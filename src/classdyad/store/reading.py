@@ -137,7 +137,11 @@ def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
 
 
 def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, Any]:
-    """Counts of schools, classes, teachers, students, waves, lessons and events by valence."""
+    """Counts of schools, classes, teachers, students, waves, lessons and events by valence.
+
+    ``second_coder_events`` counts the events of double-coded lessons coded by a second coder
+    (reliability coding); they are included in ``interaction_events``.
+    """
     md = Base.metadata
     with engine.connect() as connection:
         info = resolve_study(connection, study)
@@ -154,6 +158,11 @@ def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, An
             sa.select(events.c.valence, sa.func.count())
             .select_from(events.join(teacher, events.c.teacher_id == teacher.c.id))
             .where(teacher.c.study_id == sid).group_by(events.c.valence)).all())
+        second = connection.execute(sa.text(
+            "SELECT COUNT(*) FROM interaction_event e JOIN teacher t ON e.teacher_id = t.id "
+            "JOIN (SELECT lesson_id, MIN(coder_id) AS first_coder FROM interaction_event "
+            "GROUP BY lesson_id) f ON f.lesson_id = e.lesson_id "
+            "WHERE t.study_id = :sid AND e.coder_id > f.first_coder"), {"sid": sid}).scalar_one()
         return {
             "study": info["name"],
             "schools": count("schools"),
@@ -165,4 +174,5 @@ def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, An
             "interaction_events": sum(by_valence.values()),
             "events_by_valence": {v: int(by_valence.get(v, 0))
                                   for v in ("positive", "negative", "neutral")},
+            "second_coder_events": int(second),
         }
