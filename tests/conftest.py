@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from classdyad.simulate import ReplicaDesign, SimulatedStudy, simulate_study
+
+# Property tests draw their examples from a fixed seed, so every run tests the same cases.
+settings.register_profile("classdyad", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("classdyad")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

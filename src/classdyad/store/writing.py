@@ -249,8 +249,9 @@ def add_interaction_events(engine: Engine, events: pd.DataFrame, *, actor: str,
         Listing every bad row; nothing is written.
     """
     md = Base.metadata
+    # ids that cannot be a lesson (not whole, out of range) are left to check_events to report
     lesson_ids = [int(v) for v in pd.unique(pd.to_numeric(events["lesson_id"], errors="coerce"))
-                  if np.isfinite(v)]
+                  if np.isfinite(v) and float(v).is_integer() and abs(v) < 2**62]
     with engine.begin() as connection:
         lessons = pd.read_sql(sa.select(md.tables["lesson"]).where(
             md.tables["lesson"].c.id.in_(lesson_ids)), connection)
