@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/classdyad demo --out $(DEMO_DIR)
 	$(BIN)/classdyad analyze $(DEMO_DIR)/study.sqlite --out $(DEMO_DIR)/results.json
+	$(BIN)/classdyad report $(DEMO_DIR)/study.sqlite --results $(DEMO_DIR)/results.json --out $(DEMO_DIR)/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from classdyad.cli import analysis_commands, measure_commands, study_commands
+from classdyad.cli import analysis_commands, measure_commands, report_commands, study_commands
+from classdyad.cli.export_commands import export_app
+from classdyad.cli.import_commands import import_app
 from classdyad.errors import ClassdyadError
 
 app = typer.Typer(
@@ -27,9 +29,12 @@ console = Console()
 app.command("demo")(study_commands.demo)
 app.command("init")(study_commands.init)
 app.command("info")(study_commands.info)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 app.add_typer(measure_commands.score_app, name="score")
 app.command("agreement")(measure_commands.agreement)
 app.command("analyze")(analysis_commands.analyze)
+app.command("report")(report_commands.report)
 
 
 @app.callback()
