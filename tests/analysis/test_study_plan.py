@@ -38,8 +38,26 @@ def test_the_plan_covers_every_outcome_and_contrast(plan) -> None:
     assert (h2["ratio"] > 0).all()
     tested = table.dropna(subset=["p_value"])
     assert (tested["p_fdr"] >= tested["p_value"] - 1e-15).all()
-    assert (table["ci_low"] <= table["estimate"]).all()
-    assert (table["estimate"] <= table["ci_high"]).all()
+    model_based = table[table["hypothesis"].isin(["H1", "H2"])]  # Wald intervals
+    assert (model_based["ci_low"] <= model_based["estimate"]).all()
+    assert (model_based["estimate"] <= model_based["ci_high"]).all()
+    assert (table["ci_low"] <= table["ci_high"]).all()
+
+
+def test_mediation_negativity_bias_and_implicit_attitudes_are_in_the_table(plan) -> None:
+    table = plan.estimates
+    h3 = table[table["hypothesis"] == "H3"]
+    assert set(h3["contrast"]) == {"low_ses", "non_western", "turkish_moroccan"}
+    assert {"a:negative_rate", "b:negative_rate", "indirect:negative_rate", "indirect_total",
+            "direct", "total", "proportion_mediated"} <= set(h3["effect"])
+    assert set(h3["level"]) == {"within", "between"}
+    bias = table[table["effect"] == "negativity_difference"]
+    assert len(bias) == 4 and (bias["ci_low"] > 0).all()  # the replica has a negativity bias
+    h5 = table[table["hypothesis"] == "H5"]
+    assert {"iat_ethnicity:non_western", "iat_ses:low_ses", "index_moderated_mediation"} <= set(
+        h5["effect"])
+    assert any("mediation" in sentence for sentence in plan.findings)
+    assert len(plan.key_table()) < len(table)
 
 
 def test_count_gaps_cover_the_true_rate_ratios(plan) -> None:
@@ -55,7 +73,7 @@ def test_count_gaps_cover_the_true_rate_ratios(plan) -> None:
 def test_every_finding_states_an_estimate_and_interval(plan) -> None:
     assert len(plan.findings) >= 12
     for sentence in plan.findings:
-        assert "95 % CI" in sentence
+        assert "95% CI" in sentence
 
 
 def test_results_are_json_with_formulas_and_versions(plan) -> None:

@@ -95,7 +95,7 @@ def _as_numeric(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _fit_quietly(fit, *args, **kwargs):
+def fit_quietly(fit, *args, **kwargs):
     """Fit, turning classdyad warnings into notes kept with the result."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClassdyadWarning)
@@ -119,7 +119,7 @@ def relationship_gap(data: pd.DataFrame, *, outcome: str, contrast: str = "ses_e
     if rows.groupby("student").size().max() > 1:
         random += " + (1 | student)"
     formula = f"{outcome} ~ {fixed} + {random}"
-    result, fit_notes = _fit_quietly(lmm, formula, _as_numeric(rows, [*terms, "boy"]))
+    result, fit_notes = fit_quietly(lmm, formula, _as_numeric(rows, [*terms, "boy"]))
     return ModelFit("relationship_gap", outcome, contrast, formula, "gaussian", result.n_obs,
                     result.fixed_effects, result.variance_components,
                     tuple(notes) + fit_notes)
@@ -146,7 +146,7 @@ def interaction_gap(data: pd.DataFrame, *, valence: str, contrast: str = "ses_et
     if rows.groupby("student").size().max() > 1:
         random += " + (1 | student)"
     formula = f"{valence} ~ {fixed} + {random}"
-    result, fit_notes = _fit_quietly(glmm, formula, _as_numeric(rows, [*terms, "boy"]),
+    result, fit_notes = fit_quietly(glmm, formula, _as_numeric(rows, [*terms, "boy"]),
                                      family="poisson", offset="log_hours")
     return ModelFit("interaction_gap", valence, contrast,
                     formula.replace(" + (1", " + offset(log(hours_present)) + (1", 1),

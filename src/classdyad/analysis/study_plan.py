@@ -93,11 +93,19 @@ class StudyPlanResult:
         return self.estimates.copy()
 
     def key_table(self) -> pd.DataFrame:
-        """The rows a reader looks at first: the effects of the group terms and indirect effects."""
+        """The rows a reader looks at first.
+
+        Group gaps (the contrast's own group term), the total within-class indirect effects,
+        the negativity-bias differences and the implicit-attitude moderation tests.
+        """
         table = self.estimates
-        keep = table["effect"].isin(list(EFFECT_LABELS)) | table["effect"].str.contains(
-            "indirect|negativity|index", regex=True)
-        return table[keep].reset_index(drop=True)
+        gap = table["hypothesis"].isin(["H1", "H2"]) & ~(
+            (table["contrast"] == "turkish_moroccan_vs_dutch") & (table["effect"] == "low_ses"))
+        indirect = (table["hypothesis"] == "H3") & (table["effect"] == "indirect_total") & (
+            table["level"] == "within")
+        bias = table["effect"] == "negativity_difference"
+        moderation = table["hypothesis"] == "H5"
+        return table[gap | indirect | bias | moderation].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-ready values (full precision; NaN as null)."""
@@ -181,11 +189,11 @@ def gap_sentence(row: pd.Series) -> str:
     what = OUTCOME_LABELS.get(row["outcome"], row["outcome"])
     if row["hypothesis"] == "H2":
         return (f"{who[0].upper()}{who[1:]} received {row['ratio']:.2f} times as many {what} "
-                f"per hour (95 % CI {row['ratio_ci_low']:.2f} to {row['ratio_ci_high']:.2f}; "
+                f"per hour (95% CI {row['ratio_ci_low']:.2f} to {row['ratio_ci_high']:.2f}; "
                 f"{_p_text(row['p_value'])}).")
     direction = "higher" if row["estimate"] > 0 else "lower"
     return (f"For {who}, {what} was {abs(row['estimate']):.2f} scale points {direction} "
-            f"(b = {row['estimate']:.2f}, 95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
+            f"(b = {row['estimate']:.2f}, 95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
             f"{_p_text(row['p_value'])}).")
 
 
@@ -237,11 +245,13 @@ def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None =
                    gaps.interaction_gap(dataset, valence=valence, contrast=contrast))
 
     extra = _later_hypotheses(dataset, generator, n_draws, step)
-    for model_id, (formula, model_notes, model_rows) in extra.items():
+    later_findings: list[str] = []
+    for model_id, (formula, model_notes, model_rows, sentences) in extra.items():
         models[model_id] = formula
         if model_notes:
             notes[model_id] = model_notes
         rows.extend(model_rows)
+        later_findings.extend(sentences)
 
     table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
     tested = table["p_value"].notna()
@@ -251,18 +261,122 @@ def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None =
                                                    method="fdr_bh")[1]
     findings = tuple(gap_sentence(row) for _, row in table.iterrows()
                      if row["hypothesis"] in ("H1", "H2")
-                     and row["contrast"] == "ses_ethnicity") + tuple(
-        sentence for _, (_, _, sentences) in _FINDINGS.items() for sentence in sentences)
+                     and row["contrast"] == "ses_ethnicity") + tuple(later_findings)
     return StudyPlanResult(
         estimates=table, findings=findings, models=models, notes=notes,
         software=software_versions(), n_students=int(dataset["student_id"].nunique()),
         n_rows=len(dataset))
 
 
-_FINDINGS: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+MEDIATORS = ("positive_rate", "negative_rate")
+#: exposure -> contrast whose rows it uses
+EXPOSURES = {"low_ses": "ses_ethnicity", "non_western": "ses_ethnicity",
+             "turkish_moroccan": "turkish_moroccan_vs_dutch"}
+#: exposure -> the teacher's IAT that may moderate its paths
+MODERATORS = {"non_western": "teacher_iat_ethnicity", "low_ses": "teacher_iat_ses"}
+
+Rows = list[dict[str, Any]]
+Later = dict[str, tuple[str, tuple[str, ...], Rows, tuple[str, ...]]]
+
+
+def _row(hypothesis: str, outcome: str, effect: str, contrast: str, level: str,
+         source: pd.Series, n: int, model: str, standardized: float = math.nan) -> dict:
+    return {"hypothesis": hypothesis, "outcome": outcome, "effect": effect,
+            "contrast": contrast, "level": level, "estimate": float(source["estimate"]),
+            "std_error": float(source["std_error"]) if pd.notna(source["std_error"])
+            else math.nan,
+            "ci_low": float(source["ci_low"]), "ci_high": float(source["ci_high"]),
+            "p_value": float(source["p_value"]) if pd.notna(source["p_value"]) else math.nan,
+            "standardized": standardized, "n": n, "model": model}
+
+
+def _mediation_rows(result: Any, outcome: str, exposure: str, n: int, model: str) -> Rows:
+    rows = []
+    for _, r in result.to_frame().iterrows():
+        mediator = r["mediator"]
+        name = {"total_indirect": "indirect_total"}.get(r["effect"], r["effect"])
+        effect = f"{name}:{mediator}" if isinstance(mediator, str) else name
+        rows.append(_row("H3", outcome, effect, exposure, r["component"], r, n, model))
+    return rows
+
+
+def _fit_notes(fit: Callable[..., Any], **kwargs: Any) -> tuple[Any, tuple[str, ...]]:
+    return gaps.fit_quietly(fit, **kwargs)
 
 
 def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: int,
-                      step: Progress) -> dict[str, tuple[str, tuple[str, ...], list[dict]]]:
-    """H3-H5 (mediation, negativity bias, implicit attitudes)."""
-    return {}
+                      step: Progress) -> Later:
+    """H3 mediation, H4 negativity bias and H5 implicit attitudes.
+
+    Returns model id -> (description, notes, table rows, sentences).
+    """
+    from classdyad.analysis.mediation import mediation
+    from classdyad.analysis.moderation import cross_level_moderation, moderated_mediation
+    from classdyad.analysis.negativity_bias import negativity_bias
+
+    out: Later = {}
+    covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
+    repeated = "student" if dataset.groupby("student").size().max() > 1 else None
+    outcomes = [o for o in gaps.RELATIONSHIP_OUTCOMES
+                if o in dataset.columns and dataset[o].notna().sum() >= 10]
+    for exposure, contrast in EXPOSURES.items():
+        rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
+        rows = rows.assign(**{exposure: rows[exposure].astype("float64")})
+        if rows[exposure].nunique() < 2:
+            continue
+        for outcome in outcomes:
+            step(f"H3 mediation {exposure} -> {outcome}")
+            result, notes = _fit_notes(
+                mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
+                outcome=outcome, cluster="classroom", covariates=covariates,
+                repeated=repeated, n_draws=n_draws, rng=rng)
+            used = int(rows[outcome].notna().sum())
+            model = f"H3/{exposure}/{outcome}"
+            sentences = (result.conclusion["within"],) if contrast == "ses_ethnicity" and \
+                outcome.startswith("teacher") else ()
+            out[model] = ("1-1-1 mediation, within/between classes: "
+                          + "; ".join(result.formulas()), notes,
+                          _mediation_rows(result, outcome, exposure, used, model), sentences)
+    for outcome in outcomes:
+        step(f"H4 negativity bias in {outcome}")
+        data = dataset.dropna(subset=list(MEDIATORS))
+        result, notes = _fit_notes(
+            negativity_bias, data=data, outcome=outcome, positive="positive_rate",
+            negative="negative_rate", cluster="classroom", covariates=covariates,
+            repeated=repeated)
+        model = f"H4/{outcome}"
+        rows = []
+        for _, r in result.to_frame().iterrows():
+            effect = {"difference": "negativity_difference"}.get(r["effect"], r["effect"])
+            rows.append(_row("H4", outcome, effect, "", "", r, result.n_obs, model,
+                             standardized=float(r["estimate"])))
+        out[model] = ("negativity bias, standardized rates: " + result.model.formula, notes,
+                      rows, (result.conclusion,))
+    for exposure, moderator in MODERATORS.items():
+        if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
+            continue
+        data = dataset.dropna(subset=list(MEDIATORS)).assign(
+            **{exposure: dataset[exposure].astype("float64")})
+        step(f"H5 {moderator} x {exposure} on negative interactions")
+        result, notes = _fit_notes(
+            cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
+            outcome="negative_rate", cluster="classroom", covariates=covariates,
+            repeated=repeated)
+        model = f"H5/{moderator}/{exposure}"
+        interaction = result.to_frame().query("effect == 'interaction'").iloc[0]
+        rows = [_row("H5", "negative_rate", f"{moderator.removeprefix('teacher_')}:{exposure}",
+                     exposure, "", interaction, result.n_obs, model)]
+        out[model] = (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
+                      notes, rows, (result.conclusion,))
+        step(f"H5 index of moderated mediation ({moderator})")
+        result, notes = _fit_notes(
+            moderated_mediation, data=data, exposure=exposure, moderator=moderator,
+            mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
+            covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)
+        model = f"H5/{moderator}/{exposure}/index"
+        index = result.to_frame().query("effect == 'index'").iloc[0]
+        rows = [_row("H5", "teacher_closeness", "index_moderated_mediation", exposure, "",
+                     index, int(data["teacher_closeness"].notna().sum()), model)]
+        out[model] = (f"moderated mediation {exposure} -> negative_rate -> teacher_closeness "
+                      f"by {moderator}", notes, rows, tuple(result.summary().splitlines()[-1:]))
+    return out

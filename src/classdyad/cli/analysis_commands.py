@@ -21,8 +21,10 @@ EXPECTED_STEPS = 40
 
 def key_table(estimates: pd.DataFrame) -> pd.DataFrame:
     """The headline rows, with the columns a reader needs."""
-    table = estimates[["hypothesis", "outcome", "effect", "estimate", "ci_low", "ci_high",
-                       "p_fdr", "ratio"]].copy()
+    table = estimates[["hypothesis", "outcome", "effect", "contrast", "estimate", "ci_low",
+                       "ci_high", "p_fdr", "ratio"]].copy()
+    table["contrast"] = table["contrast"].replace({"ses_ethnicity": "",
+                                                   "turkish_moroccan_vs_dutch": "TM vs Dutch"})
     return table
 
 
