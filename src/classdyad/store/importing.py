@@ -137,7 +137,7 @@ class _RosterPlan:
                                 .where(student.c.study_id == sid))["student_id"].tolist())
 
     def _codes(self, name: str, table: str, stored: dict[Any, int], wanted: list[Any],
-               extra: dict[str, list[Any]] | None, connection: Connection) -> dict[Any, int]:
+               connection: Connection) -> dict[Any, int]:
         """Ids for ``wanted`` keys: stored ones, and new ids for the rest (recorded in new)."""
         fresh = [key for key in dict.fromkeys(wanted) if key not in stored]
         self.kept[name] = len(set(wanted)) - len(fresh)
@@ -145,10 +145,7 @@ class _RosterPlan:
         ids = dict(stored)
         for offset, key in enumerate(fresh):
             ids[key] = start + offset
-        rows = {"id": [ids[k] for k in fresh]}
-        for column, values in (extra or {}).items():
-            rows[column] = values
-        self.new[name] = pd.DataFrame(rows)
+        self.new[name] = pd.DataFrame({"id": [ids[k] for k in fresh]})
         return ids
 
     def _plan(self, connection: Connection, roster: pd.DataFrame) -> None:
@@ -156,15 +153,14 @@ class _RosterPlan:
         # waves
         numbers = sorted(int(n) for n in roster["wave"].unique())
         wave_ids = self._codes("waves", "wave", dict(zip(self.waves["number"], self.waves["id"],
-                                                          strict=True)), numbers, None,
-                               connection)
+                                                          strict=True)), numbers, connection)
         fresh_waves = [n for n in numbers if n not in set(self.waves["number"])]
         self.new["waves"] = self.new["waves"].assign(number=fresh_waves, study_id=self.study_id)
         # schools
         first = roster.drop_duplicates("school")
         school_ids = self._codes("schools", "school", dict(zip(
             self.schools["code"], self.schools["id"], strict=True)), first["school"].tolist(),
-            None, connection)
+            connection)
         stored_schools = set(self.schools["code"])
         fresh = first[~first["school"].isin(stored_schools)]
         self.new["schools"] = self.new["schools"].assign(
@@ -176,7 +172,7 @@ class _RosterPlan:
         keys = list(zip(roster["school_id"], roster["classroom"], strict=True))
         stored = {(s, c): i for i, s, c in self.classrooms[["id", "school_id", "code"]]
                   .itertuples(index=False)}
-        classroom_ids = self._codes("classrooms", "classroom", stored, keys, None, connection)
+        classroom_ids = self._codes("classrooms", "classroom", stored, keys, connection)
         grades = roster.groupby(["school_id", "classroom"])["grade"].agg(["min", "max"])
         fresh_keys = [k for k in dict.fromkeys(keys) if k not in stored]
         self.new["classrooms"] = self.new["classrooms"].assign(
@@ -190,7 +186,7 @@ class _RosterPlan:
     def _plan_teachers(self, connection: Connection, roster: pd.DataFrame) -> None:
         codes = pd.concat([roster["teacher"], roster["duo_teacher"]]).dropna().tolist()
         stored = dict(zip(self.teachers["code"], self.teachers["id"], strict=True))
-        teacher_ids = self._codes("teachers", "teacher", stored, codes, None, connection)
+        teacher_ids = self._codes("teachers", "teacher", stored, codes, connection)
         fresh = [c for c in dict.fromkeys(codes) if c not in stored]
         self.new["teachers"] = self.new["teachers"].assign(code=fresh, study_id=self.study_id)
         pairs: dict[tuple[int, int], bool] = {}
@@ -363,13 +359,14 @@ def _map_codes(events: pd.DataFrame, column: str, ids: dict[str, int], *, what: 
     return mapped.astype("Int64"), problems
 
 
-def _stored_client_ids(connection: Connection, client_ids: list[str]) -> set[str]:
+def _stored_client_ids(connection: Connection, lesson_ids: list[int]) -> set[str]:
+    """Client ids already stored for these lessons (one query per 5,000 lessons)."""
     table = _table("interaction_event")
     taken: set[str] = set()
-    for start in range(0, len(client_ids), 20000):
-        chunk = client_ids[start:start + 20000]
+    for start in range(0, len(lesson_ids), 5000):
+        chunk = lesson_ids[start:start + 5000]
         taken.update(connection.execute(
-            sa.select(table.c.client_id).where(table.c.client_id.in_(chunk))).scalars())
+            sa.select(table.c.client_id).where(table.c.lesson_id.in_(chunk))).scalars())
     return taken
 
 
@@ -394,12 +391,16 @@ def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
     lesson_teacher, wave = _table("lesson_teacher"), _table("wave")
     problems: list[Problem] = []
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":  # room for the event indexes of a large batch
+            connection.exec_driver_sql("PRAGMA cache_size = -262144")
         sid = int(resolve_study(connection, study)["id"])
-        taken = _stored_client_ids(connection,
-                                   [str(c) for c in events["client_id"].dropna().unique()])
+        lesson_numbers = pd.to_numeric(events["lesson_id"], errors="coerce")
+        lesson_ids = [int(v) for v in pd.unique(lesson_numbers.dropna())
+                      if float(v).is_integer() and abs(v) < 2**62]
+        taken = _stored_client_ids(connection, lesson_ids)
         is_new = ~events["client_id"].isin(taken).to_numpy()
         teacher_ids, found = _map_codes(events, "teacher", _code_ids(connection, "teacher", sid),
-                                        what="teacher", source=source, nullable=False)
+                                        what="teacher", source=source, nullable=True)
         problems += found
         student_ids, found = _map_codes(events, "student", _code_ids(connection, "student", sid),
                                         what="student", source=source, nullable=True)
@@ -415,7 +416,6 @@ def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
             "student_id": student_ids.to_numpy(), "valence": events["valence"].to_numpy(),
             "subtype": events["subtype"].to_numpy(), "coder_id": coder_ids.to_numpy(),
             "codebook_id": codebook_id})
-        lesson_ids = [int(v) for v in pd.unique(frame["lesson_id"].dropna())]
         lessons = _frame(connection, sa.select(lesson.c.id, lesson.c.classroom_id,
                                                lesson.c.wave_id)
                          .join(wave, lesson.c.wave_id == wave.c.id)
@@ -425,6 +425,17 @@ def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
                                                      "classroom_id"].unique().tolist())))
         lesson_teachers = _frame(connection, sa.select(lesson_teacher).where(
             lesson_teacher.c.lesson_id.in_(lesson_ids)))
+        # an event without a teacher belongs to the lesson's only teacher
+        only = lesson_teachers.groupby("lesson_id")["teacher_id"].agg(["first", "size"])
+        only = only.loc[only["size"] == 1, "first"]
+        unnamed = events["teacher"].isna().to_numpy()
+        if unnamed.any():
+            frame.loc[unnamed, "teacher_id"] = frame.loc[unnamed, "lesson_id"].map(
+                {float(k): int(v) for k, v in only.items()})
+            problems += check.problems_at(
+                events, unnamed & frame["teacher_id"].isna().to_numpy(), "teacher",
+                "no teacher is given and the lesson has several (or no) teachers; name the "
+                "teacher", source)
         problems += check.check_events(frame, lessons=lessons, enrolments=enrolments,
                                        lesson_teachers=lesson_teachers, source=source)
         if problems:
@@ -441,7 +452,8 @@ def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
                         if codebook_id is None else new)
         except sa.exc.IntegrityError as exc:
             raise IntegrityError(f"the database refused an event: {exc.orig}; nothing was "
-                                 "written") from exc
+                                 "written. A client id stored for another lesson is refused: "
+                                 "give the event a new id or correct its lesson") from exc
         _audit(connection, actor=actor, action="import", entity="interaction_event",
                count=len(new), detail={"source": source, "skipped": int((~is_new).sum())})
     return summary

@@ -1,0 +1,201 @@
+"""``classdyad import``: rosters, BORIS codings, events, responses and IAT trials, all or nothing.
+
+Each command reads and checks the whole file, matches it against the stored study and writes
+everything in one transaction, or nothing (the error lists the problems). ``--dry-run`` checks
+only. Importing the same file twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from classdyad.errors import DataError
+
+console = Console()
+import_app = typer.Typer(help="Import rosters, BORIS codings and interaction events (all or "
+                         "nothing).", no_args_is_help=True)
+
+DatabaseArgument = Annotated[str, typer.Argument(help="SQLite file (or a database URL).")]
+StudyOption = Annotated[str | None, typer.Option(
+    "--study", help="Study name (needed when the database holds several).")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")]
+ColumnOption = Annotated[list[str] | None, typer.Option(
+    "--column", help="FIELD=HEADER: the column holding a field (repeatable), e.g. "
+    "student=Leerlingnummer.")]
+ActorOption = Annotated[str, typer.Option("--actor", help="Who imports (audit log).")]
+
+
+def _column_mapping(mapping: Path | None, columns: list[str] | None):
+    from classdyad.io.mapping import ColumnMapping, read_column_mapping
+
+    base = read_column_mapping(mapping) if mapping is not None else ColumnMapping()
+    pairs = {}
+    for item in columns or []:
+        field, sep, header = item.partition("=")
+        if not sep or not field.strip() or not header.strip():
+            raise DataError(f"--column {item!r} is not FIELD=HEADER; write e.g. "
+                            "--column student=Leerlingnummer")
+        pairs[field.strip()] = header.strip()
+    return base.merged(ColumnMapping(columns=pairs))
+
+
+def _summary(summary) -> None:
+    title = (f"{summary.source}: checked, nothing written (dry run)" if summary.dry_run
+             else f"{summary.source}: imported")
+    console.print(title, highlight=False, soft_wrap=True)
+    table = Table()
+    for column in ("table", "added", "already stored"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    frame = summary.to_frame()
+    for row in frame.itertuples(index=False):
+        table.add_row(str(row.table), f"{row.added:,}", f"{row.already_stored:,}")
+    console.print(table)
+
+
+@import_app.command("roster")
+def roster(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Roster: .csv, .tsv, .xlsx or .sav.")],
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping (columns, values, defaults).")] = None,
+    column: ColumnOption = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")] = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import schools, classes, teachers, students (with names) and enrolments."""
+    from classdyad.io.roster import read_roster
+    from classdyad.store import list_studies, open_database
+    from classdyad.store.importing import import_roster
+
+    table = read_roster(file, mapping=_column_mapping(mapping, column),
+                        sheet=sheet if sheet is not None else 0)
+    engine = open_database(database)
+    try:
+        if study is None and list_studies(engine).empty:
+            study = file.stem
+            console.print(f"the database holds no study yet; the import creates study "
+                          f"{study!r} (name another with --study)", highlight=False)
+        _summary(import_roster(engine, table, study=study, source=file.name, actor=actor,
+                               dry_run=dry_run))
+    finally:
+        engine.dispose()
+
+
+@import_app.command("boris")
+def boris(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="BORIS export (.tsv, .csv, .xlsx) or .boris "
+                                         "project.")],
+    mapping: Annotated[Path, typer.Option(
+        "--mapping", help="YAML mapping: observations to lessons, subjects to students, "
+        "behaviours and modifiers to valence and subtype.")],
+    study: StudyOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import coded events from BORIS."""
+    from classdyad.io.boris import BorisMapping, boris_interaction_events, read_boris
+    from classdyad.store import open_database
+    from classdyad.store.importing import import_interaction_events
+
+    occurrences = read_boris(file)
+    events = boris_interaction_events(occurrences, BorisMapping.from_yaml(mapping),
+                                      source=file.name)
+    engine = open_database(database, create=False)
+    try:
+        _summary(import_interaction_events(engine, events, study=study, source=file.name,
+                                           actor=actor, dry_run=dry_run))
+    finally:
+        engine.dispose()
+
+
+@import_app.command("events")
+def events(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Interaction events as CSV.")],
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping.")] = None,
+    column: ColumnOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import coded interaction events from CSV (teachers, students and coders by code)."""
+    from classdyad.io.events import read_interaction_events
+    from classdyad.store import open_database
+    from classdyad.store.importing import import_interaction_events
+
+    table = read_interaction_events(file, mapping=_column_mapping(mapping, column))
+    engine = open_database(database, create=False)
+    try:
+        _summary(import_interaction_events(engine, table, study=study, source=file.name,
+                                           actor=actor, dry_run=dry_run))
+    finally:
+        engine.dispose()
+
+
+@import_app.command("responses")
+def responses(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Responses: .csv, .tsv, .xlsx or .sav.")],
+    layout: Annotated[str | None, typer.Option(
+        "--layout", help="'wide' (one row per dyad and wave) or 'long' (one row per item); "
+        "default: long when the file has item and value columns.")] = None,
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping.")] = None,
+    column: ColumnOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import questionnaire responses (teachers' and students' ratings of their dyads)."""
+    from classdyad.errors import check_option
+    from classdyad.io.questionnaires import read_responses
+    from classdyad.store import open_database
+    from classdyad.store.importing_questionnaires import import_questionnaire_responses
+
+    if layout is not None:
+        check_option("layout", layout, ("wide", "long"))
+    table = read_responses(file, layout=layout,  # type: ignore[arg-type]
+                           mapping=_column_mapping(mapping, column))
+    engine = open_database(database, create=False)
+    try:
+        _summary(import_questionnaire_responses(engine, table, study=study, source=file.name,
+                                                actor=actor, dry_run=dry_run))
+    finally:
+        engine.dispose()
+
+
+@import_app.command("iat")
+def iat(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="IAT trials: .csv, .tsv, .xlsx or .sav.")],
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping.")] = None,
+    column: ColumnOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import teachers' IAT trials (one row per trial)."""
+    from classdyad.io.questionnaires import read_iat_trials
+    from classdyad.store import open_database
+    from classdyad.store.importing_questionnaires import import_iat_trials
+
+    table = read_iat_trials(file, mapping=_column_mapping(mapping, column))
+    engine = open_database(database, create=False)
+    try:
+        _summary(import_iat_trials(engine, table, study=study, source=file.name, actor=actor,
+                                   dry_run=dry_run))
+    finally:
+        engine.dispose()
+
+
+__all__ = ["import_app"]
