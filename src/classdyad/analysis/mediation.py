@@ -383,6 +383,12 @@ def mediation(
             raise DataError(f"the cluster {cluster!r} has {n_clusters} level(s) in the complete "
                             "rows; a multilevel model needs several clusters (20 or more for "
                             "trustworthy between-cluster effects), or pass cluster=None")
+    if cluster is not None:
+        for name in mediator_names:
+            require_within_variation(frame, name, "mediator", cluster, hint=(
+                "mediation() fits the 1-1-1 design, in which the mediator varies between "
+                "students; for a cluster-level mediator (a 2-2-1 or 1-2-1 design) fit the "
+                "paths between cluster means, or give a mediator measured per student"))
     if decomposition == "within_between":
         for name, role in [(exposure, "exposure"), *[(m, "mediator") for m in mediator_names]]:
             require_within_variation(frame, name, role, cluster)

@@ -114,14 +114,18 @@ def require_variation(frame: pd.DataFrame, column: str, role: str) -> None:
 
 
 def require_within_variation(
-    frame: pd.DataFrame, column: str, role: str, cluster: str
+    frame: pd.DataFrame, column: str, role: str, cluster: str, *, hint: str | None = None
 ) -> None:
-    """Raise :class:`DataError` when ``column`` is constant within every level of ``cluster``."""
+    """Raise :class:`DataError` when ``column`` is constant within every level of ``cluster``.
+
+    ``hint`` replaces the default advice (use ``decomposition='none'``).
+    """
     spread = frame.groupby(cluster, sort=False)[column].agg(lambda v: float(np.ptp(v)))
     if (spread <= 1e-12 * max(1.0, float(np.abs(frame[column]).max()))).all():
+        advice = hint or (
+            "use decomposition='none' for a variable measured per cluster, or give a variable "
+            f"that varies within each {cluster}")
         raise DataError(
             f"the {role} {column!r} is constant within every {cluster!r} (it varies only "
-            f"between them), so its within-{cluster} effect is not defined; use "
-            "decomposition='none' for a variable measured per cluster, or give a variable that "
-            f"varies within each {cluster}"
+            f"between them), so its within-{cluster} effect is not defined; {advice}"
         )

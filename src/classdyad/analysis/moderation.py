@@ -357,6 +357,11 @@ def moderated_mediation(
     for name, role in ((exposure, "exposure"), (moderator, "moderator"), (outcome, "outcome"),
                        *((m, "mediator") for m in mediators)):
         require_variation(frame, name, role)
+    if cluster is not None:
+        for name in mediators:
+            require_within_variation(frame, name, "mediator", cluster, hint=(
+                "the model is for the 1-1-1 design, in which the mediator varies between "
+                "students; give a mediator measured per student"))
     mean, sd = _moderator_scale(frame, moderator, cluster)
     work, random = _base_frame(frame, covariates, cluster, repeated)
     work["W"], work["Y"] = frame[moderator] - mean, frame[outcome]
