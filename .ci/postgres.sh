@@ -4,7 +4,8 @@
 set -euo pipefail
 action=$1
 dir=$2
-port=${CLASSDYAD_PG_PORT:-54329}
+# a free port on the loopback interface (unless one is given)
+port=${CLASSDYAD_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi
