@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from classdyad.cli.database import load_study
 from classdyad.cli.measure_commands import print_frame
 
 console = Console()
@@ -40,17 +41,12 @@ def analyze(
     """Run the study's analysis plan: group gaps, mediation, negativity bias, implicit attitudes."""
     from classdyad.analysis import build_analysis_dataset
     from classdyad.analysis.study_plan import study_plan
-    from classdyad.store import open_database, read_study
 
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("reading the study", total=EXPECTED_STEPS + 2)
-        engine = open_database(database, create=False)
-        try:
-            tables = read_study(engine, study)
-        finally:
-            engine.dispose()
+        tables = load_study(database, study)
         progress.update(task, advance=1, description="building the analysis dataset")
         dataset = build_analysis_dataset(tables)
 

@@ -16,6 +16,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from classdyad.cli.database import opened
 from classdyad.errors import check_option
 
 console = Console()
@@ -44,12 +45,11 @@ def analysis_data(database: str, *, study: str | None, level: str,
                   include_names: bool) -> pd.DataFrame:
     """The analysis dataset of a stored study, at the wave or student level."""
     from classdyad.analysis import aggregate_by_student, build_analysis_dataset
-    from classdyad.store import open_database, read_study
+    from classdyad.store import read_study
     from classdyad.store.exporting import student_names
 
     check_option("level", level, ("wave", "student"))
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         dataset = build_analysis_dataset(read_study(engine, study))
         if level == "student":
             dataset = aggregate_by_student(dataset)
@@ -60,8 +60,6 @@ def analysis_data(database: str, *, study: str | None, level: str,
             order = [*dataset.columns[:position], "first_name", "last_name",
                      *dataset.columns[position:]]
             dataset = merged[order]
-    finally:
-        engine.dispose()
     return dataset
 
 
@@ -74,15 +72,11 @@ def _labels() -> dict[str, str]:
 
 def _audit(database: str, *, actor: str, format: str, path: Path, rows: int,
            study: str | None, include_names: bool) -> None:
-    from classdyad.store import open_database
     from classdyad.store.exporting import record_export
 
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         record_export(engine, actor=actor, format=format, path=path, rows=rows, study=study,
                       include_names=include_names)
-    finally:
-        engine.dispose()
 
 
 def _dataset_command(format: str):
@@ -159,14 +153,10 @@ def boris(database: DatabaseArgument, out: OutOption, study: StudyOption = None,
     import yaml
 
     from classdyad.io.boris_export import boris_export_mapping, write_boris_tabular
-    from classdyad.store import open_database
     from classdyad.store.exporting import coded_events
 
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         events = coded_events(engine, study)
-    finally:
-        engine.dispose()
     write_boris_tabular(events, out)
     mapping_path = out.with_name(f"{out.stem}.mapping.yaml")
     mapping_path.write_text(yaml.safe_dump(boris_export_mapping(events).to_dict(),
@@ -182,14 +172,10 @@ def events(database: DatabaseArgument, out: OutOption, study: StudyOption = None
            actor: ActorOption = "classdyad export") -> None:
     """Coded events as CSV (teachers, students and coders by code)."""
     from classdyad.io.events import write_interaction_events
-    from classdyad.store import open_database
     from classdyad.store.exporting import coded_events
 
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         frame = coded_events(engine, study)
-    finally:
-        engine.dispose()
     write_interaction_events(frame, out)
     _audit(database, actor=actor, format="events", path=out, rows=len(frame), study=study,
            include_names=False)

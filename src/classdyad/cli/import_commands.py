@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from classdyad.cli.database import opened
 from classdyad.errors import DataError
 
 console = Console()
@@ -71,21 +72,18 @@ def roster(
 ) -> None:
     """Import schools, classes, teachers, students (with names) and enrolments."""
     from classdyad.io.roster import read_roster
-    from classdyad.store import list_studies, open_database
+    from classdyad.store import list_studies
     from classdyad.store.importing import import_roster
 
     table = read_roster(file, mapping=_column_mapping(mapping, column),
                         sheet=sheet if sheet is not None else 0)
-    engine = open_database(database)
-    try:
+    with opened(database, create=True) as engine:
         if study is None and list_studies(engine).empty:
             study = file.stem
             console.print(f"the database holds no study yet; the import creates study "
                           f"{study!r} (name another with --study)", highlight=False)
         _summary(import_roster(engine, table, study=study, source=file.name, actor=actor,
                                dry_run=dry_run))
-    finally:
-        engine.dispose()
 
 
 @import_app.command("boris")
@@ -102,18 +100,14 @@ def boris(
 ) -> None:
     """Import coded events from BORIS."""
     from classdyad.io.boris import BorisMapping, boris_interaction_events, read_boris
-    from classdyad.store import open_database
     from classdyad.store.importing import import_interaction_events
 
     occurrences = read_boris(file)
     events = boris_interaction_events(occurrences, BorisMapping.from_yaml(mapping),
                                       source=file.name)
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         _summary(import_interaction_events(engine, events, study=study, source=file.name,
-                                           actor=actor, dry_run=dry_run))
-    finally:
-        engine.dispose()
+                                               actor=actor, dry_run=dry_run))
 
 
 @import_app.command("events")
@@ -129,16 +123,12 @@ def events(
 ) -> None:
     """Import coded interaction events from CSV (teachers, students and coders by code)."""
     from classdyad.io.events import read_interaction_events
-    from classdyad.store import open_database
     from classdyad.store.importing import import_interaction_events
 
     table = read_interaction_events(file, mapping=_column_mapping(mapping, column))
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         _summary(import_interaction_events(engine, table, study=study, source=file.name,
-                                           actor=actor, dry_run=dry_run))
-    finally:
-        engine.dispose()
+                                               actor=actor, dry_run=dry_run))
 
 
 @import_app.command("responses")
@@ -158,19 +148,15 @@ def responses(
     """Import questionnaire responses (teachers' and students' ratings of their dyads)."""
     from classdyad.errors import check_option
     from classdyad.io.questionnaires import read_responses
-    from classdyad.store import open_database
     from classdyad.store.importing_questionnaires import import_questionnaire_responses
 
     if layout is not None:
         check_option("layout", layout, ("wide", "long"))
     table = read_responses(file, layout=layout,  # type: ignore[arg-type]
                            mapping=_column_mapping(mapping, column))
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         _summary(import_questionnaire_responses(engine, table, study=study, source=file.name,
-                                                actor=actor, dry_run=dry_run))
-    finally:
-        engine.dispose()
+                                                    actor=actor, dry_run=dry_run))
 
 
 @import_app.command("iat")
@@ -186,16 +172,12 @@ def iat(
 ) -> None:
     """Import teachers' IAT trials (one row per trial)."""
     from classdyad.io.questionnaires import read_iat_trials
-    from classdyad.store import open_database
     from classdyad.store.importing_questionnaires import import_iat_trials
 
     table = read_iat_trials(file, mapping=_column_mapping(mapping, column))
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         _summary(import_iat_trials(engine, table, study=study, source=file.name, actor=actor,
-                                   dry_run=dry_run))
-    finally:
-        engine.dispose()
+                                       dry_run=dry_run))
 
 
 __all__ = ["import_app"]

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from classdyad.cli.database import load_study
 from classdyad.errors import NotFoundError, OptionError, UndefinedStatisticWarning
 
 console = Console()
@@ -62,13 +63,8 @@ def score_questionnaires(
     """Score every stored questionnaire response and report each subscale's reliability."""
     from classdyad.analysis.study_scores import score_study_questionnaires
     from classdyad.measures import load_instrument
-    from classdyad.store import open_database, read_study
 
-    engine = open_database(database, create=False)
-    try:
-        tables = read_study(engine, study)
-    finally:
-        engine.dispose()
+    tables = load_study(database, study)
     scores = score_study_questionnaires(tables)
     if scores.empty:
         raise NotFoundError("the study has no questionnaire responses to score")
@@ -175,13 +171,8 @@ def agreement(
     """Agreement of the first and second coder on double-coded lessons."""
     from classdyad.analysis.study_scores import coder_event_frames
     from classdyad.measures import coder_agreement
-    from classdyad.store import open_database, read_study
 
-    engine = open_database(database, create=False)
-    try:
-        tables = read_study(engine, study)
-    finally:
-        engine.dispose()
+    tables = load_study(database, study)
     first, second = coder_event_frames(tables)
     if lesson is not None:
         first, second = (f[f["lesson_id"] == lesson] for f in (first, second))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from classdyad.cli.database import load_study
 from classdyad.errors import NotFoundError, check_option
 
 console = Console()
@@ -32,18 +33,13 @@ def report(
     from classdyad.analysis import build_analysis_dataset
     from classdyad.analysis.study_plan import study_plan
     from classdyad.report import LANGUAGES, study_report
-    from classdyad.store import open_database, read_study
 
     check_option("--lang", lang, LANGUAGES)
     if results is not None and not results.exists():
         raise NotFoundError(f"no results file {results}; run 'classdyad analyze DB --out "
                             f"{results}' first, or leave out --results to run the plan now")
     started = time.perf_counter()
-    engine = open_database(database, create=False)
-    try:
-        tables = read_study(engine, study)
-    finally:
-        engine.dispose()
+    tables = load_study(database, study)
     dataset = build_analysis_dataset(tables)
     if results is None:
         with console.status("running the analysis plan") as status:

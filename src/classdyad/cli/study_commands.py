@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from classdyad.cli.database import opened
 from classdyad.errors import UndefinedStatisticWarning
 
 console = Console()
@@ -121,11 +122,8 @@ def init(
     database: Annotated[str, typer.Argument(help="SQLite file to create (or a database URL).")],
 ) -> None:
     """Create an empty study database at the newest schema."""
-    from classdyad.store import open_database
-
-    engine = open_database(database)
-    engine.dispose()
-    console.print(f"created {database}")
+    with opened(database, create=True):
+        console.print(f"created {database}")
 
 
 def info(
@@ -134,10 +132,7 @@ def info(
                                               "holds several.")] = None,
 ) -> None:
     """Print the counts of schools, classes, teachers, students, waves, lessons and events."""
-    from classdyad.store import open_database, study_counts
+    from classdyad.store import study_counts
 
-    engine = open_database(database, create=False)
-    try:
+    with opened(database) as engine:
         console.print(_counts_table(study_counts(engine, study)))
-    finally:
-        engine.dispose()
