@@ -31,6 +31,8 @@ CONTRASTS = {
     "turkish_moroccan_vs_dutch": ("low_ses", "turkish_moroccan"),
 }
 COVARIATES = ("boy", "grade", "wave")
+#: contrast -> the migration backgrounds of the rows it uses (absent: every row)
+CONTRAST_BACKGROUNDS = {"turkish_moroccan_vs_dutch": ("dutch", "turkish", "moroccan")}
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ class ModelFit:
 
 def contrast_rows(data: pd.DataFrame, contrast: str) -> pd.DataFrame:
     """The rows a contrast uses (Turkish/Moroccan vs Dutch: those two backgrounds only)."""
-    if contrast == "turkish_moroccan_vs_dutch":
-        keep = data["migration_background"].isin(["dutch", "turkish", "moroccan"])
+    if contrast in CONTRAST_BACKGROUNDS:
+        keep = data["migration_background"].isin(CONTRAST_BACKGROUNDS[contrast])
         return data[keep.fillna(False).to_numpy(dtype=bool)]
     return data
 
@@ -104,25 +106,37 @@ def fit_quietly(fit, *args, **kwargs):
     return result, notes
 
 
-def relationship_gap(data: pd.DataFrame, *, outcome: str, contrast: str = "ses_ethnicity"
-                     ) -> ModelFit:
-    """Fit the relationship-gap model of one outcome and contrast (see the module docstring)."""
+def relationship_gap_formula(data: pd.DataFrame, *, outcome: str,
+                             contrast: str = "ses_ethnicity") -> tuple[str, tuple[str, ...]]:
+    """The formula of the relationship-gap model, and notes on group terms left out.
+
+    The fixed part holds the contrast's group terms that vary in the rows used and the covariates
+    that vary; the random part a class intercept within schools (when there are several schools)
+    and a student intercept (when students have several waves).
+    """
     _check_columns(data, [outcome, *CONTRASTS[contrast], "school", "classroom", "student"])
-    terms, notes = _group_terms(contrast_rows(data, contrast), CONTRASTS[contrast])
-    rows = contrast_rows(data, contrast).dropna(subset=[outcome])
+    rows = contrast_rows(data, contrast)
+    terms, notes = _group_terms(rows, CONTRASTS[contrast])
+    rows = rows.dropna(subset=[outcome])
     if rows[outcome].std() == 0 or len(rows) < 10:
         raise DataError(f"{outcome} has no variance (or fewer than 10 answers) in the rows of "
                         f"contrast {contrast}; check the questionnaire data")
-    covariates = covariate_terms(rows)
-    fixed = " + ".join([*terms, *covariates]) or "1"
+    fixed = " + ".join([*terms, *covariate_terms(rows)]) or "1"
     random = "(1 | school/classroom)" if rows["school"].nunique() > 1 else "(1 | classroom)"
     if rows.groupby("student").size().max() > 1:
         random += " + (1 | student)"
-    formula = f"{outcome} ~ {fixed} + {random}"
-    result, fit_notes = fit_quietly(lmm, formula, _as_numeric(rows, [*terms, "boy"]))
+    return f"{outcome} ~ {fixed} + {random}", tuple(notes)
+
+
+def relationship_gap(data: pd.DataFrame, *, outcome: str, contrast: str = "ses_ethnicity"
+                     ) -> ModelFit:
+    """Fit the relationship-gap model of one outcome and contrast (see the module docstring)."""
+    formula, notes = relationship_gap_formula(data, outcome=outcome, contrast=contrast)
+    rows = contrast_rows(data, contrast).dropna(subset=[outcome])
+    result, fit_notes = fit_quietly(lmm, formula,
+                                    _as_numeric(rows, [*CONTRASTS[contrast], "boy"]))
     return ModelFit("relationship_gap", outcome, contrast, formula, "gaussian", result.n_obs,
-                    result.fixed_effects, result.variance_components,
-                    tuple(notes) + fit_notes)
+                    result.fixed_effects, result.variance_components, notes + fit_notes)
 
 
 def interaction_gap(data: pd.DataFrame, *, valence: str, contrast: str = "ses_ethnicity"

@@ -9,6 +9,7 @@ export is recorded in the audit log.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -138,12 +139,42 @@ def r(database: DatabaseArgument, out: OutOption, study: StudyOption = None,
       level: LevelOption = "wave", actor: ActorOption = "classdyad export") -> None:
     """Data (CSV with codebook) and an R script with the study's lme4 models."""
     from classdyad.io.r_script import write_r
+    from classdyad.io.study_models import STUDY_MODELS
 
     data = analysis_data(database, study=study, level=level, include_names=False)
-    files = write_r(data, out, variable_labels=_labels())
+    models = (*(plan_models(data) if level == "wave" else ()), *STUDY_MODELS)
+    files = write_r(data, out, models=models, variable_labels=_labels())
     _audit(database, actor=actor, format="r", path=files.data, rows=len(data), study=study,
            include_names=False)
     console.print(f"wrote {files.data} and {files.script}; run: Rscript {files.script}")
+
+
+def plan_models(data: pd.DataFrame) -> list:
+    """The study plan's relationship-gap models (H1) as R models, each on its own rows."""
+    from classdyad.analysis.gaps import (
+        CONTRAST_BACKGROUNDS,
+        CONTRASTS,
+        RELATIONSHIP_OUTCOMES,
+        relationship_gap_formula,
+    )
+    from classdyad.io.study_models import StudyModel
+
+    models = []
+    for contrast in CONTRASTS:
+        for outcome in RELATIONSHIP_OUTCOMES:
+            if outcome not in data.columns or data[outcome].notna().sum() < 10:
+                continue
+            formula, _ = relationship_gap_formula(data, outcome=outcome, contrast=contrast)
+            rows = None
+            if contrast in CONTRAST_BACKGROUNDS:
+                quoted = ", ".join(f'"{b}"' for b in CONTRAST_BACKGROUNDS[contrast])
+                rows = f"migration_background %in% c({quoted})"
+            models.append(StudyModel(
+                name=f"H1_{outcome}_{contrast}", outcome=outcome,
+                formula=re.sub(r"C\((\w+)\)", r"factor(\1)", formula), rows=rows,
+                columns=(*CONTRASTS[contrast], "boy", "school", "classroom", "student",
+                         "migration_background")))
+    return models
 
 
 @export_app.command("boris")

@@ -2,9 +2,11 @@
 
 :func:`write_r` writes ``STEM.csv`` (with its codebook, :mod:`classdyad.io.delimited`) and
 ``STEM.R``. The script reads the CSV relative to its own folder, turns the columns its codebook
-marks as boolean into 0/1 numbers (so coefficient names match classdyad's), fits every study model
-(:mod:`classdyad.io.study_models`) with ``lme4::lmer`` by REML (lme4's default; Bates et al.
-2015), prints the summaries and writes the fixed effects and variance components to
+marks as boolean into 0/1 numbers (so coefficient names match classdyad's), fits every model it
+is given (by default the study models of :mod:`classdyad.io.study_models`; ``classdyad export r``
+adds the study plan's relationship-gap models, each on its own rows) with ``lme4::lmer`` by REML
+(lme4's default; Bates et al. 2015), prints the summaries and writes the fixed effects and
+variance components to
 ``STEM_estimates.csv``, which is how the exported script is checked against classdyad's own
 estimates.
 
@@ -66,10 +68,17 @@ def r_script(models: Sequence[StudyModel], *, data_file: str, codebook_file: str
     ]
     entries = [f"  {m.name} = {m.lme4_formula(repeated_measures=repeated_measures)}"
                for m in models]
+    selections = [f"  {m.name} = {_r_string(m.rows)}" for m in models if m.rows]
     lines += [",\n".join(entries), ")", "",
+              "# rows each model uses, where not all (an R expression over the columns)",
+              "selections <- list(", ",\n".join(selections), ")", "",
               "rows <- list()",
               "for (name in names(models)) {",
-              "  fit <- lmer(models[[name]], data = d, REML = TRUE)",
+              "  used <- d",
+              "  if (!is.null(selections[[name]])) {",
+              "    used <- d[which(with(d, eval(parse(text = selections[[name]])))), ]",
+              "  }",
+              "  fit <- lmer(models[[name]], data = used, REML = TRUE)",
               "  print(summary(fit))",
               "  fixed <- summary(fit)$coefficients",
               "  rows[[length(rows) + 1]] <- data.frame(model = name, effect = \"fixed\",",
@@ -96,8 +105,9 @@ def write_r(data: pd.DataFrame, directory: str | Path, *, stem: str = "classdyad
     """
     data = prepare(data)
     for model in models:
-        absent = [c for c in (model.outcome, *model.predictors, model.cluster)
-                  if c not in data.columns]
+        needed = (model.outcome, *model.columns) if model.formula else (
+            model.outcome, *model.predictors, model.cluster)
+        absent = [c for c in needed if c not in data.columns]
         if absent:
             raise DataError(f"model {model.name}: the data lack column(s) {absent}; export the "
                             "analysis dataset")

@@ -28,9 +28,17 @@ class StudyModel:
     predictors: tuple[str, ...] = STUDY_PREDICTORS
     cluster: str = "classroom"
     repeated: str = "student"
+    formula: str | None = None
+    """A complete ``lme4`` formula in R syntax; when given it is used as it is."""
+    rows: str | None = None
+    """An R expression selecting the rows the model uses (``None``: every row)."""
+    columns: tuple[str, ...] = ()
+    """Further columns the formula or the row selection needs."""
 
     def lme4_formula(self, *, repeated_measures: bool) -> str:
         """The ``lme4`` formula (a student intercept too when students have several rows)."""
+        if self.formula is not None:
+            return self.formula
         random = f"(1 | {self.cluster})"
         if repeated_measures:
             random += f" + (1 | {self.repeated})"
