@@ -69,7 +69,7 @@ from classdyad.analysis.monte_carlo import (
     interval_from_draws,
     monte_carlo_p_value,
 )
-from classdyad.analysis.path_models import PathFit, fit_path_model
+from classdyad.analysis.path_models import PathFit, fit_path_model, model_frame
 from classdyad.errors import DataError, check_option
 
 __all__ = [
@@ -186,21 +186,6 @@ def _roles(exposure, moderator, outcome, mediators, covariates, cluster, repeate
     return roles
 
 
-def _base_frame(frame, covariates, cluster, repeated) -> tuple[pd.DataFrame, list[str]]:
-    work = pd.DataFrame(index=frame.index)
-    for k, name in enumerate(covariates):
-        values = frame[name]
-        work[f"C{k}"] = values.astype(float) if pd.api.types.is_bool_dtype(values) else values
-    random = []
-    if cluster is not None:
-        work["G"] = frame[cluster].astype(str)
-        random.append("G")
-    if repeated is not None:
-        work["R"] = frame[repeated].astype(str)
-        random.append("R")
-    return work, random
-
-
 def _slope_row(fit: PathFit, main: str, interaction: str, w: float, label: str,
                quantile: float) -> dict:
     v = fit.covariance
@@ -270,7 +255,7 @@ def cross_level_moderation(
     for name, role in ((exposure, "exposure"), (moderator, "moderator"), (outcome, "outcome")):
         require_variation(frame, name, role)
     mean, sd = _moderator_scale(frame, moderator, cluster)
-    work, random = _base_frame(frame, covariates, cluster, repeated)
+    work, random = model_frame(frame, covariates, cluster, repeated)
     work["X"], work["W"], work["Y"] = frame[exposure], frame[moderator] - mean, frame[outcome]
     fit = fit_path_model("Y", ["X", "W", "X:W", *(f"C{k}" for k in range(len(covariates)))],
                          work, random=random, random_slope="X" if random_slope else None,
@@ -363,7 +348,7 @@ def moderated_mediation(
                 "the model is for the 1-1-1 design, in which the mediator varies between "
                 "students; give a mediator measured per student"))
     mean, sd = _moderator_scale(frame, moderator, cluster)
-    work, random = _base_frame(frame, covariates, cluster, repeated)
+    work, random = model_frame(frame, covariates, cluster, repeated)
     work["W"], work["Y"] = frame[moderator] - mean, frame[outcome]
     columns = {"X": frame[exposure], **{f"M{k}": frame[m] for k, m in enumerate(mediators)}}
     for name, values in columns.items():

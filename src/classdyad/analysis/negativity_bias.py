@@ -38,7 +38,7 @@ import pandas as pd
 import scipy.stats
 
 from classdyad.analysis.model_input import prepare_columns, require_variation
-from classdyad.analysis.path_models import PathFit, fit_path_model
+from classdyad.analysis.path_models import PathFit, fit_path_model, model_frame
 from classdyad.errors import DataError
 
 __all__ = ["NegativityBiasResult", "negativity_bias"]
@@ -159,21 +159,10 @@ def negativity_bias(
     require_variation(frame, negative, "negative rate")
     means = {name: float(frame[name].mean()) for name in (positive, negative)}
     sds = {name: float(frame[name].std(ddof=1)) for name in (positive, negative)}
-    work = pd.DataFrame({
-        "Y": frame[outcome],
-        "z_positive": (frame[positive] - means[positive]) / sds[positive],
-        "z_negative": (frame[negative] - means[negative]) / sds[negative],
-    })
-    for k, name in enumerate(covariate_names):
-        values = frame[name]
-        work[f"C{k}"] = values.astype(float) if pd.api.types.is_bool_dtype(values) else values
-    random = []
-    if cluster is not None:
-        work["G"] = frame[cluster].astype(str)
-        random.append("G")
-    if repeated is not None:
-        work["R"] = frame[repeated].astype(str)
-        random.append("R")
+    work, random = model_frame(frame, covariate_names, cluster, repeated)
+    work["Y"] = frame[outcome]
+    work["z_positive"] = (frame[positive] - means[positive]) / sds[positive]
+    work["z_negative"] = (frame[negative] - means[negative]) / sds[negative]
     fit = fit_path_model(
         "Y", ["z_positive", "z_negative", *(f"C{k}" for k in range(len(covariate_names)))],
         work, random=random, confidence=confidence,

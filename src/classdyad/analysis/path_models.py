@@ -43,6 +43,24 @@ class PathFit:
         return float(self.estimates[term])
 
 
+def model_frame(frame: pd.DataFrame, covariates: Sequence[str], cluster: str | None,
+                repeated: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Covariates as ``C0, C1, ...`` (booleans as 0/1), the cluster as ``G`` and repeated
+    measures as ``R``; returns the frame and the grouping columns to give random intercepts."""
+    work = pd.DataFrame(index=frame.index)
+    for k, name in enumerate(covariates):
+        values = frame[name]
+        work[f"C{k}"] = values.astype(float) if pd.api.types.is_bool_dtype(values) else values
+    random = []
+    if cluster is not None:
+        work["G"] = frame[cluster].astype(str)
+        random.append("G")
+    if repeated is not None:
+        work["R"] = frame[repeated].astype(str)
+        random.append("R")
+    return work, random
+
+
 def fit_path_model(
     response: str,
     predictors: Sequence[str],
