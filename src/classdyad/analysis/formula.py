@@ -239,18 +239,42 @@ def _group_labels(data: pd.DataFrame, variables: tuple[str, ...]) -> np.ndarray:
                     dtype=object)
 
 
-def _group_codes(data: pd.DataFrame, variables: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and sorted level labels of a (possibly interacted) grouping factor."""
+def _group_codes(
+    data: pd.DataFrame, variables: tuple[str, ...], factorized: dict[str, tuple] | None = None
+) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and sorted level labels of a (possibly interacted) grouping factor.
+
+    ``factorized`` caches each variable's sorted factorisation across the terms of a formula
+    (``school`` is factorised once for ``(1 | school/classroom)``). The levels of an interaction
+    are its observed combinations in lexicographic order of the variables' sorted codes.
+    """
+    factorized = {} if factorized is None else factorized
+    keys = []
+    for name in variables:
+        if name not in factorized:
+            codes, uniques = pd.factorize(data[name], sort=True)
+            factorized[name] = (codes.astype(np.int64), uniques.tolist())
+        keys.append(factorized[name])
     if len(variables) == 1:
-        codes, uniques = pd.factorize(data[variables[0]], sort=True)
-        return codes.astype(np.int64), pd.Index([_label(v) for v in uniques.tolist()],
-                                                dtype=object)
-    keys = [pd.factorize(data[v], sort=True) for v in variables]
+        codes, uniques = keys[0]
+        return codes, pd.Index([_label(v) for v in uniques], dtype=object)
     combined = np.zeros(len(data), dtype=np.int64)
+    space = 1
     for codes, uniques in keys:
         combined = combined * len(uniques) + codes
-    _, first_row, codes = np.unique(combined, return_index=True, return_inverse=True)
-    labels = _group_labels(data.iloc[first_row], variables)
+        space *= len(uniques)
+    if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
+        present = np.zeros(space, dtype=bool)
+        present[combined] = True
+        observed = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[combined]
+    else:
+        observed, codes = np.unique(combined, return_inverse=True)
+    parts = []
+    for _codes, uniques in reversed(keys):  # each variable's code from the combined key
+        parts.append([_label(uniques[c]) for c in (observed % len(uniques)).tolist()])
+        observed = observed // len(uniques)
+    labels = [":".join(row) for row in zip(*reversed(parts), strict=True)]
     return codes.astype(np.int64).ravel(), pd.Index(labels, dtype=object)
 
 
@@ -504,6 +528,7 @@ def build_design(
         )
     terms = []
     n = len(used)
+    factorized: dict[str, tuple] = {}
     for spec in parsed.random:
         direct = _direct_effects(spec.effects, used)
         if direct is None:
@@ -517,7 +542,7 @@ def build_design(
                 f"formula {formula!r}: random term ({spec.effects} | {spec.group}) has no "
                 "effects; write (1 | group) for a random intercept"
             )
-        codes, levels = _group_codes(used, spec.group_variables)
+        codes, levels = _group_codes(used, spec.group_variables, factorized)
         if len(levels) >= n:
             raise FormulaError(
                 f"formula {formula!r}: grouping factor {spec.group!r} has {len(levels)} levels "

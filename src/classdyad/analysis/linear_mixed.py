@@ -120,13 +120,15 @@ def _optimise(
         return f0, _gradient(fun, theta, lower, f0)
 
     bounds = [(None if np.isinf(b) else b, None) for b in lower]
-    # tight where gradients are exact and cheap; looser for several terms, where the Newton
-    # polish below finishes the job
-    tolerances = {"ftol": 1e-13, "gtol": 1e-6}
+    # stop at a projected gradient below 1e-4, from where the Newton polish below finishes the
+    # job; with a single term, also go on while the deviance falls by more than 1e-13 (relative)
+    tolerances = {"ftol": 1e-13, "gtol": 1e-4}
     if not pls.has_analytic_gradient:
         tolerances = {"ftol": 1e-11, "gtol": 1e-4}
     start = pls.moment_start()
-    theta, best = start, fun(start)
+    # the optimiser's first evaluation is at the start and it never returns a point worse than
+    # that, so the start's deviance need not be computed apart
+    theta, best = start, np.inf
     for _attempt in range(4):
         if pls.has_analytic_gradient and start.size == 1:
             x, value = _newton_1d(lambda t: pls.deviance_and_gradient(t, reml=reml), start)

@@ -33,6 +33,13 @@ sparsity of ``Z_primary' Z_rest``, from the per-level ``q x q`` matrices ``C_j``
 they touch. The dense part grows with the square of the number of random effects outside the
 primary term (hundreds are cheap; tens of thousands, e.g. two large crossed factors, are not).
 
+An evaluation is a few dozen small array operations, so their fixed costs matter as much as the
+arithmetic: the cross-products are sums over observations by ``bincount`` (no sparse design
+matrix is built), a single term with two effects per level (a random slope) works on the three
+distinct entries of its symmetric 2 x 2 blocks, the dense factorisation calls LAPACK directly,
+and ``beta`` and the conditional modes are solved for only when asked for (a deviance needs
+neither).
+
 References
 ----------
 Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models using
@@ -44,10 +51,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
+from scipy.linalg import lapack
 
 from classdyad.analysis.formula import MixedDesign
+from classdyad.analysis.penalized_least_squares_gradient import (
+    lower_triangular_inverse,
+    single_term_deviance_and_gradient,
+)
 
 __all__ = ["Evaluation", "PenalizedLeastSquares"]
 
@@ -62,11 +73,22 @@ class Evaluation:
     log_det_l: float  # log|L_theta|^2
     log_det_rx: float  # log|R_X|^2
     pwrss: float  # penalized weighted residual sum of squares r^2
-    beta: np.ndarray
+    beta: np.ndarray | None  # fixed effects (solved with ``modes=True``; None otherwise)
     rx: np.ndarray  # lower-triangular Cholesky factor of the fixed-effects Schur complement
     u_primary: np.ndarray | None = None  # (J1, q1) spherical modes of the primary term
     u_rest: np.ndarray | None = None  # spherical modes of the other terms, concatenated
     factor: np.ndarray | None = None  # Cholesky factor of the [rest, X, y] Schur complement
+
+
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor by LAPACK's dpotrf (numpy's wrapper costs more than the work here).
+
+    Raises ``numpy.linalg.LinAlgError`` when ``matrix`` is not positive definite.
+    """
+    factor, info = lapack.dpotrf(matrix, lower=1, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("the penalized least-squares matrix is not positive definite")
+    return factor
 
 
 def _lower_triangle(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -121,41 +143,60 @@ class PenalizedLeastSquares:
         xy = np.empty((n, p + 1))
         xy[:, :p] = design.fixed
         xy[:, p] = design.response - design.offset
-        indicator = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(j1, n))
-        # per-level sufficient statistics of the primary term: Z_j'Z_j and Z_j'[X y]
+        # per-level sufficient statistics of the primary term: Z_j'Z_j and Z_j'[X y], as sums
+        # over each level's observations (bincount: cheaper than building a sparse indicator)
         self.gram = np.empty((j1, q1, q1))
         self.cross_xy = np.empty((j1, q1, p + 1))
         for r in range(q1):
             for s in range(r, q1):
                 sums = np.bincount(codes, z1[:, r] * z1[:, s], minlength=j1)
                 self.gram[:, r, s] = self.gram[:, s, r] = sums
-            self.cross_xy[:, r, :] = indicator @ (xy * z1[:, r : r + 1])
+            weighted = xy * z1[:, r : r + 1]
+            for c in range(p + 1):
+                self.cross_xy[:, r, c] = np.bincount(codes, weighted[:, c], minlength=j1)
         self.cross_flat = self.cross_xy.reshape(-1, p + 1)
-        if q1 == 2:
-            self._gram_vectors = (self.gram[:, 0, 0].copy(), self.gram[:, 0, 1].copy(),
-                                  self.gram[:, 1, 1].copy())
-            self._cross_vectors = (self.cross_xy[:, 0, :].copy(), self.cross_xy[:, 1, :].copy())
-        z_rest = [self._term_matrix(k) for k in self.rest]
-        self.q_rest = qr = int(sum(m.shape[1] for m in z_rest))
+        if q1 == 2:  # layouts for the closed form (:meth:`_two_by_two_blocks`)
+            self._gram3 = np.stack([self.gram[:, 0, 0], self.gram[:, 0, 1], self.gram[:, 1, 1]],
+                                   axis=1)
+            self._inverse_signs = np.array([1.0, -1.0, 1.0])
+            w0, w1, zero = self.cross_xy[:, 0, :], self.cross_xy[:, 1, :], np.zeros((j1, p + 1))
+            self._cross_layout = np.stack([np.concatenate([w0, zero], axis=1),
+                                           np.concatenate([w1, w0], axis=1),
+                                           np.concatenate([zero, w1], axis=1)], axis=1)
+        self.q_rest = qr = sum(design.random_terms[k].n_levels * self.q_sizes[k]
+                               for k in self.rest)
         self.m = m = qr + p + 1
         self.total = np.empty((m, m))
         self.total[qr:, qr:] = xy.T @ xy
         if qr:
-            zr = sp.hstack(z_rest, format="csr")
-            self.total[:qr, :qr] = (zr.T @ zr).toarray()
-            self.total[:qr, qr:] = np.asarray(zr.T @ xy)
+            # cross-products with the other terms' columns, as sums over the observations
+            # (bincount on the columns' indices: no sparse Z_rest needs to be built)
+            columns = self._rest_columns()
+            flat = np.concatenate([a * qr + b for a, _ in columns for b, _ in columns])
+            weights = np.concatenate([va * vb for _, va in columns for _, vb in columns])
+            self.total[:qr, :qr] = np.bincount(flat, weights, qr * qr).reshape(qr, qr)
+            rest_xy = np.zeros(qr * (p + 1))
+            for index, values in columns:
+                rest_xy += np.bincount((index[:, None] * (p + 1) + np.arange(p + 1)).ravel(),
+                                       (values[:, None] * xy).ravel(), qr * (p + 1))
+            self.total[:qr, qr:] = rest_xy.reshape(qr, p + 1)
             self.total[qr:, :qr] = self.total[:qr, qr:].T
-            z1_sparse = sp.csr_matrix(
-                (z1.ravel(), (np.repeat(np.arange(n), q1),
-                              (codes[:, None] * q1 + np.arange(q1)).ravel())),
-                shape=(n, j1 * q1),
-            )
-            self.w_rest = (z1_sparse.T @ zr).tocsr()
-            self.w_rest.sum_duplicates()
+            # W = Z_primary' Z_rest (J1 q1 x q_rest), from the same pairs per observation
+            w_rows, w_cols, w_values = [], [], []
+            for r in range(q1):
+                for index, values in columns:
+                    w_rows.append(codes * q1 + r)
+                    w_cols.append(index)
+                    w_values.append(z1[:, r] * values)
+            self.w_rest = sp.csr_matrix(
+                (np.concatenate(w_values), (np.concatenate(w_rows), np.concatenate(w_cols))),
+                shape=(j1 * q1, qr),
+            )  # duplicates summed
+            self.w_rest.eliminate_zeros()
             self.pattern = self._pair_pattern()
-            # transposes built once: scipy makes a new matrix object for every .T
-            self.w_rest_t = self.w_rest.T.tocsr()
-            self.pattern_t = self.pattern.T.tocsr()
+            # transposes kept once (as CSC views: no copy); scipy makes a new object per .T
+            self.w_rest_t = self.w_rest.T
+            self.pattern_t = self.pattern.T
         self._rest_scaling_pattern()
 
     def _pair_pattern(self) -> sp.csr_matrix:
@@ -200,14 +241,17 @@ class PenalizedLeastSquares:
         self._d_index = np.concatenate(index) if index else np.zeros(0, np.int64)
         self._rest_diagonal_only = bool(np.all(self._d_rows == self._d_cols))
 
-    def _term_matrix(self, k: int) -> sp.csc_matrix:
-        term = self.design.random_terms[k]
-        q, n = term.n_effects, self.n
-        return sp.csc_matrix(
-            (term.matrix.ravel(), (np.repeat(np.arange(n), q),
-                                   (term.codes[:, None] * q + np.arange(q)).ravel())),
-            shape=(n, term.n_levels * q),
-        )
+    def _rest_columns(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each column of ``Z_rest`` (the non-primary terms side by side, q_rest wide) as
+        (its column index per observation, its value per observation), one per effect."""
+        columns, offset = [], 0
+        for k in self.rest:
+            term = self.design.random_terms[k]
+            q = term.n_effects
+            for r in range(q):
+                columns.append((offset + term.codes * q + r, term.matrix[:, r]))
+            offset += term.n_levels * q
+        return columns
 
     def moment_start(self) -> np.ndarray:
         """Starting theta: lme4's (1 on diagonals, 0 elsewhere), with random intercepts set from
@@ -269,7 +313,8 @@ class PenalizedLeastSquares:
         """
         p, q = self.p, self.q1
         z_r = self.cross_xy[..., p] - self.cross_xy[..., :p] @ beta
-        usable = np.linalg.cond(self.gram) < 1e8
+        eigenvalues = np.linalg.eigvalsh(self.gram)  # ascending; condition number < 1e8:
+        usable = eigenvalues[:, 0] > 1e-8 * eigenvalues[:, -1]
         if usable.sum() <= 2 * q:
             return None
         gram_inv = np.linalg.inv(self.gram[usable])
@@ -304,12 +349,14 @@ class PenalizedLeastSquares:
         )
 
     # ------------------------------------------------------------- evaluation
-    def _primary_blocks(self, theta: np.ndarray):
+    def _primary_blocks(self, theta: np.ndarray, *, matrices: bool = True):
         """Per-level pieces of the primary term at ``theta``.
 
         Returns ``log sum_j |B_j|`` with ``B_j = Lambda' Z_j' Z_j Lambda + I``, the inverses
         ``B_j^-1`` (or ``B_j`` itself when q = 1), ``C_j = Lambda B_j^-1 Lambda'`` (flattened)
-        and ``C_j Z_j' [X y]`` stacked as a (J1 * q1, p + 1) matrix.
+        and ``C_j Z_j' [X y]`` stacked as a (J1 * q1, p + 1) matrix. With ``matrices=False``
+        the closed form for q = 2 leaves out ``B_j^-1`` and ``C_j`` (``None``): a deviance with
+        a single random-effects term needs neither.
         """
         lam1 = self.lambda_factor(theta, self.primary)
         if self.q1 == 1:
@@ -318,7 +365,7 @@ class PenalizedLeastSquares:
             c = lam * lam / b
             return float(np.sum(np.log(b))), b, c, self.cross_xy[:, 0, :] * c[:, None]
         if self.q1 == 2:
-            return self._two_by_two_blocks(lam1)
+            return self._two_by_two_blocks(lam1, matrices)
         b = lam1.T @ self.gram @ lam1
         b[:, np.arange(self.q1), np.arange(self.q1)] += 1.0
         sign, log_det = np.linalg.slogdet(b)
@@ -329,49 +376,54 @@ class PenalizedLeastSquares:
         cw_xy = (c @ self.cross_xy).reshape(-1, self.p + 1)
         return float(np.sum(log_det)), inv_b, c.ravel(), cw_xy
 
-    def _two_by_two_blocks(self, lam1: np.ndarray):
-        """:meth:`_primary_blocks` for q = 2 in closed form, on vectors over the levels.
+    def _two_by_two_blocks(self, lam1: np.ndarray, matrices: bool):
+        """:meth:`_primary_blocks` for q = 2 in closed form, on (levels x 3) arrays.
 
-        Batched 2 x 2 matrix products and inverses through numpy's stacked linear algebra cost
-        more per call than the whole arithmetic written out.
+        Each symmetric 2 x 2 block is kept as its three distinct entries (00, 01, 11). With
+        ``Lambda = [[l0, 0], [l1, l2]]`` the entries of ``B_j = Lambda' G_j Lambda + I`` are
+        linear in those of ``G_j`` and the entries of ``C_j = Lambda B_j^-1 Lambda'`` linear in
+        those of ``B_j^-1``, so each is one (levels x 3) @ (3 x 3) product; ``C_j Z_j'[X y]`` is
+        one product over the levels with a layout of ``Z_j'[X y]`` built once. Batched 2 x 2
+        products and inverses through numpy's stacked linear algebra cost several times more.
         """
-        l0, l1, l2 = lam1[0, 0], lam1[1, 0], lam1[1, 1]
-        g00, g01, g11 = self._gram_vectors
-        b00 = l0 * l0 * g00 + 2.0 * l0 * l1 * g01 + l1 * l1 * g11 + 1.0
-        b01 = l2 * (l0 * g01 + l1 * g11)
-        b11 = l2 * l2 * g11 + 1.0
-        det = b00 * b11 - b01 * b01
-        if np.any(det <= 0):
+        l0, l1, l2 = float(lam1[0, 0]), float(lam1[1, 0]), float(lam1[1, 1])
+        to_b = np.array([[l0 * l0, 0.0, 0.0],
+                         [2.0 * l0 * l1, l0 * l2, 0.0],
+                         [l1 * l1, l1 * l2, l2 * l2]])
+        b = self._gram3 @ to_b
+        b[:, 0] += 1.0
+        b[:, 2] += 1.0
+        det = b[:, 0] * b[:, 2] - b[:, 1] * b[:, 1]
+        if det.min() <= 0:
             raise np.linalg.LinAlgError("a per-level block is not positive definite")
-        i00, i01, i11 = b11 / det, -b01 / det, b00 / det
-        # C = Lambda B^-1 Lambda' with Lambda = [[l0, 0], [l1, l2]]
-        c00 = l0 * l0 * i00
-        c01 = l0 * (l1 * i00 + l2 * i01)
-        c11 = l1 * l1 * i00 + 2.0 * l1 * l2 * i01 + l2 * l2 * i11
-        w0, w1 = self._cross_vectors
-        cw_xy = np.empty((self.j1, 2, self.p + 1))
-        cw_xy[:, 0, :] = c00[:, None] * w0 + c01[:, None] * w1
-        cw_xy[:, 1, :] = c01[:, None] * w0 + c11[:, None] * w1
-        inv_b = np.empty((self.j1, 2, 2))
-        inv_b[:, 0, 0], inv_b[:, 1, 1] = i00, i11
-        inv_b[:, 0, 1] = inv_b[:, 1, 0] = i01
-        c = np.empty((self.j1, 2, 2))
-        c[:, 0, 0], c[:, 1, 1] = c00, c11
-        c[:, 0, 1] = c[:, 1, 0] = c01
-        return float(np.sum(np.log(det))), inv_b, c.ravel(), cw_xy.reshape(-1, self.p + 1)
+        inv3 = b[:, ::-1] * (self._inverse_signs / det[:, None])  # (b11, -b01, b00) / det
+        to_c = np.array([[l0 * l0, l0 * l1, l1 * l1],
+                         [0.0, l0 * l2, 2.0 * l1 * l2],
+                         [0.0, 0.0, l2 * l2]])
+        c3 = inv3 @ to_c
+        # rows (c00 w0 + c01 w1, c01 w0 + c11 w1) of C_j Z_j'[X y]
+        cw_xy = np.einsum("jk,jkm->jm", c3, self._cross_layout).reshape(-1, self.p + 1)
+        log_det = float(np.sum(np.log(det)))
+        if not matrices:
+            return log_det, None, None, cw_xy
+        full = [0, 1, 1, 2]
+        return log_det, inv3[:, full].reshape(self.j1, 2, 2), c3[:, full].ravel(), cw_xy
 
     def solve(self, theta: np.ndarray, *, modes: bool = False) -> Evaluation:
         """Solve the penalized least-squares problem at ``theta``.
 
-        Raises ``numpy.linalg.LinAlgError`` when a factor is not positive definite.
+        The deviance, ``R_X`` and ``r^2`` come from the Cholesky factor alone; ``modes=True``
+        also solves for ``beta`` and the conditional modes. Raises
+        ``numpy.linalg.LinAlgError`` when a factor is not positive definite.
         """
         theta = np.asarray(theta, dtype=float)
-        return self._solve_blocks(theta, self._primary_blocks(theta), modes=modes)
+        blocks = self._primary_blocks(theta, matrices=modes or self.q_rest > 0)
+        return self._solve_blocks(theta, blocks, modes=modes)
 
     def _solve_blocks(self, theta: np.ndarray, blocks, *, modes: bool) -> Evaluation:
         log_det_primary, inv_b, c, cw_xy = blocks
         qr, p, m = self.q_rest, self.p, self.m
-        schur = np.empty((m, m))
+        schur = np.empty((m, m), order="F")  # LAPACK's layout: no copy in dpotrf
         schur[qr:, qr:] = self.total[qr:, qr:] - self.cross_flat.T @ cw_xy
         d = None
         if qr:
@@ -388,19 +440,19 @@ class PenalizedLeastSquares:
             schur[:qr, :qr] = rest_rest
             schur[:qr, qr:] = rest_xy
             schur[qr:, :qr] = rest_xy.T
-        factor = np.linalg.cholesky(schur)
-        diag = np.diagonal(factor)
-        log_det_rest = float(2.0 * np.sum(np.log(diag[:qr])))
+        factor = _cholesky(schur)
+        log_diag = np.log(np.diagonal(factor))
+        log_det_rest = float(2.0 * np.sum(log_diag[:qr]))
         rx = factor[qr : qr + p, qr : qr + p]
-        log_det_rx = float(2.0 * np.sum(np.log(np.abs(np.diagonal(rx)))))
-        pwrss = float(diag[-1] ** 2)
-        solution = scipy.linalg.solve_triangular(
-            factor[:-1, :-1].T, factor[-1, :-1], lower=False, check_finite=False
-        )
-        beta = solution[qr:]
-        u_primary = u_rest = None
+        log_det_rx = float(2.0 * np.sum(log_diag[qr : qr + p]))
+        pwrss = float(factor[-1, -1] ** 2)
+        beta = u_primary = u_rest = None
         if modes:
-            u_rest = solution[:qr]
+            # [u_rest; beta] solves L11' x = l21 (L11 the factor without y's row and column)
+            solution, info = lapack.dtrtrs(factor[:-1, :-1], factor[-1, :-1], lower=1, trans=1)
+            if info != 0:
+                raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
+            beta, u_rest = solution[qr:], solution[:qr]
             fitted = self.cross_xy[..., :p] @ beta  # (J1, q1)
             if qr:
                 b_rest = d * u_rest if isinstance(d, np.ndarray) else d @ u_rest
@@ -425,69 +477,10 @@ class PenalizedLeastSquares:
         return self._rest_scaling(theta)
 
     def deviance_and_gradient(self, theta: np.ndarray, *, reml: bool) -> tuple[float, np.ndarray]:
-        """Profiled deviance and its exact gradient in theta, for a single random-effects term.
-
-        With ``B_j = Lambda' G_j Lambda + I`` (``G_j = Z_j' Z_j``), ``E_t`` the derivative of
-        ``Lambda`` in ``theta_t`` (a one at (r, c)), spherical modes ``u_j`` and
-        ``s_j = Z_j' (y - X beta - Z Lambda u)``::
-
-            d log|L|^2 / d theta_t   = 2 sum_j (B_j^-1 Lambda' G_j)[c, r]
-            d r^2 / d theta_t        = -2 sum_j s_j[r] u_j[c]            (envelope theorem)
-            d log|R_X|^2 / d theta_t = -2 sum_j ((B_j^-1 Lambda' K_j)[c, r]
-                                                 - (G_j Lambda N_j)[r, c])
-
-        with ``K_j = Z_j'X (R_X' R_X)^-1 X'Z_j`` and ``N_j = B_j^-1 Lambda' K_j Lambda B_j^-1``.
-        Returns ``(inf, nan)`` where the factorisation fails.
+        """Profiled deviance and its exact gradient in theta, for a single random-effects term
+        (:func:`~classdyad.analysis.penalized_least_squares_gradient.single_term_deviance_and_gradient`).
         """
-        theta = np.asarray(theta, dtype=float)
-        try:
-            blocks = self._primary_blocks(theta)
-            ev = self._solve_blocks(theta, blocks, modes=True)
-        except np.linalg.LinAlgError:
-            return np.inf, np.full(theta.size, np.nan)
-        p, q = self.p, self.q1
-        dof = self.n - self.p if reml else self.n
-        if q == 1:
-            return self.deviance_from(ev, reml=reml), self._scalar_gradient(theta, ev, reml, dof)
-        lam = self.lambda_factor(theta, self.primary)
-        j1 = self.j1
-        inv_b, gram = blocks[1], self.gram
-        w_x = self.cross_xy[..., :p]
-        u = ev.u_primary
-        # X_j = B_j^-1 Lambda' and G_j Lambda, as stacked 2-D products
-        x_mat = (inv_b.reshape(-1, q) @ lam.T).reshape(j1, q, q)
-        g_lam = (gram.reshape(-1, q) @ lam).reshape(j1, q, q)
-        s = self.cross_xy[..., p] - w_x @ ev.beta - (g_lam @ u[..., None])[..., 0]
-        rows, cols = self.triangles[self.primary]
-        a1 = (x_mat @ gram).sum(axis=0)
-        grad = 2.0 * a1[cols, rows] - 2.0 * dof * (s.T @ u)[rows, cols] / ev.pwrss
-        if reml:
-            rx_inv = scipy.linalg.solve_triangular(ev.rx, np.eye(p), lower=True, check_finite=False)
-            v = (w_x.reshape(-1, p) @ rx_inv.T).reshape(j1, q, p)
-            k = v @ np.transpose(v, (0, 2, 1))
-            y = x_mat @ k  # B^-1 Lambda' K
-            a3 = y.sum(axis=0)
-            # sum_j G Lambda N with N = B^-1 Lambda' K Lambda B^-1 = y X'
-            a4 = ((g_lam @ y) @ np.transpose(x_mat, (0, 2, 1))).sum(axis=0)
-            grad -= 2.0 * (a3[cols, rows] - a4[rows, cols])
-        return self.deviance_from(ev, reml=reml), grad
-
-    def _scalar_gradient(
-        self, theta: np.ndarray, ev: Evaluation, reml: bool, dof: int
-    ) -> np.ndarray:
-        """:meth:`deviance_and_gradient` for a random intercept (q = 1), as vector operations."""
-        lam = float(theta[0])
-        g = self.gram[:, 0, 0]
-        b = lam * lam * g + 1.0
-        u = ev.u_primary[:, 0]
-        w_x = self.cross_xy[:, 0, : self.p]
-        s = self.cross_xy[:, 0, self.p] - w_x @ ev.beta - g * lam * u
-        grad = 2.0 * np.sum(lam * g / b) - 2.0 * dof * float(s @ u) / ev.pwrss
-        if reml:
-            rx_inv = scipy.linalg.solve_triangular(ev.rx, w_x.T, lower=True, check_finite=False)
-            k = np.sum(rx_inv * rx_inv, axis=0)  # w_x,j (R_X' R_X)^-1 w_x,j'
-            grad -= 2.0 * np.sum(lam * k / (b * b))
-        return np.array([grad])
+        return single_term_deviance_and_gradient(self, theta, reml=reml)
 
     def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
         """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
@@ -520,7 +513,7 @@ class PenalizedLeastSquares:
     def beta_covariance(self, theta: np.ndarray, sigma: float) -> np.ndarray:
         """Covariance matrix of the fixed effects at (theta, sigma): sigma^2 (R_X R_X')^-1."""
         ev = self.solve(theta)
-        inv = scipy.linalg.solve_triangular(ev.rx, np.eye(self.p), lower=True, check_finite=False)
+        inv = lower_triangular_inverse(ev.rx)
         return sigma * sigma * (inv.T @ inv)
 
     def random_effects(self, ev: Evaluation) -> list[np.ndarray]:

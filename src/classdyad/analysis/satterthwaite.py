@@ -33,9 +33,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from classdyad.analysis.penalized_least_squares import Evaluation, PenalizedLeastSquares
+from classdyad.analysis.penalized_least_squares_gradient import lower_triangular_inverse
 from classdyad.errors import ConvergenceWarning
 
 __all__ = ["DerivativeStencil", "SatterthwaiteState", "derivative_stencil", "satterthwaite_state"]
@@ -63,9 +63,7 @@ class SatterthwaiteState:
 
 
 def _covariance_unit(ev: Evaluation) -> np.ndarray:
-    inv = scipy.linalg.solve_triangular(
-        ev.rx, np.eye(ev.rx.shape[0]), lower=True, check_finite=False
-    )
+    inv = lower_triangular_inverse(ev.rx)
     return inv.T @ inv
 
 
@@ -73,9 +71,9 @@ def _covariance_unit(ev: Evaluation) -> np.ndarray:
 class DerivativeStencil:
     """Central-difference derivatives in theta of ``A = log|L|^2 (+ log|R_X|^2)`` and ``r^2``.
 
-    One stencil (``1 + 4k + 2k(k-1)`` penalized least-squares solves for ``k`` parameters) gives
-    both the Newton step that polishes the optimum and everything Satterthwaite's
-    approximation needs.
+    One stencil (at most ``1 + 4k + 2k(k-1)`` penalized least-squares solves for ``k``
+    parameters) gives both the Newton step that polishes the optimum and everything
+    Satterthwaite's approximation needs.
     """
 
     theta: np.ndarray
@@ -108,11 +106,21 @@ def derivative_stencil(
     # rounding in the Cholesky factors would otherwise dominate
     small, large = 1e-4 * scale, 1e-2 * scale
     cache: dict[tuple[float, ...], Evaluation] = {}
+    # a term with one random effect per level enters only through theta_k^2 (its sign flips
+    # the sign of its modes): the deviance, R_X and r^2 are even in theta_k, so points that
+    # differ only in the signs of such parameters share one solve (at a zero estimate this
+    # saves half the stencil's points in that direction)
+    even = np.zeros(k, dtype=bool)
+    for term_index, size in enumerate(pls.q_sizes):
+        if size == 1:
+            even[pls.theta_slices[term_index]] = True
 
     def at(shift: np.ndarray) -> Evaluation:
-        key = tuple(shift)
+        point = theta + shift
+        point[even] = np.abs(point[even])
+        key = tuple(point)
         if key not in cache:
-            cache[key] = pls.solve(theta + shift)
+            cache[key] = pls.solve(point)
         return cache[key]
 
     def values(ev: Evaluation) -> np.ndarray:
