@@ -111,42 +111,22 @@ class GeneralizedMixedModelResult(MixedModelResult):
                              "estimate": self.shape}])
         return pd.concat([frame, row], ignore_index=True)
 
-    def summary(self) -> str:
-        """A printable summary laid out like lme4's ``summary`` of a ``glmer`` fit."""
+    def _summary_title(self) -> list[str]:
+        """The method and family lines of :meth:`summary` (as ``glmer``'s summary)."""
         method = ("Laplace approximation" if self.n_agq == 1
                   else f"adaptive Gauss-Hermite quadrature (nAGQ = {self.n_agq})")
         link = "logit" if self.family == "binomial" else "log"
         family = self.family + (f"({self.shape:.4g})" if self.family == "negative_binomial" else "")
-        lines = [
-            f"Generalized linear mixed model fit by maximum likelihood ({method})",
-            f" Family: {family}  ( {link} )",
-            f"Formula: {self.formula}",
-            "",
-            f"     AIC      BIC   logLik deviance  (n = {self.n_obs}, parameters = "
-            f"{self.n_parameters})",
-            f"{self.aic:8.1f} {self.bic:8.1f} {self.loglik:8.1f} {self.deviance:8.1f}",
-            "",
-            "Random effects:",
-        ]
-        vc = self.variance_components
-        width = max([len(str(g)) for g in vc["group"]] + [6])
-        term_width = max([len(str(t)) for t in vc["term"]] + [5])
-        lines.append(f" {'Groups':<{width}} {'Name':<{term_width}} {'Variance':>10} "
-                     f"{'Std.Dev.':>10}")
-        for rec in vc.itertuples(index=False):
-            lines.append(f" {rec.group!s:<{width}} {rec.term!s:<{term_width}} "
-                         f"{rec.variance:>10.4g} {rec.std_dev:>10.4g}")
-        counts = "; ".join(f"{g}, {k}" for g, k in self.n_groups.items())
-        lines += [f"Number of obs: {self.n_obs}, groups: {counts}", "", "Fixed effects:"]
+        return [f"Generalized linear mixed model fit by maximum likelihood ({method})",
+                f" Family: {family}  ( {link} )"]
+
+    def _fixed_effects_lines(self) -> list[str]:
+        """The fixed-effects table of :meth:`summary` (Wald z tests)."""
         fe = self.fixed_effects
         term_width = max([len(t) for t in fe["term"]] + [4])
-        lines.append(f" {'':<{term_width}} {'Estimate':>11} {'Std. Error':>11} {'z value':>8} "
-                     f"{'Pr(>|z|)':>10}")
+        lines = [f" {'':<{term_width}} {'Estimate':>11} {'Std. Error':>11} {'z value':>8} "
+                 f"{'Pr(>|z|)':>10}"]
         for rec in fe.itertuples(index=False):
             lines.append(f" {rec.term:<{term_width}} {rec.estimate:>11.5g} {rec.std_error:>11.5g} "
                          f"{rec.statistic:>8.3f} {rec.p_value:>10.3g}")
-        if self.singular:
-            lines += ["", "boundary (singular) fit: a variance component is estimated at zero"]
-        if not self.converged:
-            lines += ["", "the optimiser did not converge; treat the estimates with care"]
-        return "\n".join(lines)
+        return lines

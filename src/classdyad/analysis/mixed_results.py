@@ -245,8 +245,7 @@ class MixedModelResult:
     def summary(self) -> str:
         """A printable summary laid out like lme4's ``summary(fit)``."""
         lines = [
-            f"Linear mixed model fit by {self.method}" if self.family == "gaussian"
-            else f"Generalized linear mixed model fit by {self.method} ({self.family})",
+            *self._summary_title(),
             f"Formula: {self.formula}",
             "",
             f"     AIC      BIC   logLik deviance  (n = {self.n_obs}, parameters = "
@@ -270,17 +269,7 @@ class MixedModelResult:
             lines.append(f"   corr({rec.group}: {rec.term1}, {rec.term2}) = {rec.correlation:.3f}")
         counts = "; ".join(f"{g}, {k}" for g, k in self.n_groups.items())
         lines += [f"Number of obs: {self.n_obs}, groups: {counts}", "", "Fixed effects:"]
-        fe = self.fixed_effects
-        term_width = max([len(t) for t in fe["term"]] + [4])
-        lines.append(
-            f" {'':<{term_width}} {'Estimate':>11} {'Std. Error':>11} {'df':>9} "
-            f"{'t value':>8} {'Pr(>|t|)':>10}"
-        )
-        for rec in fe.itertuples(index=False):
-            lines.append(
-                f" {rec.term:<{term_width}} {rec.estimate:>11.5g} {rec.std_error:>11.5g} "
-                f"{rec.df:>9.4g} {rec.statistic:>8.3f} {rec.p_value:>10.3g}"
-            )
+        lines += self._fixed_effects_lines()
         notes = []
         if self.singular:
             notes.append("boundary (singular) fit: see the variance components")
@@ -289,6 +278,27 @@ class MixedModelResult:
         if notes:
             lines += ["", *notes]
         return "\n".join(lines)
+
+    def _summary_title(self) -> list[str]:
+        """The first line(s) of :meth:`summary`."""
+        if self.family == "gaussian":
+            return [f"Linear mixed model fit by {self.method}"]
+        return [f"Generalized linear mixed model fit by {self.method} ({self.family})"]
+
+    def _fixed_effects_lines(self) -> list[str]:
+        """The fixed-effects table of :meth:`summary` (t tests with Satterthwaite df)."""
+        fe = self.fixed_effects
+        term_width = max([len(t) for t in fe["term"]] + [4])
+        lines = [
+            f" {'':<{term_width}} {'Estimate':>11} {'Std. Error':>11} {'df':>9} "
+            f"{'t value':>8} {'Pr(>|t|)':>10}"
+        ]
+        for rec in fe.itertuples(index=False):
+            lines.append(
+                f" {rec.term:<{term_width}} {rec.estimate:>11.5g} {rec.std_error:>11.5g} "
+                f"{rec.df:>9.4g} {rec.statistic:>8.3f} {rec.p_value:>10.3g}"
+            )
+        return lines
 
     def __str__(self) -> str:
         return self.summary()
