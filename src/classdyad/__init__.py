@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a layer imports only from layers below it; ``make test`` checks this):
 ``errors`` -> ``model`` -> ``store``, ``io``, ``coding`` -> ``measures``, ``analysis``, ``simulate``
--> ``report`` -> ``web``, ``cli``.
+-> ``report`` -> ``cli`` (a web layer, when there is one, sits beside ``cli``).
 """
 
 from importlib.metadata import PackageNotFoundError, version

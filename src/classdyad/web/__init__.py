@@ -1,1 +1,0 @@
-"""The web application (coding UI, live observation, teacher dashboard, administration)."""
