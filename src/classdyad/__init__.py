@@ -1,8 +1,9 @@
 """classdyad: research on teacher-student relationships and the daily interactions that build them.
 
 Layers, bottom to top (a layer imports only from layers below it; ``make test`` checks this):
-``errors`` -> ``model`` -> ``store``, ``io``, ``coding`` -> ``measures``, ``analysis``, ``simulate``
--> ``report`` -> ``cli`` (a web layer, when there is one, sits beside ``cli``).
+``errors`` -> ``model`` -> ``store``, ``io``, ``coding`` -> ``measures`` -> ``analysis`` ->
+``simulate`` -> ``report`` -> ``cli``. Within DESIGN.md's statistics layer the analysis dataset
+scores questionnaires (``measures``) and the simulator fits models (``analysis``).
 """
 
 from importlib.metadata import PackageNotFoundError, version
