@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +39,11 @@ def test_info_prints_the_counts(demo_folder: Path, capsys: pytest.CaptureFixture
 
 def test_init_creates_an_empty_database(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path / "new.sqlite")]) == 0
-    assert (tmp_path / "new.sqlite").exists()
+    with closing(sqlite3.connect(tmp_path / "new.sqlite")) as connection:
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"alembic_version", "study", "student", "interaction_event"} <= tables
+        assert connection.execute("SELECT count(*) FROM study").fetchone() == (0,)
 
 
 def test_info_on_a_missing_file_is_a_clear_error(tmp_path: Path,
