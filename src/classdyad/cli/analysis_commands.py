@@ -20,13 +20,27 @@ console = Console()
 EXPECTED_STEPS = 40
 
 
+def _p(value: float) -> str:
+    return "" if pd.isna(value) else "<.001" if value < 0.001 else f"{value:.3f}"
+
+
 def key_table(estimates: pd.DataFrame) -> pd.DataFrame:
-    """The headline rows, with the columns a reader needs."""
-    table = estimates[["hypothesis", "outcome", "effect", "contrast", "estimate", "ci_low",
-                       "ci_high", "p_fdr", "ratio"]].copy()
-    table["contrast"] = table["contrast"].replace({"ses_ethnicity": "",
-                                                   "turkish_moroccan_vs_dutch": "TM vs Dutch"})
-    return table
+    """The headline rows, rounded for the terminal (results.json keeps full precision)."""
+    def interval(row: pd.Series) -> str:
+        return f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+
+    rows = estimates.reset_index(drop=True)
+    return pd.DataFrame({
+        "": rows["hypothesis"],
+        "outcome": rows["outcome"],
+        "effect": rows["effect"],
+        "rows / exposure": rows["contrast"].replace(
+            {"ses_ethnicity": "all", "turkish_moroccan_vs_dutch": "TM + Dutch"}),
+        "estimate": rows["estimate"].map(lambda v: f"{v:.3f}"),
+        "95% CI": rows.apply(interval, axis=1),
+        "p (FDR)": rows["p_fdr"].map(_p),
+        "rate ratio": rows["ratio"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+    })
 
 
 def analyze(
@@ -56,8 +70,9 @@ def analyze(
         result = study_plan(dataset, rng=seed, progress=step)
         progress.update(task, completed=EXPECTED_STEPS + 2, description="done")
     key = result.key_table()
-    print_frame("Key estimates (p_fdr: Benjamini-Hochberg over the whole plan; ratio: rate "
-                "ratio of count models)", key_table(key))
+    print_frame("Key estimates (p: Benjamini-Hochberg over the whole plan; rate ratio: count "
+                "models)", key_table(key),
+                right=("estimate", "95% CI", "p (FDR)", "rate ratio"))
     for sentence in result.findings:
         console.print(f"• {sentence}", highlight=False)
     result.to_json(str(out))

@@ -26,12 +26,22 @@ AGREEMENT_SHOWN = [
 ]
 
 
-def print_frame(title: str, frame: pd.DataFrame, *, digits: int = 3) -> None:
-    """Print a DataFrame as a rich table, numbers rounded for reading."""
+def print_frame(title: str, frame: pd.DataFrame, *, digits: int = 3,
+                right: tuple[str, ...] = ()) -> None:
+    """Print a DataFrame as a rich table, numbers rounded for reading.
+
+    Numeric columns and the columns named in ``right`` are right-aligned and kept whole; text
+    columns give way (wrap) when the terminal is narrow.
+    """
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "iuf"
-                         else "left")
+        aligned = frame[column].dtype.kind in "iuf" or column in right
+        if aligned:
+            width = max([len(str(column))] + [len(f"{v:.{digits}f}") if isinstance(v, float)
+                                              else len(str(v)) for v in frame[column]])
+            table.add_column(str(column), justify="right", no_wrap=True, min_width=width)
+        else:
+            table.add_column(str(column), justify="left", overflow="fold")
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
