@@ -32,6 +32,8 @@ data's cross-products, so an evaluation never touches the n observations; the su
 sparsity of ``Z_primary' Z_rest``, from the per-level ``q x q`` matrices ``C_j`` to the entries
 they touch. The dense part grows with the square of the number of random effects outside the
 primary term (hundreds are cheap; tens of thousands, e.g. two large crossed factors, are not).
+In nested designs a second term is eliminated by a diagonal block first, which shrinks the dense
+part (:mod:`~classdyad.analysis.nested_elimination`).
 
 An evaluation is a few dozen small array operations, so their fixed costs matter as much as the
 arithmetic: the cross-products are sums over observations by ``bincount`` (no sparse design
@@ -55,6 +57,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from classdyad.analysis.formula import MixedDesign
+from classdyad.analysis.nested_elimination import NestedElimination
 from classdyad.analysis.penalized_least_squares_gradient import (
     lower_triangular_inverse,
     single_term_deviance_and_gradient,
@@ -77,7 +80,9 @@ class Evaluation:
     rx: np.ndarray  # lower-triangular Cholesky factor of the fixed-effects Schur complement
     u_primary: np.ndarray | None = None  # (J1, q1) spherical modes of the primary term
     u_rest: np.ndarray | None = None  # spherical modes of the other terms, concatenated
-    factor: np.ndarray | None = None  # Cholesky factor of the [rest, X, y] Schur complement
+    # Cholesky factor of the [rest, X, y] Schur complement (of [kept rest, X, y] after the
+    # second elimination of :mod:`~classdyad.analysis.nested_elimination` when not ``modes``)
+    factor: np.ndarray | None = None
 
 
 def _cholesky(matrix: np.ndarray) -> np.ndarray:
@@ -155,6 +160,7 @@ class PenalizedLeastSquares:
             for c in range(p + 1):
                 self.cross_xy[:, r, c] = np.bincount(codes, weighted[:, c], minlength=j1)
         self.cross_flat = self.cross_xy.reshape(-1, p + 1)
+        self.cross_x = np.ascontiguousarray(self.cross_flat[:, :p])  # Z_j'X, (J1 q1, p)
         if q1 == 2:  # layouts for the closed form (:meth:`_two_by_two_blocks`)
             self._gram3 = np.stack([self.gram[:, 0, 0], self.gram[:, 0, 1], self.gram[:, 1, 1]],
                                    axis=1)
@@ -198,6 +204,7 @@ class PenalizedLeastSquares:
             self.w_rest_t = self.w_rest.T
             self.pattern_t = self.pattern.T
         self._rest_scaling_pattern()
+        self.nested = NestedElimination.detect(self)  # nested designs: second elimination
 
     def _pair_pattern(self) -> sp.csr_matrix:
         """Sparse map from per-level matrices C_j (flattened) to sum_j W_j' C_j W_j (rest block).
@@ -239,7 +246,7 @@ class PenalizedLeastSquares:
         self._d_rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         self._d_cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
         self._d_index = np.concatenate(index) if index else np.zeros(0, np.int64)
-        self._rest_diagonal_only = bool(np.all(self._d_rows == self._d_cols))
+        self.rest_diagonal_only = bool(np.all(self._d_rows == self._d_cols))
 
     def _rest_columns(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each column of ``Z_rest`` (the non-primary terms side by side, q_rest wide) as
@@ -340,7 +347,7 @@ class PenalizedLeastSquares:
 
     def _rest_scaling(self, theta: np.ndarray) -> np.ndarray | sp.csr_matrix:
         """Lambda of the other terms (q_rest square): a vector when diagonal, else sparse."""
-        if self._rest_diagonal_only:
+        if self.rest_diagonal_only:
             d = np.ones(self.q_rest)
             d[self._d_rows] = theta[self._d_index]
             return d
@@ -424,7 +431,13 @@ class PenalizedLeastSquares:
         log_det_primary, inv_b, c, cw_xy = blocks
         qr, p, m = self.q_rest, self.p, self.m
         schur = np.empty((m, m), order="F")  # LAPACK's layout: no copy in dpotrf
-        schur[qr:, qr:] = self.total[qr:, qr:] - self.cross_flat.T @ cw_xy
+        xy_block = self.total[qr:, qr:] - self.cross_flat.T @ cw_xy
+        if not modes and self.nested is not None:  # two-stage elimination (nested designs)
+            log_det_rest, log_det_rx, pwrss, rx, factor = self.nested.factor(
+                self._rest_scaling(theta), c, cw_xy, xy_block)
+            return Evaluation(theta, log_det_primary + log_det_rest, log_det_rx, pwrss, None, rx,
+                              factor=factor)
+        schur[qr:, qr:] = xy_block
         d = None
         if qr:
             rest_rest = self.total[:qr, :qr] - (self.pattern @ c).reshape(qr, qr)
@@ -453,19 +466,23 @@ class PenalizedLeastSquares:
             if info != 0:
                 raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
             beta, u_rest = solution[qr:], solution[:qr]
-            fitted = self.cross_xy[..., :p] @ beta  # (J1, q1)
-            if qr:
-                b_rest = d * u_rest if isinstance(d, np.ndarray) else d @ u_rest
-                fitted = fitted + (self.w_rest @ b_rest).reshape(self.j1, self.q1)
-            residual = self.cross_xy[..., p] - fitted  # W_j,y - W_j [b_rest; beta]
-            lam1 = self.lambda_factor(theta, self.primary)
-            if self.q1 == 1:
-                u_primary = (lam1[0, 0] * residual[:, 0] / inv_b)[:, None]
-            else:
-                rhs = residual @ lam1  # Lambda' w per level, as rows
-                u_primary = (inv_b @ rhs[..., None])[..., 0]
+            u_primary = self._primary_modes(theta, d, beta, u_rest, inv_b)
         return Evaluation(theta, log_det_primary + log_det_rest, log_det_rx, pwrss, beta, rx,
                           u_primary, u_rest, factor)
+
+    def _primary_modes(self, theta, d, beta, u_rest, inv_b) -> np.ndarray:
+        """Spherical modes of the primary term given ``beta`` and the other terms' modes."""
+        p = self.p
+        fitted = (self.cross_x @ beta).reshape(self.j1, self.q1)
+        if self.q_rest:
+            b_rest = d * u_rest if isinstance(d, np.ndarray) else d @ u_rest
+            fitted = fitted + (self.w_rest @ b_rest).reshape(self.j1, self.q1)
+        residual = self.cross_xy[..., p] - fitted  # W_j,y - W_j [b_rest; beta]
+        lam1 = self.lambda_factor(theta, self.primary)
+        if self.q1 == 1:
+            return (lam1[0, 0] * residual[:, 0] / inv_b)[:, None]
+        rhs = residual @ lam1  # Lambda' w per level, as rows
+        return (inv_b @ rhs[..., None])[..., 0]
 
     @property
     def has_analytic_gradient(self) -> bool:

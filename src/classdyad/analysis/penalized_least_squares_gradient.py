@@ -16,9 +16,11 @@ and by the envelope theorem ``d r^2 / d theta_t = -2 sum_levels s_j[r] u_j[c]`` 
 come from the same two-stage elimination as the deviance (the primary term by per-level blocks,
 the others through the dense Schur complement), using the sparsity of the primary term's
 cross-products with the others, so a gradient costs about one more deviance evaluation instead
-of one per parameter. The formula needs ``Lambda_k`` invertible. A single random effect per level
-(``q_k = 1``) estimated at zero has derivative zero (the deviance depends on ``theta^2``); for a
-larger term with a zero diagonal element the caller falls back to finite differences.
+of one per parameter (in nested designs the Schur complement's inverse comes from the second,
+diagonal elimination of :mod:`~classdyad.analysis.nested_elimination`). The formula needs
+``Lambda_k`` invertible. A single random effect per level (``q_k = 1``) estimated at zero has
+derivative zero (the deviance depends on ``theta^2``); for a larger term with a zero diagonal
+element the caller falls back to finite differences.
 
 Reference: the derivative of a log-determinant, ``d log|Omega| = tr(Omega^-1 d Omega)``, applied to
 lme4's formulation (Bates et al. 2015, eq. 34 and 41).
@@ -67,28 +69,31 @@ def multi_term_deviance_and_gradient(
                 if term.n_effects > 1:
                     return None
                 at_zero.append(k)
+    d = pls.rest_scaling(theta)
     try:
         blocks = pls._primary_blocks(theta)
-        ev = pls._solve_blocks(theta, blocks, modes=True)
+        if pls.nested is None:
+            ev = pls._solve_blocks(theta, blocks, modes=True)
+            size = pls.q_rest + pls.p if reml else pls.q_rest
+            factor_inv = lower_triangular_inverse(ev.factor[:size, :size])
+            s_inv = factor_inv.T @ factor_inv
+        else:
+            ev, s_inv = _nested_solve(pls, theta, blocks, d, reml)
     except np.linalg.LinAlgError:
         return np.inf, np.full(theta.size, np.nan)
     p, q1, j1, qr = pls.p, pls.q1, pls.j1, pls.q_rest
     lam1 = pls.lambda_factor(theta, pls.primary)
-    d = pls.rest_scaling(theta)
     scale = (lambda m: d[:, None] * m) if isinstance(d, np.ndarray) else (lambda m: d @ m)
     total = pls.total
     # ---- residual cross-products s_k = Z_k' (y - X beta - Z b)
     b1 = ev.u_primary @ lam1.T
     b_rest = scale(ev.u_rest[:, None])[:, 0]
-    w_x, w_y = pls.cross_xy[..., :p], pls.cross_xy[..., p]
-    s1 = (w_y - w_x @ ev.beta - (pls.gram @ b1[..., None])[..., 0]
+    gram_b1 = pls.gram[:, :, 0] * b1 if q1 == 1 else (pls.gram @ b1[..., None])[..., 0]
+    s1 = (pls.cross_xy[..., p] - (pls.cross_x @ ev.beta).reshape(j1, q1) - gram_b1
           - (pls.w_rest @ b_rest).reshape(j1, q1))
     s_rest = (total[:qr, qr + p] - total[:qr, qr : qr + p] @ ev.beta - total[:qr, :qr] @ b_rest
               - pls.w_rest_t @ b1.ravel())
-    # ---- diagonal blocks of Omega^-1 from the Schur complement's Cholesky factor
-    size = qr + p if reml else qr
-    factor_inv = lower_triangular_inverse(ev.factor[:size, :size])
-    s_inv = factor_inv.T @ factor_inv
+    # ---- diagonal blocks of Omega^-1 from the Schur complement's inverse
     rest_inv = s_inv[:qr, :qr]
     scaled_rr = scale(scale(rest_inv).T).T  # D S^-1 D'
     h_flat = pls.pattern_t @ scaled_rr.ravel()  # (J1 q1 q1,): sum over pairs of W_j' (.) W_j
@@ -133,6 +138,25 @@ def multi_term_deviance_and_gradient(
     return pls.deviance_from(ev, reml=reml), grad
 
 
+def _nested_solve(pls, theta, blocks, d, reml) -> tuple[Evaluation, np.ndarray]:
+    """The modes and the Schur complement's inverse by the two-stage elimination of
+    :mod:`~classdyad.analysis.nested_elimination` (no Cholesky factor of the full block)."""
+    from classdyad.analysis.penalized_least_squares import Evaluation
+
+    log_det_primary, inv_b, c, cw_xy = blocks
+    qr = pls.q_rest
+    xy_block = pls.total[qr:, qr:] - pls.cross_flat.T @ cw_xy
+    log_det_rest, factor, solution, s_inv = pls.nested.modes_and_inverse(
+        d, c, cw_xy, xy_block, reml=reml
+    )
+    log_det_rx, pwrss, rx = pls.nested.fixed_part(factor)
+    beta, u_rest = solution[qr:], solution[:qr]
+    u_primary = pls._primary_modes(theta, d, beta, u_rest, inv_b)
+    ev = Evaluation(theta, log_det_primary + log_det_rest, log_det_rx, pwrss, beta, rx, u_primary,
+                    u_rest, factor)
+    return ev, s_inv
+
+
 def _primary_inverse_sum(pls, h_flat, s_inv, scale, reml, inv_b, lam1) -> np.ndarray:
     """``sum_j (Omega^-1)_jj`` over the primary term's levels (q1 x q1), any q1.
 
@@ -153,10 +177,10 @@ def _primary_inverse_sum(pls, h_flat, s_inv, scale, reml, inv_b, lam1) -> np.nda
 
 def _scalar_primary_inverse_sum(pls, h_flat, s_inv, scale, reml, b, lam) -> np.ndarray:
     """:func:`_primary_inverse_sum` for q1 = 1, on vectors over the levels (``b`` = B_j)."""
-    p, qr = pls.p, pls.q_rest
+    qr = pls.q_rest
     h = h_flat
     if reml:
-        w_x = pls.cross_xy[:, 0, :p]  # (J1, p)
+        w_x = pls.cross_x  # (J1, p)
         y_mat = pls.w_rest @ scale(s_inv[:qr, qr:])  # (J1, p)
         h = h + np.einsum("jp,jp->j", 2.0 * y_mat + w_x @ s_inv[qr:, qr:], w_x)
     inv_b = 1.0 / b
