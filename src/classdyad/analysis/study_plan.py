@@ -300,10 +300,6 @@ def _mediation_rows(result: Any, outcome: str, exposure: str, n: int, model: str
     return rows
 
 
-def _fit_notes(fit: Callable[..., Any], **kwargs: Any) -> tuple[Any, tuple[str, ...]]:
-    return gaps.fit_quietly(fit, **kwargs)
-
-
 def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: int,
                       step: Progress) -> Later:
     """H3 mediation, H4 negativity bias and H5 implicit attitudes.
@@ -326,7 +322,7 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
             continue
         for outcome in outcomes:
             step(f"H3 mediation {exposure} -> {outcome}")
-            result, notes = _fit_notes(
+            result, notes = gaps.fit_quietly(
                 mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
                 outcome=outcome, cluster="classroom", covariates=covariates,
                 repeated=repeated, n_draws=n_draws, rng=rng)
@@ -340,7 +336,7 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
     for outcome in outcomes:
         step(f"H4 negativity bias in {outcome}")
         data = dataset.dropna(subset=list(MEDIATORS))
-        result, notes = _fit_notes(
+        result, notes = gaps.fit_quietly(
             negativity_bias, data=data, outcome=outcome, positive="positive_rate",
             negative="negative_rate", cluster="classroom", covariates=covariates,
             repeated=repeated)
@@ -358,7 +354,7 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
         data = dataset.dropna(subset=list(MEDIATORS)).assign(
             **{exposure: dataset[exposure].astype("float64")})
         step(f"H5 {moderator} x {exposure} on negative interactions")
-        result, notes = _fit_notes(
+        result, notes = gaps.fit_quietly(
             cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
             outcome="negative_rate", cluster="classroom", covariates=covariates,
             repeated=repeated)
@@ -369,7 +365,7 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
         out[model] = (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
                       notes, rows, (result.conclusion,))
         step(f"H5 index of moderated mediation ({moderator})")
-        result, notes = _fit_notes(
+        result, notes = gaps.fit_quietly(
             moderated_mediation, data=data, exposure=exposure, moderator=moderator,
             mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
             covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)

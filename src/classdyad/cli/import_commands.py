@@ -45,6 +45,12 @@ def _column_mapping(mapping: Path | None, columns: list[str] | None):
     return base.merged(ColumnMapping(columns=pairs))
 
 
+def _import(database: str, importer, table, **options) -> None:
+    """Run one store importer on the parsed file and print what it added."""
+    with opened(database) as engine:
+        _summary(importer(engine, table, **options))
+
+
 def _summary(summary) -> None:
     title = (f"{summary.source}: checked, nothing written (dry run)" if summary.dry_run
              else f"{summary.source}: imported")
@@ -105,9 +111,8 @@ def boris(
     occurrences = read_boris(file)
     events = boris_interaction_events(occurrences, BorisMapping.from_yaml(mapping),
                                       source=file.name)
-    with opened(database) as engine:
-        _summary(import_interaction_events(engine, events, study=study, source=file.name,
-                                               actor=actor, dry_run=dry_run))
+    _import(database, import_interaction_events, events, study=study, source=file.name,
+            actor=actor, dry_run=dry_run)
 
 
 @import_app.command("events")
@@ -126,9 +131,8 @@ def events(
     from classdyad.store.importing import import_interaction_events
 
     table = read_interaction_events(file, mapping=_column_mapping(mapping, column))
-    with opened(database) as engine:
-        _summary(import_interaction_events(engine, table, study=study, source=file.name,
-                                               actor=actor, dry_run=dry_run))
+    _import(database, import_interaction_events, table, study=study, source=file.name,
+            actor=actor, dry_run=dry_run)
 
 
 @import_app.command("responses")
@@ -154,9 +158,8 @@ def responses(
         check_option("layout", layout, ("wide", "long"))
     table = read_responses(file, layout=layout,  # type: ignore[arg-type]
                            mapping=_column_mapping(mapping, column))
-    with opened(database) as engine:
-        _summary(import_questionnaire_responses(engine, table, study=study, source=file.name,
-                                                    actor=actor, dry_run=dry_run))
+    _import(database, import_questionnaire_responses, table, study=study, source=file.name,
+            actor=actor, dry_run=dry_run)
 
 
 @import_app.command("iat")
@@ -175,9 +178,8 @@ def iat(
     from classdyad.store.importing_questionnaires import import_iat_trials
 
     table = read_iat_trials(file, mapping=_column_mapping(mapping, column))
-    with opened(database) as engine:
-        _summary(import_iat_trials(engine, table, study=study, source=file.name, actor=actor,
-                                       dry_run=dry_run))
+    _import(database, import_iat_trials, table, study=study, source=file.name, actor=actor,
+            dry_run=dry_run)
 
 
 __all__ = ["import_app"]
