@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from classdyad.analysis import build_analysis_dataset
-from classdyad.analysis.gaps import interaction_gap
 from classdyad.simulate import ReplicaDesign, ReplicaTruth, simulate_study
+from classdyad.study import build_analysis_dataset
+from classdyad.study.gaps import interaction_gap
 
 TERMS = ("low_ses", "turkish_moroccan", "boy")
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from classdyad.analysis import glmm
+from classdyad.mixed import glmm
 
 SEED = 20260402
 

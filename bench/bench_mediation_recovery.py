@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 
 from classdyad.analysis import (
-    build_analysis_dataset,
     cross_level_moderation,
     mediation,
     moderated_mediation,
@@ -49,6 +48,7 @@ from classdyad.analysis import (
 )
 from classdyad.errors import ClassdyadWarning
 from classdyad.simulate import ReplicaDesign, ReplicaTruth, simulate_study
+from classdyad.study import build_analysis_dataset
 
 DESIGNS = {
     "small": ReplicaDesign(schools=8, classes=16, students=340),

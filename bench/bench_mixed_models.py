@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from classdyad.analysis import lmm
+from classdyad.mixed import lmm
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICA_CSV = ROOT / "tests" / "data" / "replica_student_wave.csv"
@@ -76,8 +76,8 @@ def _simulated(kind: str, rng: np.random.Generator) -> pd.DataFrame:
 def _replica() -> tuple[pd.DataFrame, str]:
     if REPLICA_CSV.exists():
         return pd.read_csv(REPLICA_CSV), REPLICA_CSV.name
-    from classdyad.analysis import build_analysis_dataset
     from classdyad.simulate import simulate_study
+    from classdyad.study import build_analysis_dataset
 
     study = simulate_study(rng=20260101)
     return build_analysis_dataset(study.tables), "simulate_study(rng=20260101)"

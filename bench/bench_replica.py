@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from classdyad.analysis.dataset import build_analysis_dataset
 from classdyad.simulate import ReplicaDesign, simulate_study
 from classdyad.store import open_database, read_study, write_study
+from classdyad.study.dataset import build_analysis_dataset
 
 GOALS = {1.0: 15.0, 10.0: 120.0}
 

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from classdyad.analysis import build_analysis_dataset
-from classdyad.analysis.study_plan import study_plan
 from classdyad.report import study_report
 from classdyad.simulate import simulate_study
 from classdyad.store import open_database, read_study, write_study
+from classdyad.study import build_analysis_dataset
+from classdyad.study.plan import study_plan
 
 GOAL_SECONDS = 10.0
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.analysis import center, lmm
+from classdyad.analysis import center
 from classdyad.errors import DataError, DataWarning, OptionError
+from classdyad.mixed import lmm
 
 
 @pytest.fixture()

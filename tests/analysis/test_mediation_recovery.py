@@ -18,13 +18,13 @@ from __future__ import annotations
 import pytest
 
 from classdyad.analysis import (
-    build_analysis_dataset,
     cross_level_moderation,
     mediation,
     moderated_mediation,
     negativity_bias,
 )
 from classdyad.simulate import ReplicaDesign, ReplicaTruth, simulate_study
+from classdyad.study import build_analysis_dataset
 
 TRUTH = ReplicaTruth().outcomes["teacher_closeness"]
 SMALL = ReplicaDesign(schools=8, classes=16, students=340)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.analysis import cross_level_moderation, lmm, moderated_mediation
+from classdyad.analysis import cross_level_moderation, moderated_mediation
 from classdyad.errors import DataError
+from classdyad.mixed import lmm
 
 
 @pytest.fixture(scope="module")

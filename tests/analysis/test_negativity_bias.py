@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.analysis import NegativityBiasResult, lmm, negativity_bias
+from classdyad.analysis import NegativityBiasResult, negativity_bias
 from classdyad.errors import DataError
+from classdyad.mixed import lmm
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from classdyad.analysis import DATASET_COLUMNS, aggregate_by_student, build_analysis_dataset
 from classdyad.errors import DataError
 from classdyad.io import (
     read_csv,
@@ -25,6 +24,7 @@ from classdyad.io import (
     write_stata,
 )
 from classdyad.simulate import SimulatedStudy
+from classdyad.study import DATASET_COLUMNS, aggregate_by_student, build_analysis_dataset
 
 CATEGORICAL = ("gender", "migration_background", "migration_generation", "origin_2022")
 

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.analysis import DATASET_COLUMNS, aggregate_by_student, build_analysis_dataset
 from classdyad.errors import DataError, OptionError
-from classdyad.io import STUDY_MODELS, check_mplus_input, write_mplus
+from classdyad.io import check_mplus_input, write_mplus
+from classdyad.study import STUDY_MODELS
 from classdyad.io.mplus import mplus_names
 from classdyad.simulate import SimulatedStudy
+from classdyad.study import DATASET_COLUMNS, aggregate_by_student, build_analysis_dataset
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def _names(text: str) -> list[str]:
 @pytest.mark.parametrize("analysis", ["twolevel", "complex"])
 def test_inputs_follow_the_mplus_syntax(dataset: pd.DataFrame, tmp_path: Path,
                                         analysis: str) -> None:
-    files = write_mplus(dataset, tmp_path, analysis=analysis, variable_labels=DATASET_COLUMNS)
+    files = write_mplus(dataset, tmp_path, models=STUDY_MODELS, analysis=analysis, variable_labels=DATASET_COLUMNS)
     assert set(files.inputs) == {m.name for m in STUDY_MODELS}
     for path in files.inputs.values():
         text = path.read_text(encoding="ascii")
@@ -51,7 +52,7 @@ def test_inputs_follow_the_mplus_syntax(dataset: pd.DataFrame, tmp_path: Path,
 
 def test_data_file_matches_names_and_flags_missing(dataset: pd.DataFrame,
                                                    tmp_path: Path) -> None:
-    files = write_mplus(dataset, tmp_path)
+    files = write_mplus(dataset, tmp_path, models=STUDY_MODELS)
     names = _names(next(iter(files.inputs.values())).read_text(encoding="ascii"))
     rows = [line.split() for line in files.data.read_text(encoding="ascii").splitlines()]
     assert len(rows) == len(dataset)
@@ -72,7 +73,7 @@ def test_data_file_matches_names_and_flags_missing(dataset: pd.DataFrame,
 
 def test_student_level_export(small_study: SimulatedStudy, tmp_path: Path) -> None:
     data = aggregate_by_student(build_analysis_dataset(small_study.tables))
-    files = write_mplus(data, tmp_path, stem="students")
+    files = write_mplus(data, tmp_path, models=STUDY_MODELS, stem="students")
     assert all(check_mplus_input(p.read_text(encoding="ascii")) == []
                for p in files.inputs.values())
 
@@ -101,6 +102,6 @@ def test_missing_flag_must_not_be_a_value(dataset: pd.DataFrame, tmp_path: Path)
     data = dataset.copy()
     data.loc[0, "negative"] = 7
     with pytest.raises(DataError, match="missing flag"):
-        write_mplus(data, tmp_path, missing=7)
+        write_mplus(data, tmp_path, models=STUDY_MODELS, missing=7)
     with pytest.raises(OptionError):
-        write_mplus(dataset, tmp_path, analysis="threelevel")  # type: ignore[arg-type]
+        write_mplus(dataset, tmp_path, models=STUDY_MODELS, analysis="threelevel")  # type: ignore[arg-type]

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.analysis import DATASET_COLUMNS, build_analysis_dataset
-from classdyad.analysis.linear_mixed import lmm
-from classdyad.io import STUDY_MODELS, write_r
+from classdyad.io import write_r
+from classdyad.study import STUDY_MODELS
 from classdyad.io.delimited import read_csv
+from classdyad.mixed._linear_mixed import lmm
 from classdyad.simulate import SimulatedStudy
+from classdyad.study import DATASET_COLUMNS, build_analysis_dataset
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def dataset(small_study: SimulatedStudy) -> pd.DataFrame:
 
 
 def test_script_holds_the_study_models(dataset: pd.DataFrame, tmp_path: Path) -> None:
-    files = write_r(dataset, tmp_path, variable_labels=DATASET_COLUMNS)
+    files = write_r(dataset, tmp_path, models=STUDY_MODELS, variable_labels=DATASET_COLUMNS)
     script = files.script.read_text(encoding="utf-8")
     assert "library(lme4)" in script
     for model in STUDY_MODELS:
@@ -37,7 +38,7 @@ def test_script_holds_the_study_models(dataset: pd.DataFrame, tmp_path: Path) ->
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript is not installed")
 def test_script_runs_in_r_to_classdyads_estimates(dataset: pd.DataFrame,
                                                   tmp_path: Path) -> None:
-    files = write_r(dataset, tmp_path, variable_labels=DATASET_COLUMNS)
+    files = write_r(dataset, tmp_path, models=STUDY_MODELS, variable_labels=DATASET_COLUMNS)
     completed = subprocess.run(["Rscript", str(files.script)], capture_output=True, text=True,
                                timeout=120, check=False, cwd=tmp_path.parent)
     assert completed.returncode == 0, completed.stderr

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from classdyad.analysis import build_analysis_dataset
-from classdyad.analysis.study_plan import StudyPlanResult, study_plan
 from classdyad.report import StudyReport, study_report
 from classdyad.simulate import SimulatedStudy
+from classdyad.study import build_analysis_dataset
+from classdyad.study.plan import StudyPlanResult, study_plan
 
 
 @pytest.fixture(scope="session")

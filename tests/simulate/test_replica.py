@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from classdyad.analysis import build_analysis_dataset, rate_ratio
 from classdyad.errors import DataError
 from classdyad.simulate import ReplicaDesign, ReplicaTruth, SimulatedStudy, simulate_study
+from classdyad.study import build_analysis_dataset, rate_ratio
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,16 @@
-"""The analysis dataset, mixed models, count models, mediation, moderation and negativity bias.
+"""Generic path models on DataFrames: mediation, moderation and negativity bias.
 
-DataFrames in, results out.
+DataFrames in, results out. The mixed-model engine is :mod:`classdyad.mixed`; the seed study's
+dataset and analysis plan are :mod:`classdyad.study`. Their names are still reachable from here
+for one release, with a ``DeprecationWarning`` (:data:`MOVED`).
 """
 
+import importlib
+import warnings
+from typing import Any
+
 from classdyad.analysis.centering import center
-from classdyad.analysis.dataset import (
-    DATASET_COLUMNS,
-    aggregate_by_student,
-    build_analysis_dataset,
-    describe_columns,
-    interaction_rates,
-    rate_ratio,
-)
-from classdyad.analysis.generalized_mixed import GeneralizedMixedModelResult, glmm
-from classdyad.analysis.linear_mixed import LinearMixedModelResult, lmm
 from classdyad.analysis.mediation import MediationResult, mediation
-from classdyad.analysis.mixed_results import MixedModelResult
 from classdyad.analysis.moderation import (
     CrossLevelModerationResult,
     ModeratedMediationResult,
@@ -23,29 +18,42 @@ from classdyad.analysis.moderation import (
     moderated_mediation,
 )
 from classdyad.analysis.negativity_bias import NegativityBiasResult, negativity_bias
-from classdyad.analysis.study_plan import StudyPlanResult, study_plan
+
+#: names that moved out of ``classdyad.analysis`` -> their new module
+MOVED = {
+    "GeneralizedMixedModelResult": "classdyad.mixed",
+    "LinearMixedModelResult": "classdyad.mixed",
+    "MixedModelResult": "classdyad.mixed",
+    "glmm": "classdyad.mixed",
+    "lmm": "classdyad.mixed",
+    "DATASET_COLUMNS": "classdyad.study",
+    "StudyPlanResult": "classdyad.study",
+    "aggregate_by_student": "classdyad.study",
+    "build_analysis_dataset": "classdyad.study",
+    "describe_columns": "classdyad.study",
+    "interaction_rates": "classdyad.study",
+    "rate_ratio": "classdyad.study",
+    "study_plan": "classdyad.study",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # moved names, imported on first use (the new packages sit above this one in the layers)
+    if name in MOVED:
+        warnings.warn(f"classdyad.analysis.{name} has moved; import it from {MOVED[name]}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(MOVED[name]), name)
+    raise AttributeError(f"module 'classdyad.analysis' has no attribute {name!r}")
+
 
 __all__ = [
-    "DATASET_COLUMNS",
     "CrossLevelModerationResult",
-    "GeneralizedMixedModelResult",
-    "LinearMixedModelResult",
     "MediationResult",
-    "MixedModelResult",
     "ModeratedMediationResult",
     "NegativityBiasResult",
-    "StudyPlanResult",
-    "aggregate_by_student",
-    "build_analysis_dataset",
     "center",
     "cross_level_moderation",
-    "describe_columns",
-    "glmm",
-    "interaction_rates",
-    "lmm",
     "mediation",
     "moderated_mediation",
     "negativity_bias",
-    "rate_ratio",
-    "study_plan",
 ]

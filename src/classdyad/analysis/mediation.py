@@ -12,7 +12,7 @@ centring within clusters, with the cluster means re-entered), in both regression
              + covariates + u_j (+ v_i) + e
 
 with a random intercept u_j for the cluster and, optionally, v_i for repeated measures of the same
-student, fitted by REML with :func:`classdyad.analysis.lmm`. The within-class indirect effect via
+student, fitted by REML with :func:`classdyad.mixed.lmm`. The within-class indirect effect via
 M_k is ``aW_k bW_k``, the between-class one ``aB_k bB_k``; their sums over the mediators are the
 total indirect effects, ``c'`` the direct effects, ``c' + sum_k a_k b_k`` the total effects and
 the ratio of total indirect to total effect the proportion mediated. With

@@ -9,7 +9,7 @@ relationship outcome)::
 with W centred at its mean (``Wc = W - mean(W)``), random intercepts per cluster (and optionally a
 random slope of X per cluster, which Heisig & Schaeffer 2019 recommend for cross-level
 interactions) and per repeated-measures unit, fitted by REML with
-:func:`classdyad.analysis.lmm`. ``g3`` is the cross-level interaction; the simple slopes of X at
+:func:`classdyad.mixed.lmm`. ``g3`` is the cross-level interaction; the simple slopes of X at
 ``W = mean +- 1 SD`` are ``g1 + g3 w`` with standard errors ``sqrt(V11 + w^2 V33 + 2 w V13)``
 from the fixed-effect covariance (Preacher, Curran & Bauer 2006) and normal intervals. When W is
 constant within clusters (a teacher's score) its mean and SD are taken over clusters, one value
@@ -42,7 +42,7 @@ Heisig, J. P. & Schaeffer, M. (2019). Why you should always include a random slo
 lower-level variable involved in a cross-level interaction. *European Sociological Review*,
 35(2), 258-279.
 
-Validated against: the models are ``lme4::lmer`` fits (through :func:`classdyad.analysis.lmm`);
+Validated against: the models are ``lme4::lmer`` fits (through :func:`classdyad.mixed.lmm`);
 the simple slopes and index are checked against their definitions in
 ``tests/analysis/test_moderation.py``.
 """

@@ -3,7 +3,7 @@
 Method. The rates of positive and negative interactions are put on a common scale by
 standardizing each over the rows used (``z = (x - mean) / sd``, sd with n - 1), and the outcome is
 regressed on both in one linear mixed model (random intercept per cluster and, optionally, per
-repeated-measures unit; REML, :func:`classdyad.analysis.lmm`)::
+repeated-measures unit; REML, :func:`classdyad.mixed.lmm`)::
 
     outcome = b0 + b_positive z_positive + b_negative z_negative + covariates + u_j (+ v_i) + e
 
@@ -137,7 +137,7 @@ def negativity_bias(
     Notes
     -----
     The formula and test are in the module docstring. The model is validated against
-    ``lme4::lmer`` (through :func:`classdyad.analysis.lmm`).
+    ``lme4::lmer`` (through :func:`classdyad.mixed.lmm`).
     """
     if not 0.0 < confidence < 1.0:
         raise DataError(f"confidence must be between 0 and 1, e.g. 0.95; got {confidence!r}")

@@ -3,7 +3,7 @@
 Mediation and moderation fit several regressions (one per mediator for the a paths, one for the
 outcome) and combine their coefficients. :func:`fit_path_model` fits one of them and returns the
 coefficients, their covariance matrix and the tidy coefficient table in one shape, whether the
-model has random intercepts (fitted by :func:`classdyad.analysis.lmm`, REML, Satterthwaite df) or
+model has random intercepts (fitted by :func:`classdyad.mixed.lmm`, REML, Satterthwaite df) or
 none (ordinary least squares: standard errors from ``s^2 (X'X)^-1`` with ``s^2 = RSS / (n - p)``,
 t tests on ``n - p`` degrees of freedom, as R's ``lm``).
 """
@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from classdyad.analysis.linear_mixed import lmm
-from classdyad.analysis.mixed_results import MixedModelResult
 from classdyad.errors import EstimationError
+from classdyad.mixed import MixedModelResult, lmm
 
 __all__ = ["PathFit", "fit_path_model"]
 

@@ -53,8 +53,8 @@ def analyze(
     study: Annotated[str | None, typer.Option("--study", help="Study name.")] = None,
 ) -> None:
     """Run the study's analysis plan: group gaps, mediation, negativity bias, implicit attitudes."""
-    from classdyad.analysis import build_analysis_dataset
-    from classdyad.analysis.study_plan import study_plan
+    from classdyad.study import build_analysis_dataset
+    from classdyad.study.plan import study_plan
 
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),

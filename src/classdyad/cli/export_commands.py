@@ -9,7 +9,6 @@ export is recorded in the audit log.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -45,9 +44,9 @@ Level = Literal["wave", "student"]
 def analysis_data(database: str, *, study: str | None, level: str,
                   include_names: bool) -> pd.DataFrame:
     """The analysis dataset of a stored study, at the wave or student level."""
-    from classdyad.analysis import aggregate_by_student, build_analysis_dataset
     from classdyad.store import read_study
     from classdyad.store.exporting import student_names
+    from classdyad.study import aggregate_by_student, build_analysis_dataset
 
     check_option("level", level, ("wave", "student"))
     with opened(database) as engine:
@@ -65,7 +64,7 @@ def analysis_data(database: str, *, study: str | None, level: str,
 
 
 def _labels() -> dict[str, str]:
-    from classdyad.analysis import DATASET_COLUMNS
+    from classdyad.study import DATASET_COLUMNS
 
     return {**DATASET_COLUMNS, "waves": "waves the student took part in",
             "first_name": "first name (personal data)", "last_name": "last name (personal data)"}
@@ -123,10 +122,11 @@ def mplus(database: DatabaseArgument, out: OutOption, study: StudyOption = None,
           actor: ActorOption = "classdyad export") -> None:
     """Data (.dat), variable table and one Mplus input (.inp) per study model."""
     from classdyad.io.mplus import write_mplus
+    from classdyad.study.models import STUDY_MODELS
 
     check_option("analysis", analysis, ("twolevel", "complex"))
     data = analysis_data(database, study=study, level=level, include_names=False)
-    files = write_mplus(data, out, analysis=analysis, missing=missing,  # type: ignore[arg-type]
+    files = write_mplus(data, out, models=STUDY_MODELS, analysis=analysis, missing=missing,  # type: ignore[arg-type]
                         variable_labels=_labels())
     _audit(database, actor=actor, format="mplus", path=files.data, rows=len(data), study=study,
            include_names=False)
@@ -139,42 +139,14 @@ def r(database: DatabaseArgument, out: OutOption, study: StudyOption = None,
       level: LevelOption = "wave", actor: ActorOption = "classdyad export") -> None:
     """Data (CSV with codebook) and an R script with the study's lme4 models."""
     from classdyad.io.r_script import write_r
-    from classdyad.io.study_models import STUDY_MODELS
+    from classdyad.study.models import STUDY_MODELS, relationship_gap_models
 
     data = analysis_data(database, study=study, level=level, include_names=False)
-    models = (*(plan_models(data) if level == "wave" else ()), *STUDY_MODELS)
+    models = (*(relationship_gap_models(data) if level == "wave" else ()), *STUDY_MODELS)
     files = write_r(data, out, models=models, variable_labels=_labels())
     _audit(database, actor=actor, format="r", path=files.data, rows=len(data), study=study,
            include_names=False)
     console.print(f"wrote {files.data} and {files.script}; run: Rscript {files.script}")
-
-
-def plan_models(data: pd.DataFrame) -> list:
-    """The study plan's relationship-gap models (H1) as R models, each on its own rows."""
-    from classdyad.analysis.gaps import (
-        CONTRAST_BACKGROUNDS,
-        CONTRASTS,
-        RELATIONSHIP_OUTCOMES,
-        relationship_gap_formula,
-    )
-    from classdyad.io.study_models import StudyModel
-
-    models = []
-    for contrast in CONTRASTS:
-        for outcome in RELATIONSHIP_OUTCOMES:
-            if outcome not in data.columns or data[outcome].notna().sum() < 10:
-                continue
-            formula, _ = relationship_gap_formula(data, outcome=outcome, contrast=contrast)
-            rows = None
-            if contrast in CONTRAST_BACKGROUNDS:
-                quoted = ", ".join(f'"{b}"' for b in CONTRAST_BACKGROUNDS[contrast])
-                rows = f"migration_background %in% c({quoted})"
-            models.append(StudyModel(
-                name=f"H1_{outcome}_{contrast}", outcome=outcome,
-                formula=re.sub(r"C\((\w+)\)", r"factor(\1)", formula), rows=rows,
-                columns=(*CONTRASTS[contrast], "boy", "school", "classroom", "student",
-                         "migration_background")))
-    return models
 
 
 @export_app.command("boris")

@@ -71,8 +71,8 @@ def score_questionnaires(
     study: Annotated[str | None, typer.Option("--study", help="Study name.")] = None,
 ) -> None:
     """Score every stored questionnaire response and report each subscale's reliability."""
-    from classdyad.analysis.study_scores import score_study_questionnaires
     from classdyad.measures import load_instrument
+    from classdyad.study.scores import score_study_questionnaires
 
     tables = load_study(database, study)
     scores = score_study_questionnaires(tables)
@@ -179,8 +179,8 @@ def agreement(
     study: Annotated[str | None, typer.Option("--study", help="Study name.")] = None,
 ) -> None:
     """Agreement of the first and second coder on double-coded lessons."""
-    from classdyad.analysis.study_scores import coder_event_frames
     from classdyad.measures import coder_agreement
+    from classdyad.study.scores import coder_event_frames
 
     tables = load_study(database, study)
     first, second = coder_event_frames(tables)

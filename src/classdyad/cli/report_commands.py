@@ -30,9 +30,9 @@ def report(
     study: Annotated[str | None, typer.Option("--study", help="Study name.")] = None,
 ) -> None:
     """Write the study report: sample, data quality, interactions, every hypothesis, methods."""
-    from classdyad.analysis import build_analysis_dataset
-    from classdyad.analysis.study_plan import study_plan
     from classdyad.report import LANGUAGES, study_report
+    from classdyad.study import build_analysis_dataset
+    from classdyad.study.plan import study_plan
 
     check_option("--lang", lang, LANGUAGES)
     if results is not None and not results.exists():

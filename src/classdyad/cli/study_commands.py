@@ -75,11 +75,11 @@ def demo(
                                          "students).")] = 1.0,
 ) -> None:
     """Make the replica study, store it, build the analysis dataset and summarize it."""
-    from classdyad.analysis.dataset import build_analysis_dataset
-    from classdyad.analysis.study_scores import study_agreement
     from classdyad.cli.measure_commands import agreement_summary, print_frame
     from classdyad.simulate import ReplicaDesign, write_replica
     from classdyad.store import open_database, read_study, study_counts
+    from classdyad.study.dataset import build_analysis_dataset
+    from classdyad.study.scores import study_agreement
 
     started = time.perf_counter()
     design = ReplicaDesign(scale=scale)

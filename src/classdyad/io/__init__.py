@@ -20,18 +20,17 @@ from classdyad.io.mplus import check_mplus_input, write_mplus
 from classdyad.io.parquet import read_parquet, write_parquet
 from classdyad.io.questionnaires import read_iat_trials, read_responses
 from classdyad.io.r_script import write_r
+from classdyad.io.regression_model import RegressionModel
 from classdyad.io.roster import ROSTER_COLUMNS, read_roster
 from classdyad.io.spss import read_spss, write_spss
 from classdyad.io.stata import read_stata, write_stata
-from classdyad.io.study_models import STUDY_MODELS, StudyModel
 from classdyad.io.tabular import read_table
 
 __all__ = [
     "ROSTER_COLUMNS",
-    "STUDY_MODELS",
     "BorisMapping",
     "ColumnMapping",
-    "StudyModel",
+    "RegressionModel",
     "boris_export_mapping",
     "boris_interaction_events",
     "check_mplus_input",

@@ -9,7 +9,7 @@ therefore
   flag (``-999`` by default; an error if a real value equals it);
 - writes ``STEM_variables.csv``: Mplus name, column, label and, for coded identifiers, the file
   ``STEM_codes.csv`` that maps each integer code back to the original code;
-- writes ``STEM_MODEL.inp`` for each study model (:mod:`classdyad.io.study_models`):
+- writes ``STEM_MODEL.inp`` for each study model (:mod:`classdyad.study.models`):
   ``TYPE = TWOLEVEL`` (a random intercept per class; the predictors declared ``WITHIN``, which is
   the random-intercept regression ``lme4`` fits as ``y ~ x + (1 | class)``) or ``TYPE = COMPLEX``
   (a single-level regression with standard errors corrected for clustering in classes), with the
@@ -40,7 +40,7 @@ import pandas as pd
 
 from classdyad.errors import DataError, check_option
 from classdyad.io.codebook import column_type, partial_path, prepare, replace_atomically
-from classdyad.io.study_models import STUDY_MODELS, StudyModel
+from classdyad.io.regression_model import RegressionModel
 
 MAX_LINE = 90
 MAX_NAME = 8
@@ -106,7 +106,7 @@ def _wrap(keyword: str, words: Sequence[str]) -> list[str]:
     return _wrap_text(f"{keyword} = {' '.join(words)};")
 
 
-def mplus_input(model: StudyModel, *, names: Mapping[str, str], data_file: str,
+def mplus_input(model: RegressionModel, *, names: Mapping[str, str], data_file: str,
                 analysis: MplusAnalysis = "twolevel", missing: float = -999.0) -> str:
     """The Mplus input text of one study model (see the module docstring)."""
     check_option("analysis", analysis, ("twolevel", "complex"))
@@ -179,7 +179,7 @@ def _format(value: float, flag: str) -> str:
 
 
 def write_mplus(data: pd.DataFrame, directory: str | Path, *, stem: str = "classdyad",
-                models: Sequence[StudyModel] = STUDY_MODELS,
+                models: Sequence[RegressionModel],
                 analysis: MplusAnalysis = "twolevel", missing: float = -999.0,
                 variable_labels: Mapping[str, str] | None = None) -> MplusFiles:
     """Write the data, the variable table and one Mplus input per study model.

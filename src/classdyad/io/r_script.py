@@ -3,7 +3,7 @@
 :func:`write_r` writes ``STEM.csv`` (with its codebook, :mod:`classdyad.io.delimited`) and
 ``STEM.R``. The script reads the CSV relative to its own folder, turns the columns its codebook
 marks as boolean into 0/1 numbers (so coefficient names match classdyad's), fits every model it
-is given (by default the study models of :mod:`classdyad.io.study_models`; ``classdyad export r``
+is given (by default the study models of :mod:`classdyad.study.models`; ``classdyad export r``
 adds the study plan's relationship-gap models, each on its own rows) with ``lme4::lmer`` by REML
 (lme4's default; Bates et al. 2015), prints the summaries and writes the fixed effects and
 variance components to
@@ -27,7 +27,7 @@ import pandas as pd
 from classdyad.errors import DataError
 from classdyad.io.codebook import prepare
 from classdyad.io.delimited import codebook_path, write_csv
-from classdyad.io.study_models import STUDY_MODELS, StudyModel
+from classdyad.io.regression_model import RegressionModel
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _r_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def r_script(models: Sequence[StudyModel], *, data_file: str, codebook_file: str,
+def r_script(models: Sequence[RegressionModel], *, data_file: str, codebook_file: str,
              estimates_file: str, repeated_measures: bool) -> str:
     """The text of the R script (see the module docstring)."""
     lines = [
@@ -97,7 +97,7 @@ def r_script(models: Sequence[StudyModel], *, data_file: str, codebook_file: str
 
 
 def write_r(data: pd.DataFrame, directory: str | Path, *, stem: str = "classdyad",
-            models: Sequence[StudyModel] = STUDY_MODELS,
+            models: Sequence[RegressionModel],
             variable_labels: Mapping[str, str] | None = None) -> RFiles:
     """Write the data (CSV with codebook) and an R script with the study's ``lmer`` calls.
 

@@ -1,7 +1,7 @@
 """A whole study as a bundle of tidy DataFrames: the form in which studies move between layers.
 
 :class:`StudyTables` is what the simulator produces, what the store writes and reads back, and
-what :func:`classdyad.analysis.build_analysis_dataset` consumes. Each frame mirrors one table of the
+what :func:`classdyad.study.build_analysis_dataset` consumes. Each frame mirrors one table of the
 database (same column names; ids are the database ids when the tables were read from a store).
 Students' names are never part of it (DESIGN.md, privacy).
 """

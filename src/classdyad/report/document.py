@@ -33,8 +33,6 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from classdyad.analysis import build_analysis_dataset
-from classdyad.analysis.study_plan import StudyPlanResult
 from classdyad.errors import DataError, check_option
 from classdyad.model import StudyTables
 from classdyad.report import hypotheses, study_sections
@@ -42,6 +40,8 @@ from classdyad.report.figures import ReportFigure
 from classdyad.report.i18n import LANGUAGES, Language, translations
 from classdyad.report.numbers import NumberFormatter, is_missing
 from classdyad.report.tables import ReportTable, cell
+from classdyad.study import build_analysis_dataset
+from classdyad.study.plan import StudyPlanResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: the report's sections (HTML ids), in order
@@ -137,7 +137,7 @@ def study_report(tables: StudyTables, results: StudyPlanResult | Mapping[str, An
     tables
         The study (:func:`classdyad.store.read_study` or the simulator).
     results
-        The analysis plan's results: a :class:`~classdyad.analysis.study_plan.StudyPlanResult`,
+        The analysis plan's results: a :class:`~classdyad.study.plan.StudyPlanResult`,
         the mapping of ``results.json`` or its path. The report shows exactly these numbers.
     language
         ``"en"`` (English) or ``"nl"`` (Dutch).

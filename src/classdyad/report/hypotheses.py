@@ -1,7 +1,7 @@
 """The hypothesis sections: APA tables, forest plots, path diagrams and summary sentences.
 
 Everything here is generic over the rows of the analysis plan's estimate table (the
-``estimates`` of ``results.json``, see :func:`classdyad.analysis.study_plan.study_plan`): each
+``estimates`` of ``results.json``, see :func:`classdyad.study.plan.study_plan`): each
 hypothesis present gets a table of its rows (b, SE, 95 % CI, p, Benjamini-Hochberg adjusted p,
 standardized beta and rate ratios where estimated), grouped by contrast, level and, for the
 mediation rows (H3), outcome. Figures are drawn from whatever rows exist: forest plots of the

@@ -1,12 +1,12 @@
 """The descriptive sections: design and sample, data quality and interaction patterns.
 
 Built from the study's tables (:class:`~classdyad.model.StudyTables`) and the analysis dataset
-(:func:`classdyad.analysis.build_analysis_dataset`), with the measures' own functions: coder
-agreement (:func:`classdyad.analysis.study_scores.study_agreement`: Cohen's kappa, Krippendorff's
+(:func:`classdyad.study.build_analysis_dataset`), with the measures' own functions: coder
+agreement (:func:`classdyad.study.scores.study_agreement`: Cohen's kappa, Krippendorff's
 alpha and intraclass correlations of the two codings of double-coded lessons), questionnaire
 reliability (Cronbach's alpha with Feldt's interval and McDonald's omega total,
 :func:`classdyad.measures.questionnaire_reliability`) and IAT scoring with its exclusion rules
-(Greenwald, Nosek & Banaji 2003, :func:`classdyad.analysis.study_scores.score_study_iat`).
+(Greenwald, Nosek & Banaji 2003, :func:`classdyad.study.scores.score_study_iat`).
 Intervals of means are normal-approximation 95 % intervals (mean ± 1.96 SE).
 """
 
@@ -18,8 +18,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from classdyad.analysis import aggregate_by_student
-from classdyad.analysis.study_scores import score_study_iat, study_agreement
 from classdyad.errors import DataError, UndefinedStatisticWarning
 from classdyad.measures import load_instrument, questionnaire_reliability, score_questionnaire
 from classdyad.model import StudyTables
@@ -28,6 +26,8 @@ from classdyad.report.figures import ReportFigure
 from classdyad.report.i18n import N_
 from classdyad.report.numbers import NumberFormatter
 from classdyad.report.tables import ReportTable, cell
+from classdyad.study import aggregate_by_student
+from classdyad.study.scores import score_study_iat, study_agreement
 
 Translate = Callable[[str], str]
 

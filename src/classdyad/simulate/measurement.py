@@ -2,7 +2,7 @@
 
 Relationship quality per student x wave follows the outcome models of
 :class:`~classdyad.simulate.design.ReplicaTruth` (linear in the dyad's observed interaction rates,
-computed by :func:`classdyad.analysis.dataset.interaction_rates`, the same function the analysis
+computed by :func:`classdyad.study.dataset.interaction_rates`, the same function the analysis
 dataset uses). Items of the shipped instruments scatter around their subscale's value and are
 rounded stochastically (``floor(x + U)``, ``U ~ Uniform(0, 1)``, whose expectation is ``x``) to
 the response scale; reverse-keyed items are stored reversed, as a respondent would answer them.
@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from classdyad.analysis.dataset import interaction_rates
 from classdyad.measures.instruments import load_instrument
 from classdyad.model import StudyTables
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.observation import Observation
 from classdyad.simulate.population import Population
+from classdyad.study.dataset import interaction_rates
 
 INSTRUMENTS = {"teacher": "strs_short_form", "student": "sparts"}
 SUBSCALE_OUTCOME = {

@@ -1,7 +1,7 @@
 """Reading studies back as tidy DataFrames.
 
 :func:`read_study` returns a :class:`~classdyad.model.StudyTables` (database ids kept), the
-input of :func:`classdyad.analysis.build_analysis_dataset`; :func:`study_counts` gives the counts
+input of :func:`classdyad.study.build_analysis_dataset`; :func:`study_counts` gives the counts
 ``classdyad info`` prints. Names in the roster are never read here (DESIGN.md, privacy).
 """
 

@@ -1,0 +1,20 @@
+"""Linear and generalized linear mixed models with lme4's formula syntax.
+
+``lmm`` fits linear mixed models by profiled REML or ML (Bates et al. 2015) with Satterthwaite
+degrees of freedom as lmerTest; ``glmm`` fits Poisson, negative-binomial and binomial mixed
+models by the Laplace approximation or adaptive Gauss-Hermite quadrature. Both are checked
+against lme4 / lmerTest / glmmTMB (golden tests in ``tests/mixed``). The implementation modules
+are private (their names start with ``_``); this namespace is the public interface.
+"""
+
+from classdyad.mixed._generalized_mixed import GeneralizedMixedModelResult, glmm
+from classdyad.mixed._linear_mixed import LinearMixedModelResult, lmm
+from classdyad.mixed._mixed_results import MixedModelResult
+
+__all__ = [
+    "GeneralizedMixedModelResult",
+    "LinearMixedModelResult",
+    "MixedModelResult",
+    "glmm",
+    "lmm",
+]

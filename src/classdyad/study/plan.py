@@ -1,0 +1,378 @@
+"""The study's analysis plan in one call: every hypothesis, one tidy table, one sentence each.
+
+:func:`study_plan` runs, on the analysis dataset (:func:`build_analysis_dataset`):
+
+* H1 relationship gaps: the four relationship outcomes by low SES and non-western background,
+  and by Turkish/Moroccan versus Dutch background (:mod:`classdyad.study.gaps`);
+* H2 interaction gaps: positive and negative interaction counts (per hour observed) by the same
+  groups;
+* H3 mediation of the background gaps by positive and negative interactions
+  (:func:`classdyad.analysis.mediation`);
+* H4 negativity bias: whether negative interactions weigh more than positive ones
+  (:func:`classdyad.analysis.negativity_bias`);
+* H5 implicit attitudes: whether teachers' IAT scores moderate the background -> negative
+  interaction paths, and the index of moderated mediation
+  (:func:`classdyad.analysis.cross_level_moderation`,
+  :func:`classdyad.analysis.moderated_mediation`).
+
+The table has one row per estimate with its standard error, 95 % interval, p value, the
+Benjamini-Hochberg false-discovery-rate adjusted p value over the whole plan, a standardized
+estimate and n. Numbers are kept at full precision; the sentences round for reading.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from classdyad.errors import DataError
+from classdyad.study import gaps
+
+TABLE_COLUMNS = ["hypothesis", "outcome", "effect", "contrast", "level", "estimate", "std_error",
+                 "ci_low", "ci_high", "p_value", "p_fdr", "standardized", "ratio",
+                 "ratio_ci_low", "ratio_ci_high", "n", "model"]
+
+EFFECT_LABELS = {
+    "low_ses": "low-SES students (compared with other students)",
+    "non_western": "students with a non-western background (compared with Dutch and western "
+                   "students)",
+    "turkish_moroccan": "Turkish and Moroccan students (compared with Dutch students)",
+}
+OUTCOME_LABELS = {
+    "teacher_closeness": "teacher-reported closeness",
+    "teacher_conflict": "teacher-reported conflict",
+    "student_closeness": "student-reported closeness",
+    "student_conflict": "student-reported conflict",
+    "negative": "negative interactions",
+    "positive": "positive interactions",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StudyPlanResult:
+    """Everything :func:`study_plan` estimated.
+
+    Attributes
+    ----------
+    estimates
+        One row per estimate (columns :data:`TABLE_COLUMNS`).
+    findings
+        One plain-language sentence per key finding, stating the estimate and its interval.
+    models
+        Every model fitted: id -> formula (and family).
+    notes
+        Warnings raised while fitting (singular fits, dropped terms), by model.
+    software
+        Versions of Python and the packages used.
+    n_students, n_rows
+        Students and student x wave rows in the dataset.
+    """
+
+    estimates: pd.DataFrame
+    findings: tuple[str, ...]
+    models: dict[str, str]
+    notes: dict[str, tuple[str, ...]]
+    software: dict[str, str]
+    n_students: int
+    n_rows: int
+    details: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table of estimates (a copy)."""
+        return self.estimates.copy()
+
+    def key_table(self) -> pd.DataFrame:
+        """The rows a reader looks at first.
+
+        Group gaps (the contrast's own group term), the total within-class indirect effects,
+        the negativity-bias differences and the implicit-attitude moderation tests.
+        """
+        table = self.estimates
+        gap = table["hypothesis"].isin(["H1", "H2"]) & ~(
+            (table["contrast"] == "turkish_moroccan_vs_dutch") & (table["effect"] == "low_ses"))
+        indirect = (table["hypothesis"] == "H3") & (table["effect"] == "indirect_total") & (
+            table["level"] == "within")
+        bias = table["effect"] == "negativity_difference"
+        moderation = table["hypothesis"] == "H5"
+        return table[gap | indirect | bias | moderation].reset_index(drop=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as JSON-ready values (full precision; NaN as null)."""
+        records = self.estimates.astype(object).where(self.estimates.notna(), None)
+        return {
+            "n_students": self.n_students,
+            "n_rows": self.n_rows,
+            "estimates": records.to_dict("records"),
+            "findings": list(self.findings),
+            "models": self.models,
+            "notes": {k: list(v) for k, v in self.notes.items()},
+            "software": self.software,
+        }
+
+    def to_json(self, path: str | None = None) -> str:
+        """The result as JSON text (written to ``path`` when given)."""
+        text = json.dumps(self.to_dict(), indent=2, default=_json_default, allow_nan=False)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        return text
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{sentence}</li>" for sentence in self.findings)
+        return (f"<p><b>Study plan</b>: {self.n_students} students, {self.n_rows} student x "
+                f"wave rows, {len(self.models)} models</p><ul>{items}</ul>"
+                + self.key_table().to_html(index=False))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python and of the packages the plan uses."""
+    versions = {"python": platform.python_version()}
+    for package in ("classdyad", "numpy", "scipy", "pandas", "statsmodels", "formulaic"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _gap_rows(fit: gaps.ModelFit, data: pd.DataFrame, model_id: str) -> list[dict[str, Any]]:
+    rows = []
+    fixed = fit.fixed_effects.set_index("term")
+    sd = float(gaps.contrast_rows(data, fit.contrast)[fit.outcome].std())
+    for term in gaps.CONTRASTS[fit.contrast]:
+        if term not in fixed.index:
+            continue
+        row = fixed.loc[term]
+        record = {
+            "hypothesis": "H1" if fit.hypothesis == "relationship_gap" else "H2",
+            "outcome": fit.outcome, "effect": term, "contrast": fit.contrast,
+            "estimate": float(row["estimate"]), "std_error": float(row["std_error"]),
+            "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
+            "p_value": float(row["p_value"]), "n": fit.n_obs, "model": model_id,
+        }
+        if fit.family == "poisson":
+            record.update(ratio=math.exp(record["estimate"]),
+                          ratio_ci_low=math.exp(record["ci_low"]),
+                          ratio_ci_high=math.exp(record["ci_high"]))
+        else:
+            record["standardized"] = record["estimate"] / sd if sd > 0 else math.nan
+        rows.append(record)
+    return rows
+
+
+def _p_text(p: float) -> str:
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".")
+
+
+def gap_sentence(row: pd.Series) -> str:
+    """A sentence stating one gap estimate with its 95 % interval."""
+    who = EFFECT_LABELS.get(row["effect"], row["effect"])
+    what = OUTCOME_LABELS.get(row["outcome"], row["outcome"])
+    if row["hypothesis"] == "H2":
+        return (f"{who[0].upper()}{who[1:]} received {row['ratio']:.2f} times as many {what} "
+                f"per hour (95% CI {row['ratio_ci_low']:.2f} to {row['ratio_ci_high']:.2f}; "
+                f"{_p_text(row['p_value'])}).")
+    direction = "higher" if row["estimate"] > 0 else "lower"
+    return (f"For {who}, {what} was {abs(row['estimate']):.2f} scale points {direction} "
+            f"(b = {row['estimate']:.2f}, 95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
+            f"{_p_text(row['p_value'])}).")
+
+
+def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None = None,
+               n_draws: int = 20_000, progress: Progress | None = None) -> StudyPlanResult:
+    """Run the study's whole analysis plan on an analysis dataset.
+
+    Parameters
+    ----------
+    dataset
+        The analysis dataset (:func:`classdyad.study.build_analysis_dataset`).
+    rng
+        Seed or generator for the Monte Carlo intervals.
+    n_draws
+        Monte Carlo draws per interval.
+    progress
+        Called with a short description before each model.
+
+    Returns
+    -------
+    StudyPlanResult
+    """
+    if dataset.empty:
+        raise DataError("the analysis dataset is empty; build it from a study with students, "
+                        "lessons and questionnaires")
+    generator = np.random.default_rng(rng)
+    step = progress or (lambda _text: None)
+    rows: list[dict[str, Any]] = []
+    models: dict[str, str] = {}
+    notes: dict[str, tuple[str, ...]] = {}
+
+    def record(model_id: str, fit: gaps.ModelFit) -> None:
+        models[model_id] = f"{fit.formula} [{fit.family}]"
+        if fit.notes:
+            notes[model_id] = fit.notes
+        rows.extend(_gap_rows(fit, dataset, model_id))
+
+    for contrast in gaps.CONTRASTS:
+        for outcome in gaps.RELATIONSHIP_OUTCOMES:
+            if outcome not in dataset.columns or dataset[outcome].notna().sum() < 10:
+                notes[f"H1 {outcome}"] = (f"{outcome}: too few answers to model",)
+                continue
+            step(f"H1 {outcome} ({contrast})")
+            record(f"H1/{outcome}/{contrast}",
+                   gaps.relationship_gap(dataset, outcome=outcome, contrast=contrast))
+        for valence in gaps.INTERACTION_COUNTS:
+            step(f"H2 {valence} interactions ({contrast})")
+            record(f"H2/{valence}/{contrast}",
+                   gaps.interaction_gap(dataset, valence=valence, contrast=contrast))
+
+    extra = _later_hypotheses(dataset, generator, n_draws, step)
+    later_findings: list[str] = []
+    for model_id, (formula, model_notes, model_rows, sentences) in extra.items():
+        models[model_id] = formula
+        if model_notes:
+            notes[model_id] = model_notes
+        rows.extend(model_rows)
+        later_findings.extend(sentences)
+
+    table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
+    tested = table["p_value"].notna()
+    table["p_fdr"] = np.nan
+    if tested.any():
+        table.loc[tested, "p_fdr"] = multipletests(table.loc[tested, "p_value"],
+                                                   method="fdr_bh")[1]
+    findings = tuple(gap_sentence(row) for _, row in table.iterrows()
+                     if row["hypothesis"] in ("H1", "H2")
+                     and row["contrast"] == "ses_ethnicity") + tuple(later_findings)
+    return StudyPlanResult(
+        estimates=table, findings=findings, models=models, notes=notes,
+        software=software_versions(), n_students=int(dataset["student_id"].nunique()),
+        n_rows=len(dataset))
+
+
+MEDIATORS = ("positive_rate", "negative_rate")
+#: exposure -> contrast whose rows it uses
+EXPOSURES = {"low_ses": "ses_ethnicity", "non_western": "ses_ethnicity",
+             "turkish_moroccan": "turkish_moroccan_vs_dutch"}
+#: exposure -> the teacher's IAT that may moderate its paths
+MODERATORS = {"non_western": "teacher_iat_ethnicity", "low_ses": "teacher_iat_ses"}
+
+Rows = list[dict[str, Any]]
+Later = dict[str, tuple[str, tuple[str, ...], Rows, tuple[str, ...]]]
+
+
+def _row(hypothesis: str, outcome: str, effect: str, contrast: str, level: str,
+         source: pd.Series, n: int, model: str, standardized: float = math.nan) -> dict:
+    return {"hypothesis": hypothesis, "outcome": outcome, "effect": effect,
+            "contrast": contrast, "level": level, "estimate": float(source["estimate"]),
+            "std_error": float(source["std_error"]) if pd.notna(source["std_error"])
+            else math.nan,
+            "ci_low": float(source["ci_low"]), "ci_high": float(source["ci_high"]),
+            "p_value": float(source["p_value"]) if pd.notna(source["p_value"]) else math.nan,
+            "standardized": standardized, "n": n, "model": model}
+
+
+def _mediation_rows(result: Any, outcome: str, exposure: str, n: int, model: str) -> Rows:
+    rows = []
+    for _, r in result.to_frame().iterrows():
+        mediator = r["mediator"]
+        name = {"total_indirect": "indirect_total"}.get(r["effect"], r["effect"])
+        effect = f"{name}:{mediator}" if isinstance(mediator, str) else name
+        rows.append(_row("H3", outcome, effect, exposure, r["component"], r, n, model))
+    return rows
+
+
+def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: int,
+                      step: Progress) -> Later:
+    """H3 mediation, H4 negativity bias and H5 implicit attitudes.
+
+    Returns model id -> (description, notes, table rows, sentences).
+    """
+    from classdyad.analysis.mediation import mediation
+    from classdyad.analysis.moderation import cross_level_moderation, moderated_mediation
+    from classdyad.analysis.negativity_bias import negativity_bias
+
+    out: Later = {}
+    covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
+    repeated = "student" if dataset.groupby("student").size().max() > 1 else None
+    outcomes = [o for o in gaps.RELATIONSHIP_OUTCOMES
+                if o in dataset.columns and dataset[o].notna().sum() >= 10]
+    for exposure, contrast in EXPOSURES.items():
+        rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
+        rows = rows.assign(**{exposure: rows[exposure].astype("float64")})
+        if rows[exposure].nunique() < 2:
+            continue
+        for outcome in outcomes:
+            step(f"H3 mediation {exposure} -> {outcome}")
+            result, notes = gaps.fit_quietly(
+                mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
+                outcome=outcome, cluster="classroom", covariates=covariates,
+                repeated=repeated, n_draws=n_draws, rng=rng)
+            used = int(rows[outcome].notna().sum())
+            model = f"H3/{exposure}/{outcome}"
+            sentences = (result.conclusion["within"],) if contrast == "ses_ethnicity" and \
+                outcome.startswith("teacher") else ()
+            out[model] = ("1-1-1 mediation, within/between classes: "
+                          + "; ".join(result.formulas()), notes,
+                          _mediation_rows(result, outcome, exposure, used, model), sentences)
+    for outcome in outcomes:
+        step(f"H4 negativity bias in {outcome}")
+        data = dataset.dropna(subset=list(MEDIATORS))
+        result, notes = gaps.fit_quietly(
+            negativity_bias, data=data, outcome=outcome, positive="positive_rate",
+            negative="negative_rate", cluster="classroom", covariates=covariates,
+            repeated=repeated)
+        model = f"H4/{outcome}"
+        rows = []
+        for _, r in result.to_frame().iterrows():
+            effect = {"difference": "negativity_difference"}.get(r["effect"], r["effect"])
+            rows.append(_row("H4", outcome, effect, "", "", r, result.n_obs, model,
+                             standardized=float(r["estimate"])))
+        out[model] = ("negativity bias, standardized rates: " + result.model.formula, notes,
+                      rows, (result.conclusion,))
+    for exposure, moderator in MODERATORS.items():
+        if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
+            continue
+        data = dataset.dropna(subset=list(MEDIATORS)).assign(
+            **{exposure: dataset[exposure].astype("float64")})
+        step(f"H5 {moderator} x {exposure} on negative interactions")
+        result, notes = gaps.fit_quietly(
+            cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
+            outcome="negative_rate", cluster="classroom", covariates=covariates,
+            repeated=repeated)
+        model = f"H5/{moderator}/{exposure}"
+        interaction = result.to_frame().query("effect == 'interaction'").iloc[0]
+        rows = [_row("H5", "negative_rate", f"{moderator.removeprefix('teacher_')}:{exposure}",
+                     exposure, "", interaction, result.n_obs, model)]
+        out[model] = (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
+                      notes, rows, (result.conclusion,))
+        step(f"H5 index of moderated mediation ({moderator})")
+        result, notes = gaps.fit_quietly(
+            moderated_mediation, data=data, exposure=exposure, moderator=moderator,
+            mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
+            covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)
+        model = f"H5/{moderator}/{exposure}/index"
+        index = result.to_frame().query("effect == 'index'").iloc[0]
+        rows = [_row("H5", "teacher_closeness", "index_moderated_mediation", exposure, "",
+                     index, int(data["teacher_closeness"].notna().sum()), model)]
+        out[model] = (f"moderated mediation {exposure} -> negative_rate -> teacher_closeness "
+                      f"by {moderator}", notes, rows, tuple(result.summary().splitlines()[-1:]))
+    return out
