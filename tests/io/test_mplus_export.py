@@ -11,10 +11,14 @@ import pytest
 
 from classdyad.errors import DataError, OptionError
 from classdyad.io import check_mplus_input, write_mplus
-from classdyad.study import STUDY_MODELS
 from classdyad.io.mplus import mplus_names
 from classdyad.simulate import SimulatedStudy
-from classdyad.study import DATASET_COLUMNS, aggregate_by_student, build_analysis_dataset
+from classdyad.study import (
+    DATASET_COLUMNS,
+    STUDY_MODELS,
+    aggregate_by_student,
+    build_analysis_dataset,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +36,8 @@ def _names(text: str) -> list[str]:
 @pytest.mark.parametrize("analysis", ["twolevel", "complex"])
 def test_inputs_follow_the_mplus_syntax(dataset: pd.DataFrame, tmp_path: Path,
                                         analysis: str) -> None:
-    files = write_mplus(dataset, tmp_path, models=STUDY_MODELS, analysis=analysis, variable_labels=DATASET_COLUMNS)
+    files = write_mplus(dataset, tmp_path, models=STUDY_MODELS, analysis=analysis,
+                        variable_labels=DATASET_COLUMNS)
     assert set(files.inputs) == {m.name for m in STUDY_MODELS}
     for path in files.inputs.values():
         text = path.read_text(encoding="ascii")

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 
 from classdyad.io import write_r
-from classdyad.study import STUDY_MODELS
 from classdyad.io.delimited import read_csv
 from classdyad.mixed._linear_mixed import lmm
 from classdyad.simulate import SimulatedStudy
-from classdyad.study import DATASET_COLUMNS, build_analysis_dataset
+from classdyad.study import DATASET_COLUMNS, STUDY_MODELS, build_analysis_dataset
 
 
 @pytest.fixture(scope="module")
