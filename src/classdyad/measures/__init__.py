@@ -4,6 +4,7 @@ DataFrames in, results out.
 """
 
 from classdyad.measures.agreement import NO_EVENT, VALENCE_ORDER, CoderAgreement, coder_agreement
+from classdyad.measures.fleiss_kappa import FleissKappa, fleiss_kappa, fleiss_kappa_from_counts
 from classdyad.measures.generalizability import DStudy, d_study
 from classdyad.measures.iat import (
     IAT_ROLES,
@@ -31,6 +32,7 @@ from classdyad.measures.kappa import (
     grouped_kappa,
     kappa_from_table,
     percent_agreement,
+    weight_matrix,
 )
 from classdyad.measures.krippendorff import (
     KrippendorffAlpha,
@@ -58,6 +60,7 @@ __all__ = [
     "CohenKappa",
     "CronbachAlpha",
     "DStudy",
+    "FleissKappa",
     "IatScores",
     "IatSplitHalf",
     "Instrument",
@@ -75,6 +78,8 @@ __all__ = [
     "confusion_matrix",
     "cronbach_alpha",
     "d_study",
+    "fleiss_kappa",
+    "fleiss_kappa_from_counts",
     "grouped_kappa",
     "iat_split_half",
     "icc_from_matrix",
@@ -92,4 +97,5 @@ __all__ = [
     "score_questionnaire",
     "score_single_category_iat",
     "time_unit_kappa",
+    "weight_matrix",
 ]
