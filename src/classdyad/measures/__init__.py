@@ -6,6 +6,7 @@ DataFrames in, results out.
 from classdyad.measures.agreement import NO_EVENT, VALENCE_ORDER, CoderAgreement, coder_agreement
 from classdyad.measures.fleiss_kappa import FleissKappa, fleiss_kappa, fleiss_kappa_from_counts
 from classdyad.measures.generalizability import DStudy, d_study
+from classdyad.measures.guttman import GuttmanLambda6, guttman_lambda6
 from classdyad.measures.iat import (
     IAT_ROLES,
     IatScores,
@@ -39,6 +40,12 @@ from classdyad.measures.krippendorff import (
     alpha_from_coincidences,
     krippendorff_alpha,
 )
+from classdyad.measures.omega import (
+    CfaOmega,
+    OmegaHierarchical,
+    cfa_omega,
+    omega_hierarchical,
+)
 from classdyad.measures.questionnaires import (
     QuestionnaireScores,
     questionnaire_reliability,
@@ -56,11 +63,13 @@ __all__ = [
     "IAT_ROLES",
     "NO_EVENT",
     "VALENCE_ORDER",
+    "CfaOmega",
     "CoderAgreement",
     "CohenKappa",
     "CronbachAlpha",
     "DStudy",
     "FleissKappa",
+    "GuttmanLambda6",
     "IatScores",
     "IatSplitHalf",
     "Instrument",
@@ -68,11 +77,13 @@ __all__ = [
     "IntraclassCorrelation",
     "KrippendorffAlpha",
     "McDonaldOmega",
+    "OmegaHierarchical",
     "QuestionnaireScores",
     "ResponseScale",
     "TimeUnitKappa",
     "agreement_weights",
     "alpha_from_coincidences",
+    "cfa_omega",
     "coder_agreement",
     "cohen_kappa",
     "confusion_matrix",
@@ -81,6 +92,7 @@ __all__ = [
     "fleiss_kappa",
     "fleiss_kappa_from_counts",
     "grouped_kappa",
+    "guttman_lambda6",
     "iat_split_half",
     "icc_from_matrix",
     "intraclass_correlation",
@@ -89,6 +101,7 @@ __all__ = [
     "list_instruments",
     "load_instrument",
     "mcdonald_omega",
+    "omega_hierarchical",
     "percent_agreement",
     "questionnaire_reliability",
     "read_iat_trials",
