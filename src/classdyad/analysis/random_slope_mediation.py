@@ -73,7 +73,13 @@ from classdyad.analysis.stacked_mediation_model import (
     fit_stacked_model,
     tau_index,
 )
-from classdyad.errors import ConvergenceWarning, DataError, OptionError, check_option
+from classdyad.errors import (
+    ConvergenceWarning,
+    DataError,
+    OptionError,
+    SingularFitWarning,
+    check_option,
+)
 
 __all__ = ["RandomSlopeMediationResult", "random_slope_mediation"]
 
@@ -239,6 +245,15 @@ def random_slope_mediation(
             "(rescale the variables or use mediation() with random intercepts)",
             ConvergenceWarning, stacklevel=2,
         )
+    if fit.singular:
+        warnings.warn(
+            "boundary (singular) fit: the covariance of the random intercepts and paths is "
+            "singular (a path does not vary between clusters, or two vary in lockstep), so the "
+            "sampling variance of cov(a_j, b_j) and the intervals of the indirect and total "
+            "effects are not available; use mediation() with random intercepts, whose paths "
+            "are fixed",
+            SingularFitWarning, stacklevel=2,
+        )
     generator = np.random.default_rng(rng)
     names = [f"{mediator}: intercept", f"{mediator}: {exposure} (a)",
              f"{outcome}: intercept", f"{outcome}: {mediator} (b)",
@@ -264,6 +279,7 @@ def random_slope_mediation(
         n_draws=int(n_draws),
         loglik=fit.loglik,
         converged=fit.converged,
+        singular=fit.singular,
         effects=_effects(fit, int(n_draws), confidence_level, generator),
         fixed_effects=fixed,
         random_covariance=covariance,

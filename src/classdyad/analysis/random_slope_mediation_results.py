@@ -43,6 +43,9 @@ class RandomSlopeMediationResult:
     r_squared
         Marginal and conditional R-squared of the mediator and outcome models
         (``definition`` names the definition) with their variance parts.
+    converged, singular
+        Whether the optimiser met its tolerance; whether the random-effects covariance is on
+        the boundary (see :mod:`classdyad.analysis.stacked_mediation_model`).
     """
 
     exposure: str
@@ -56,6 +59,7 @@ class RandomSlopeMediationResult:
     n_draws: int
     loglik: float
     converged: bool
+    singular: bool
     effects: pd.DataFrame = field(repr=False)
     fixed_effects: pd.DataFrame = field(repr=False)
     random_covariance: pd.DataFrame = field(repr=False)
@@ -100,6 +104,9 @@ class RandomSlopeMediationResult:
         lines += ["", f"Residual variances: {variances}"]
         if not self.converged:
             lines.append("the optimiser did not converge; treat the estimates with care")
+        if self.singular:
+            lines.append("boundary (singular) fit: the covariance of the random paths is "
+                         "singular; the indirect effect's intervals are not available")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -28,10 +28,14 @@ identity gives, with ``C_j = I + L' G_j L`` and ``P_j = L C_j^-1 L'``,
 estimate given ``(T, sigma_M, sigma_Y)``; the REML criterion is
 ``sum log|V_j| + log|X' V^-1 X| + r' V^-1 r + (N - p) log(2 pi)`` (ML: without the second term
 and with ``N``). It is minimised over the Cholesky factor ``L`` and the log residual standard
-deviations by L-BFGS on central-difference gradients. ``cov(beta) = (X' V^-1 X)^-1`` (nlme's
+deviations by L-BFGS on forward-difference gradients (convergence is then checked on
+central-difference ones). ``cov(beta) = (X' V^-1 X)^-1`` (nlme's
 ``vcov``); the covariance of the variance parameters (on the covariance scale: the elements of
 ``T`` and the two residual variances) is twice the inverse Hessian of the criterion, by central
-differences - asymptotically independent of ``beta``.
+differences - asymptotically independent of ``beta``. A covariance ``T`` whose correlation matrix
+has an eigenvalue below 1e-4 (a random path without variance, or paths perfectly correlated), or a
+Hessian that is not invertible there, is a singular fit: the variance parameters are on the
+boundary and their covariance (and the standard error of ``cov(a_j, b_j)``) is not available.
 
 References
 ----------
@@ -73,6 +77,7 @@ class StackedFit:
     loglik: float
     method: str
     converged: bool
+    singular: bool
     n_obs: int
     n_groups: int
 
@@ -122,11 +127,11 @@ def _criterion_parts(sums: _Sums, tau_factor: np.ndarray, variances: np.ndarray,
     c = np.eye(_P)[None] + lt_g @ tau_factor
     chol = np.linalg.cholesky(c)
     logdet_c = 2.0 * float(np.log(np.diagonal(chol, axis1=1, axis2=2)).sum())
-    # P = L C^-1 L'; P G and P h via solves with C
-    c_inv_lt_g = np.linalg.solve(c, lt_g)
-    pg = tau_factor[None] @ c_inv_lt_g
-    c_inv_lt_h = np.linalg.solve(c, np.einsum("ji,gj->gi", tau_factor, h)[..., None])[..., 0]
-    ph = np.einsum("ij,gj->gi", tau_factor, c_inv_lt_h)
+    # P = L C^-1 L'; P G and P h from one solve with C
+    lt_h = np.einsum("ji,gj->gi", tau_factor, h)
+    solved = np.linalg.solve(c, np.concatenate([lt_g, lt_h[..., None]], axis=2))
+    pg = tau_factor[None] @ solved[..., :_P]
+    ph = np.einsum("ij,gj->gi", tau_factor, solved[..., _P])
     xvx = (g - g @ pg).sum(axis=0)
     xvz = (h - np.einsum("gij,gj->gi", g, ph)).sum(axis=0)
     zvz = float((s - np.einsum("gi,gi->g", h, ph)).sum())
@@ -218,7 +223,7 @@ def fit_stacked_model(
             return np.inf
 
     result = scipy.optimize.minimize(
-        criterion, start, jac=lambda p: _central_gradient(criterion, p), method="L-BFGS-B",
+        criterion, start, method="L-BFGS-B",
         options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7},
     )
     factor, variances = _unpack(result.x)
@@ -230,6 +235,10 @@ def fit_stacked_model(
     except np.linalg.LinAlgError:
         cov_variance = np.full(hess.shape, np.nan)
     gradient_norm = float(np.abs(_central_gradient(criterion, result.x)).max())
+    scale = np.sqrt(np.maximum(np.diag(tau), 1e-300))
+    correlation = tau / np.outer(scale, scale)
+    variances_ok = np.all(np.isfinite(np.diag(cov_variance))) and np.all(np.diag(cov_variance) > 0)
+    singular = bool(np.linalg.eigvalsh(correlation).min() < 1e-4 or not variances_ok)
     return StackedFit(
         beta=beta,
         cov_beta=np.linalg.inv(xvx),
@@ -239,6 +248,7 @@ def fit_stacked_model(
         loglik=-0.5 * value,
         method=method,
         converged=bool(gradient_norm < 1e-3),
+        singular=singular,
         n_obs=len(x),
         n_groups=n_groups,
     )
