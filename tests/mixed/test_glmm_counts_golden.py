@@ -155,3 +155,15 @@ def test_zero_inflation_rows_with_missing_values_dropped(datasets):
         warnings.simplefilter("error")
         fit = glmm(COUNT_GLM.format(y="negative_zip"), data, zero_inflation="~ low_ses_missing")
     assert fit.n_obs == len(data) - 10
+
+
+def test_zero_inflation_at_its_boundary_warns():
+    # Poisson counts without structural zeros: the zero-inflation probability goes to zero
+    from classdyad.errors import DataWarning
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=400)
+    data = pd.DataFrame({"x": x, "count": rng.poisson(np.exp(0.3 + 0.5 * x))})
+    with pytest.warns(DataWarning, match="zero-inflation model '~ 1' is at its boundary"):
+        fit = glmm("count ~ x", data, zero_inflation="~ 1")
+    assert fit.predict(type="zero_probability").max() < 1e-3

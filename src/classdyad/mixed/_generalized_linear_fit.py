@@ -19,7 +19,9 @@ NB1 and zero-inflated models
     All parameters (coefficients, ``-log phi`` or ``log k``, zero-inflation coefficients) by
     quasi-Newton (L-BFGS) and then Newton on central finite-difference derivatives of the
     log-likelihood; the covariance is the inverse of the observed information (the Hessian of
-    ``-log L``), as glmmTMB's ``sdreport``.
+    ``-log L``), as glmmTMB's ``sdreport``. Zero-inflation coefficients whose largest logit is
+    below -9 (no structural zeros; the likelihood is flat there) are held at the quasi-Newton
+    value and get no standard errors.
 
 References
 ----------
@@ -145,6 +147,10 @@ def fit_glm(data: GlmData) -> GlmmEstimate:
             params[p] = _MAX_LOG_SHAPE
             active[p] = False
             shape_at_bound = True
+        if n_zi and float(np.max(family.zero_inflation @ params[len(params) - n_zi:])) < -9.0:
+            # no structural zeros: the zero-inflation logit runs off to minus infinity, along a
+            # flat likelihood; hold it there (the result reports the boundary)
+            active[len(params) - n_zi:] = False
         index = np.flatnonzero(active)
         scale = np.concatenate([np.sqrt(np.mean(x**2, axis=0)), np.ones(int(family.has_shape)),
                                 np.sqrt(np.mean(family.zero_inflation**2, axis=0))

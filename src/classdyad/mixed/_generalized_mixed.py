@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.special
 import scipy.stats
 
 from classdyad.errors import (
@@ -456,6 +457,17 @@ def _result(
     if zi_design is not None:
         zi_table = _fixed_table(estimate.zero_inflation, estimate.cov_zero_inflation,
                                 zi_design.fixed_names, level)
+        largest = float(np.max(zi_design.fixed @ estimate.zero_inflation))
+        if largest < -9.0 or zi_table["std_error"].isna().any():
+            warnings.warn(
+                f"the zero-inflation model {zero_inflation!r} is at its boundary: the "
+                f"probability of a structural zero is estimated at (nearly) zero (at most "
+                f"{scipy.special.expit(largest):.2g}), or its coefficients' standard errors are "
+                "not available; the count model alone explains the zeros, so fit without "
+                "zero_inflation (or with '~ 1' instead of '~ x')",
+                DataWarning,
+                stacklevel=3,
+            )
     return GeneralizedMixedModelResult(
         formula=formula,
         family=family,
