@@ -58,3 +58,13 @@ def test_ignoring_zero_inflation_biases_the_rate(data):
     plain = glmm("negative_zip ~ low_ses + offset(np.log(minutes)) + (1 | classroom)", data)
     intercept = plain.fixed_effects.set_index("term").loc["(Intercept)"]
     assert intercept["estimate"] < -2.5 - 3 * intercept["std_error"]
+
+
+def test_adaptive_quadrature_with_zero_inflation_refines_laplace(data):
+    formula = "negative_zip ~ low_ses + offset(np.log(minutes)) + (1 | classroom)"
+    laplace = glmm(formula, data, zero_inflation="~ low_ses")
+    quadrature = glmm(formula, data, zero_inflation="~ low_ses", n_agq=15)
+    assert quadrature.loglik == pytest.approx(laplace.loglik, abs=0.1)
+    assert np.allclose(quadrature.zero_inflation["estimate"], laplace.zero_inflation["estimate"],
+                       atol=0.01)
+    assert "nAGQ = 15" in quadrature.summary()
