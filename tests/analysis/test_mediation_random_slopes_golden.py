@@ -7,7 +7,9 @@ covariance, the residual standard deviations, the log-likelihood, the indirect e
 ``ab + cov(a_j, b_j)`` and the R-squared of both path models (same definition computed in R from
 nlme's estimates); glmmTMB 1.1.5 (REML, ``dispformula = ~ dv``) for the sampling variance of
 ``cov(a_j, b_j)`` (nlme reports no approximate covariance of the variance parameters for this
-model), and from it the delta-method standard error of the indirect effect.
+model), and from it the delta-method standard error of the indirect effect; and the same model
+by maximum likelihood (nlme ``method = "ML"``: estimates, standard errors, covariances,
+log-likelihood, same tolerances).
 
 Tolerances (relative): ``RTOL = 1e-4`` on estimates, standard errors, residual standard
 deviations, effects and R-squared; the covariance of the fixed effects and the elements of the
@@ -113,3 +115,15 @@ def test_reproducible_and_checked():
     few = data.loc[data["id"] <= 5]
     with pytest.raises(ValueError, match="levels"):
         random_slope_mediation(few, **kwargs)
+
+
+def test_maximum_likelihood_matches_nlme():
+    data = pd.read_csv(DATA)
+    fit = random_slope_mediation(data, exposure="x", mediator="m", outcome="y", cluster="id",
+                                 method="ML", n_draws=500, rng=1)
+    ref = REF["ml"]
+    assert _rel(fit.fixed_effects["estimate"], ref["estimate"]) < RTOL
+    assert _rel(fit.fixed_effects["std_error"], ref["std_error"]) < RTOL
+    assert np.allclose(fit.random_covariance.to_numpy(), ref["tau"], rtol=RTOL, atol=1e-5)
+    assert abs(fit.loglik - ref["loglik"]) < 1e-5
+    assert fit.method == "ML" and "ML" in fit.summary().splitlines()[0]

@@ -81,6 +81,9 @@ r2_m <- r2(fixed_m, mean_quadratic(zm, tau[c("Sm", "Smx"), c("Sm", "Smx")]), res
 r2_y <- r2(fixed_y, mean_quadratic(zy, tau[c("Sy", "Sym", "Syx"), c("Sy", "Sym", "Syx")]),
            residual_sd[["y"]]^2)
 
+# the same model by maximum likelihood
+fit_ml <- update(fit, method = "ML")
+
 out <- list(
   versions = list(
     R = R.version.string,
@@ -102,7 +105,13 @@ out <- list(
   indirect_delta_std_error = sqrt(sobel_var + var_sigma_ab),
   total = a * b + sigma_ab + beta[["Syx"]],
   r2_mediator = unname(r2_m),
-  r2_outcome = unname(r2_y)
+  r2_outcome = unname(r2_y),
+  ml = list(
+    estimate = unname(fixef(fit_ml)[terms]),
+    std_error = unname(sqrt(diag(vcov(fit_ml)))[terms]),
+    tau = unname(unclass(getVarCov(fit_ml))[terms, terms]),
+    loglik = as.numeric(logLik(fit_ml))
+  )
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            "tests/analysis/golden/mediation_random_slopes.json")
