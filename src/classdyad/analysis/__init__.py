@@ -18,6 +18,10 @@ from classdyad.analysis.moderation import (
     moderated_mediation,
 )
 from classdyad.analysis.negativity_bias import NegativityBiasResult, negativity_bias
+from classdyad.analysis.random_slope_mediation import (
+    RandomSlopeMediationResult,
+    random_slope_mediation,
+)
 
 #: names that moved out of ``classdyad.analysis`` -> their new module
 MOVED = {
@@ -51,9 +55,11 @@ __all__ = [
     "MediationResult",
     "ModeratedMediationResult",
     "NegativityBiasResult",
+    "RandomSlopeMediationResult",
     "center",
     "cross_level_moderation",
     "mediation",
     "moderated_mediation",
     "negativity_bias",
+    "random_slope_mediation",
 ]

@@ -31,6 +31,14 @@ intervals rest on the random-intercept models; where the paths vary between clus
 slopes, as in Bauer, Preacher & Gil's data) the cluster bootstrap is the more honest interval,
 and visibly wider.
 
+Beside the Monte Carlo (or bootstrap) intervals of the main ``effects`` table, the result holds
+first-order delta-method (Sobel) standard errors, z tests and normal intervals of the derived
+effects in their own table (``delta_method``: columns ``delta_std_error``, ``delta_p_value``,
+``delta_ci_lower``, ...), and the R-squared of every path model (``r_squared``: Nakagawa &
+Schielzeth's marginal and conditional R-squared for mixed models, ``1 - RSS / TSS`` for least
+squares); see :mod:`classdyad.analysis.mediation_inference`. For random a, b and c' paths see
+:func:`classdyad.analysis.random_slope_mediation`.
+
 Validation. On single-level data the path coefficients and indirect effects equal lavaan's
 ``sem()`` (0.6-14) with ``:=`` defined effects to 1e-6; standard errors differ by the factor
 ``sqrt((n - p) / n)`` (least squares against maximum likelihood). On Bauer, Preacher & Gil's
@@ -66,6 +74,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from classdyad.analysis.mediation_inference import delta_method_table, r_squared_table
 from classdyad.analysis.mediation_results import (
     MediationResult,
     conclusion_sentence,
@@ -428,6 +437,15 @@ def mediation(
             raise EstimationError(f"{failed} of {n_bootstrap} bootstrap samples could not be "
                                   "fitted; use interval='monte_carlo'")
     effects = _effects_table(a_fits, b_fit, spec, draws, interval, mediator_names)
+    delta = delta_method_table(
+        a_fits, b_fit, spec.exposure_terms(), [*spec.mediator_terms(), *spec.exposure_terms()],
+        lambda a, b: _derived(a, b, spec), mediator_names, confidence,
+    )
+    r_squared = r_squared_table(
+        a_fits, b_fit,
+        [work[f"M{k}"].to_numpy() for k in range(len(mediator_names))] + [work["Y"].to_numpy()],
+        [*mediator_names, outcome],
+    )
     conclusion: dict[str, str] = {}
     verdict: dict[str, str] = {}
     for component in spec.components:
@@ -465,4 +483,6 @@ def mediation(
                 **{f"C{k}": name for k, name in enumerate(covariate_names)},
                 **({"G": cluster} if cluster is not None else {}),
                 **({"R": repeated} if repeated is not None else {})},
+        delta_method=delta,
+        r_squared=r_squared,
     )

@@ -138,6 +138,13 @@ class MediationResult:
     legend: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The models' column names (``X``, ``M0``, ..., ``Y``, ``C0``, ``G``, ``R``; suffixes
     ``_w`` within-cluster deviation, ``_b`` cluster mean) -> the data's column names."""
+    delta_method: pd.DataFrame | None = field(default=None, repr=False)
+    """Delta-method (Sobel) inference for the derived effects: ``component, effect, mediator,
+    estimate, delta_std_error, delta_z, delta_p_value, delta_ci_lower, delta_ci_upper``
+    (:mod:`classdyad.analysis.mediation_inference`)."""
+    r_squared: pd.DataFrame | None = field(default=None, repr=False)
+    """R-squared of each path model: ``model, response, definition, marginal, conditional,
+    fixed_variance, random_variance, residual_variance``."""
 
     def formulas(self) -> list[str]:
         """The fitted models' formulas in the data's column names."""
@@ -185,6 +192,14 @@ class MediationResult:
             "",
             *self.conclusion.values(),
         ]
+        if self.delta_method is not None:
+            lines += ["",
+                      "Delta-method (Sobel) standard errors and z tests of the derived effects:",
+                      self.delta_method.to_string(index=False)]
+        if self.r_squared is not None:
+            lines += ["", "R-squared of the path models:",
+                      self.r_squared.drop(columns="definition").to_string(index=False),
+                      f"({'; '.join(dict.fromkeys(self.r_squared['definition']))})"]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -195,4 +210,10 @@ class MediationResult:
             f"(n = {self.n_obs})</p>"
             + self.effects.to_html(index=False, na_rep="")
             + f"<ul>{sentences}</ul>"
+            + ("" if self.delta_method is None else
+               "<p>Delta-method (Sobel) standard errors and z tests</p>"
+               + self.delta_method.to_html(index=False, na_rep=""))
+            + ("" if self.r_squared is None else
+               "<p>R-squared of the path models</p>"
+               + self.r_squared.to_html(index=False, na_rep=""))
         )

@@ -36,6 +36,7 @@ __all__ = [
     "draw_parallel_coefficients",
     "interval_from_draws",
     "monte_carlo_p_value",
+    "parallel_covariance",
 ]
 
 
@@ -44,17 +45,15 @@ def _symmetric_root(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
-def draw_parallel_coefficients(
-    fits: Sequence[PathFit], terms: Sequence[str], n_draws: int, rng: np.random.Generator
-) -> list[dict[str, np.ndarray]]:
-    """Draw ``terms`` of several regressions on the same rows and predictors jointly.
+def parallel_covariance(fits: Sequence[PathFit], terms: Sequence[str]) -> np.ndarray:
+    """Joint covariance of ``terms`` of several regressions on the same rows and predictors.
 
     Regressions of several responses (the mediators) on the same predictors have correlated
     estimates: for least squares ``cov(beta_k, beta_l) = s_kl (X'X)^-1``, i.e.
     ``r_kl V_k^(1/2) V_l^(1/2)`` with ``r_kl`` the correlation of the two models' residuals and
-    ``V^(1/2)`` the symmetric square root of a model's covariance matrix. That cross-covariance is
-    used here (exact for least squares; for mixed models with the conditional residuals, an
-    approximation); a single regression reduces to :func:`draw_coefficients`.
+    ``V^(1/2)`` the symmetric square root of a model's covariance matrix (exact for least squares;
+    for mixed models with the conditional residuals, an approximation). Rows and columns: the
+    terms of the first model, then of the second, ...
     """
     terms = list(terms)
     k, q = len(fits), len(terms)
@@ -70,6 +69,20 @@ def draw_parallel_coefficients(
             else:
                 r = 0.0
             joint[i * q:(i + 1) * q, j * q:(j + 1) * q] = r * roots[i] @ roots[j]
+    return joint
+
+
+def draw_parallel_coefficients(
+    fits: Sequence[PathFit], terms: Sequence[str], n_draws: int, rng: np.random.Generator
+) -> list[dict[str, np.ndarray]]:
+    """Draw ``terms`` of several regressions on the same rows and predictors jointly.
+
+    The joint normal has the cross-covariance of :func:`parallel_covariance`; a single
+    regression reduces to :func:`draw_coefficients`.
+    """
+    terms = list(terms)
+    k, q = len(fits), len(terms)
+    joint = parallel_covariance(fits, terms)
     mean = np.concatenate([f.estimates.loc[terms].to_numpy(dtype=float) for f in fits])
     draws = mean + rng.standard_normal((n_draws, k * q)) @ _symmetric_root(joint).T
     return [{t: draws[:, i * q + n] for n, t in enumerate(terms)} for i in range(k)]

@@ -1,16 +1,21 @@
-"""Generalized linear mixed models for counts and proportions: :func:`glmm`.
+"""Generalized linear (mixed) models for counts and proportions: :func:`glmm`.
 
-Method. Poisson, negative-binomial (NB2) and binomial models with random intercepts for one or
-several nested or crossed grouping factors are fitted by maximum likelihood as lme4's ``glmer``
-fits them (Bates et al. 2015): the random effects are integrated out by the Laplace approximation
+Method. Poisson, negative-binomial (NB2 and NB1) and binomial models, optionally with zero
+inflation (counts; glmmTMB's ``ziformula``), with random intercepts for one or several nested or
+crossed grouping factors are fitted by maximum likelihood as lme4's ``glmer`` and glmmTMB fit
+them (Bates et al. 2015): the random effects are integrated out by the Laplace approximation
 (``n_agq = 1``) or, for a single grouping factor, by adaptive Gauss-Hermite quadrature
 (``n_agq > 1``; Pinheiro & Bates 1995), with conditional modes from penalized iteratively
 reweighted least squares (:mod:`classdyad.mixed._generalized_mixed_deviance`); the deviance is
 minimised over the variance parameters and the fixed effects together
 (:mod:`classdyad.mixed._generalized_mixed_fit`). Wald z tests and intervals use the
 finite-difference Hessian of the deviance, as lme4's ``vcov`` (``use.hessian = TRUE``) and
-glmmTMB's ``sdreport`` do. The negative-binomial model is glmmTMB's ``nbinom2`` (variance
-``mu + mu^2 / k``, the shape ``k`` estimated).
+glmmTMB's ``sdreport`` do. The negative-binomial models are glmmTMB's ``nbinom2`` (variance
+``mu + mu^2 / k``, the shape ``k`` estimated) and ``nbinom1`` (variance ``mu (1 + phi)``); zero
+inflation mixes a structural zero with probability ``logistic(G gamma)`` into the count model
+(Lambert 1992; :mod:`classdyad.mixed._glmm_families`). A formula without random-effects terms is
+a generalized linear model, fitted as R's ``glm`` / ``MASS::glm.nb`` / glmmTMB
+(:mod:`classdyad.mixed._generalized_linear_fit`).
 
 Degenerate input is refused or flagged rather than given a silent wrong number: negative or
 non-integer counts and all-zero counts (binomial: no successes or no failures at all) are
@@ -23,6 +28,8 @@ References
 ----------
 Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models using
 lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
+Lambert, D. (1992). Zero-inflated Poisson regression, with an application to defects in
+manufacturing. *Technometrics*, 34(1), 1-14.
 Brooks, M. E. et al. (2017). glmmTMB balances speed and flexibility among packages for
 zero-inflated generalized linear mixed modeling. *The R Journal*, 9(2), 378-400.
 Pinheiro, J. C. & Bates, D. M. (1995). Approximations to the log-likelihood function in the
@@ -38,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.special
 import scipy.stats
 
 from classdyad.errors import (
@@ -50,14 +58,20 @@ from classdyad.errors import (
     SingularFitWarning,
     check_option,
 )
-from classdyad.mixed._formula import MixedDesign, build_design, parse_formula
+from classdyad.mixed._formula import MixedDesign, parse_formula
+from classdyad.mixed._generalized_design import (
+    align_rows,
+    build_glm_or_glmm_design,
+    build_zero_inflation_design,
+)
+from classdyad.mixed._generalized_linear_fit import GlmData, fit_glm
 from classdyad.mixed._generalized_mixed_deviance import GlmmProblem
 from classdyad.mixed._generalized_mixed_fit import GlmmEstimate, fit_glmm
 from classdyad.mixed._generalized_mixed_results import (
     OFFSET_COLUMN,
     GeneralizedMixedModelResult,
 )
-from classdyad.mixed._glmm_families import FAMILIES, FamilyName, get_family
+from classdyad.mixed._glmm_families import COUNT_FAMILIES, FAMILIES, FamilyName, get_family
 
 __all__ = ["GeneralizedMixedModelResult", "glmm"]
 
@@ -177,19 +191,21 @@ def _check_separation(family: FamilyName, design: MixedDesign, y: np.ndarray,
             )
 
 
-def _fixed_table(estimate: GlmmEstimate, names: tuple[str, ...], level: float) -> pd.DataFrame:
-    se = np.sqrt(np.diag(estimate.cov_beta))
-    z = estimate.beta / se
+def _fixed_table(beta: np.ndarray, cov: np.ndarray, names: tuple[str, ...],
+                 level: float) -> pd.DataFrame:
+    variance = np.diag(cov)
+    se = np.sqrt(np.where(variance > 0, variance, np.nan))
+    z = beta / se
     crit = scipy.stats.norm.ppf(0.5 + level / 2.0)
     return pd.DataFrame({
         "term": list(names),
-        "estimate": estimate.beta,
+        "estimate": beta,
         "std_error": se,
         "df": np.inf,
         "statistic": z,
         "p_value": 2.0 * scipy.stats.norm.sf(np.abs(z)),
-        "ci_low": estimate.beta - crit * se,
-        "ci_high": estimate.beta + crit * se,
+        "ci_low": beta - crit * se,
+        "ci_high": beta + crit * se,
     })
 
 
@@ -198,6 +214,7 @@ def glmm(
     data: pd.DataFrame,
     *,
     family: FamilyName = "poisson",
+    zero_inflation: str | None = None,
     offset: str | Sequence[float] | np.ndarray | None = None,
     weights: str | Sequence[float] | np.ndarray | None = None,
     n_agq: int = 1,
@@ -209,13 +226,18 @@ def glmm(
     The model is ``g(E[y | b]) = offset + X beta + Z b`` with independent normal random
     intercepts ``b`` per level of each grouping factor; ``g`` is the log link for counts and the
     logit link for binomial outcomes. The log-likelihood is the Laplace approximation
-    (``n_agq = 1``) or adaptive Gauss-Hermite quadrature with ``n_agq`` points.
+    (``n_agq = 1``) or adaptive Gauss-Hermite quadrature with ``n_agq`` points. With
+    ``zero_inflation`` a count is a structural zero with probability
+    ``pi = logistic(G gamma)`` and otherwise follows the count model (glmmTMB's ``ziformula``).
+    A formula without random-effects terms fits a generalized linear model (R's ``glm``,
+    ``MASS::glm.nb``).
 
     Parameters
     ----------
     formula
         lme4-style formula with random intercepts only, e.g.
-        ``"negative ~ low_ses + non_western + offset(np.log(minutes)) + (1 | school/classroom)"``.
+        ``"negative ~ low_ses + non_western + offset(np.log(minutes)) + (1 | school/classroom)"``;
+        without random terms (``"negative ~ low_ses + offset(np.log(minutes))"``) a GLM.
         Binomial outcomes: ``cbind(successes, failures) ~ ...`` (``failures`` may be an
         expression such as ``size - incidence``), or a proportion response with ``weights=``
         the numbers of trials, or a 0/1 response.
@@ -223,7 +245,13 @@ def glmm(
         One row per observation; rows with a missing value in a variable of the formula are
         dropped.
     family
-        ``"poisson"``, ``"negative_binomial"`` (NB2, glmmTMB's ``nbinom2``) or ``"binomial"``.
+        ``"poisson"``, ``"negative_binomial"`` (NB2: variance ``mu + mu^2 / k``; glmmTMB's
+        ``nbinom2``, ``MASS::glm.nb``), ``"negative_binomial_1"`` (NB1: variance
+        ``mu (1 + phi)``; glmmTMB's ``nbinom1``) or ``"binomial"``.
+    zero_inflation
+        Count families only: a one-sided formula for the logit of the probability of a
+        structural zero, ``"~ 1"`` (one probability) or ``"~ x + ..."`` (glmmTMB's
+        ``ziformula``); ``None`` (default) for no zero inflation.
     offset
         A known term added to the linear predictor: a column name (used as is, e.g. a column
         holding ``log(minutes)``) or one value per row of ``data``; added to any ``offset()`` in
@@ -242,9 +270,10 @@ def glmm(
     Returns
     -------
     GeneralizedMixedModelResult
-        Fixed effects with Wald z tests, variance components (link scale), log-likelihood,
-        AIC/BIC, conditional modes (``random_effects()``), ``predict(newdata, type=...)``,
-        ``summary()``, ``compare``.
+        Fixed effects with Wald z tests, variance components (link scale; empty for a GLM),
+        zero-inflation coefficients (``zero_inflation``), log-likelihood, AIC/BIC, conditional
+        modes (``random_effects()``), ``predict(newdata, type=...)``, ``summary()``,
+        ``compare``.
 
     Notes
     -----
@@ -258,6 +287,12 @@ def glmm(
     log-likelihood; ``loglik`` here is always the full log-likelihood, comparable across
     ``n_agq``.
 
+    Zero-inflated Poisson / NB2 / NB1 mixed models and NB1 were validated against glmmTMB
+    1.1.5, GLMs against ``glm`` (R 4.2.2) and ``MASS::glm.nb`` 7.3-58.2 (NB2 standard errors as
+    ``glm.nb``: Fisher information with the shape held fixed) and zero-inflated / NB1 GLMs
+    against glmmTMB without random effects (observed information); see
+    ``tests/mixed/test_glmm_counts_golden.py`` for the tolerances.
+
     Examples
     --------
     >>> fit = glmm("negative ~ low_ses + offset(np.log(minutes)) + (1 | classroom)",
@@ -265,6 +300,17 @@ def glmm(
     >>> fit.fixed_effects  # doctest: +SKIP
     """
     check_option("family", family, FAMILIES)
+    if zero_inflation is not None:
+        if not isinstance(zero_inflation, str):
+            raise OptionError(
+                f"zero_inflation={zero_inflation!r} is not allowed; use a one-sided formula "
+                "string such as '~ 1' or '~ low_ses', or None"
+            )
+        if family not in COUNT_FAMILIES:
+            raise OptionError(
+                f"zero_inflation is for count families; family={family!r} has none; use one of "
+                f"{', '.join(map(repr, COUNT_FAMILIES))} or leave zero_inflation out"
+            )
     if isinstance(n_agq, bool) or not isinstance(n_agq, int | np.integer) or not 1 <= n_agq <= 25:
         raise OptionError(f"n_agq={n_agq!r} is not allowed; use a whole number from 1 to 25")
     if not 0.0 < confidence_level < 1.0:
@@ -302,7 +348,15 @@ def glmm(
             offset_array = True
     if trials_column is not None:
         data = data.loc[data[trials_column].notna()]
-    design = build_design(formula, data, reference=reference)
+    response_name = parse_formula(formula).response
+    if zero_inflation is not None:
+        data = align_rows(data, formula, zero_inflation, response_name, reference)
+    design = build_glm_or_glmm_design(formula, data, reference)
+    zi_design = None
+    if zero_inflation is not None:
+        zi_design = build_zero_inflation_design(
+            zero_inflation, response_name, data.loc[design.rows], reference
+        )
     for term in design.random_terms:
         if term.effect_names != ("(Intercept)",):
             raise FormulaError(
@@ -310,6 +364,11 @@ def glmm(
                 f"{term.name!r} has random effects {list(term.effect_names)}; write (1 | "
                 f"{term.name}) or use lmm() for random slopes of a continuous outcome"
             )
+    if n_agq > 1 and not design.random_terms:
+        raise OptionError(
+            f"n_agq={n_agq}: the formula has no random-effects term, so there is nothing to "
+            "integrate; leave n_agq at 1 for a generalized linear model"
+        )
     if n_agq > 1 and len(design.random_terms) != 1:
         raise OptionError(
             f"n_agq={n_agq} needs a single grouping factor (as lme4's nAGQ > 1); this formula has "
@@ -326,13 +385,17 @@ def glmm(
     _check_response(family, y, trials, name)
     _check_separation(family, design, y, trials)
 
-    problem = GlmmProblem.build(
-        get_family(family), y, design.fixed, [t.codes for t in design.random_terms],
-        offset=design.offset, trials=trials,
-    )
-    estimate = fit_glmm(problem, n_agq=int(n_agq))
+    fam = get_family(family, None if zi_design is None else zi_design.fixed)
+    if design.random_terms:
+        problem = GlmmProblem.build(
+            fam, y, design.fixed, [t.codes for t in design.random_terms],
+            offset=design.offset, trials=trials,
+        )
+        estimate = fit_glmm(problem, n_agq=int(n_agq))
+    else:
+        estimate = fit_glm(GlmData(fam, y, design.fixed, design.offset, trials))
     return _result(original_formula, family, design, estimate, int(n_agq), offset_array,
-                   confidence_level)
+                   confidence_level, zero_inflation, zi_design)
 
 
 def _result(
@@ -343,6 +406,8 @@ def _result(
     n_agq: int,
     offset_array: bool,
     level: float,
+    zero_inflation: str | None = None,
+    zi_design: MixedDesign | None = None,
 ) -> GeneralizedMixedModelResult:
     if not estimate.converged:
         warnings.warn(
@@ -364,12 +429,15 @@ def _result(
         )
     if estimate.shape_at_bound:
         warnings.warn(
-            "the negative-binomial shape went to infinity: the counts show no overdispersion "
-            "beyond the random effects; use family='poisson'",
+            "the negative-binomial overdispersion went to zero (NB2 shape to infinity, NB1 "
+            "dispersion to zero): the counts show no overdispersion beyond the random effects; "
+            "use family='poisson'",
             DataWarning,
             stacklevel=3,
         )
-    n_params = len(estimate.beta) + len(estimate.theta) + int(family == "negative_binomial")
+    has_shape = family in ("negative_binomial", "negative_binomial_1")
+    n_zi = len(estimate.zero_inflation)
+    n_params = len(estimate.beta) + len(estimate.theta) + int(has_shape) + n_zi
     loglik = -0.5 * estimate.deviance
     n = design.n_obs
     variance = pd.DataFrame({
@@ -379,11 +447,32 @@ def _result(
         "std_dev": estimate.theta,
     })
     correlations = pd.DataFrame(columns=["group", "term1", "term2", "correlation", "covariance"])
+    if not design.random_terms:
+        method = "maximum likelihood"
+    elif n_agq == 1:
+        method = "Laplace"
+    else:
+        method = f"adaptive Gauss-Hermite quadrature (nAGQ = {n_agq})"
+    zi_table = None
+    if zi_design is not None:
+        zi_table = _fixed_table(estimate.zero_inflation, estimate.cov_zero_inflation,
+                                zi_design.fixed_names, level)
+        largest = float(np.max(zi_design.fixed @ estimate.zero_inflation))
+        if largest < -9.0 or zi_table["std_error"].isna().any():
+            warnings.warn(
+                f"the zero-inflation model {zero_inflation!r} is at its boundary: the "
+                f"probability of a structural zero is estimated at (nearly) zero (at most "
+                f"{scipy.special.expit(largest):.2g}), or its coefficients' standard errors are "
+                "not available; the count model alone explains the zeros, so fit without "
+                "zero_inflation (or with '~ 1' instead of '~ x')",
+                DataWarning,
+                stacklevel=3,
+            )
     return GeneralizedMixedModelResult(
         formula=formula,
         family=family,
-        method="Laplace" if n_agq == 1 else f"adaptive Gauss-Hermite quadrature (nAGQ = {n_agq})",
-        fixed_effects=_fixed_table(estimate, design.fixed_names, level),
+        method=method,
+        fixed_effects=_fixed_table(estimate.beta, estimate.cov_beta, design.fixed_names, level),
         variance_components=variance,
         correlations=correlations,
         loglik=loglik,
@@ -406,4 +495,8 @@ def _result(
         shape=estimate.shape if family == "negative_binomial" else float("nan"),
         n_agq=n_agq,
         offset_array=offset_array,
+        dispersion=estimate.shape if family == "negative_binomial_1" else float("nan"),
+        zero_inflation=zi_table,
+        zero_inflation_formula=zero_inflation,
+        zero_inflation_design=zi_design,
     )

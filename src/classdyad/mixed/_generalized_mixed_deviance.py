@@ -167,7 +167,11 @@ class RandomInterceptSystem:
 
 @dataclass
 class Mode:
-    """Conditional modes at ``(theta, beta, shape)`` and the pieces of the deviance there."""
+    """Conditional modes at ``(theta, beta, shape)`` and the pieces of the deviance there.
+
+    ``shape`` is the family's packed parameter vector (NB2 shape or NB1 dispersion, then
+    zero-inflation coefficients; see :mod:`classdyad.mixed._glmm_families`).
+    """
 
     u: np.ndarray
     beta: np.ndarray
@@ -281,7 +285,7 @@ class GlmmProblem:
         self,
         theta: np.ndarray,
         beta: np.ndarray,
-        shape: float,
+        shape: float | np.ndarray,
         u_start: np.ndarray,
         *,
         update_beta: bool = False,
@@ -346,7 +350,9 @@ class GlmmProblem:
         """``-2`` times the Laplace approximation to the log-likelihood."""
         return mode.laplace - 2.0 * self.constant
 
-    def agq_deviance(self, mode: Mode, theta: np.ndarray, shape: float, n_agq: int) -> float:
+    def agq_deviance(
+        self, mode: Mode, theta: np.ndarray, shape: float | np.ndarray, n_agq: int
+    ) -> float:
         """``-2`` times the adaptive Gauss-Hermite approximation (one grouping factor)."""
         nodes, node_weights = np.polynomial.hermite.hermgauss(n_agq)
         sigma = 1.0 / np.sqrt(mode.system.d0)

@@ -2,14 +2,16 @@
 
 Stage 0
     A GLM without random effects (iteratively reweighted least squares) gives starting values
-    for ``beta``; ``theta`` starts at 1 as in lme4, the NB2 shape at a moment estimate.
+    for ``beta``; ``theta`` starts at 1 as in lme4, the NB2 shape (NB1 dispersion) at a moment
+    estimate, the zero-inflation intercept at the excess of zeros over that GLM's prediction.
 Stage 1
-    ``theta`` (and the log NB2 shape) are optimised over the ``nAGQ = 0`` deviance, where ``beta``
+    ``theta`` (and the family's parameters: log NB2 shape or log NB1 dispersion, zero-inflation
+    coefficients) are optimised over the ``nAGQ = 0`` deviance, where ``beta``
     is part of the PIRLS iteration (bounded Nelder-Mead; lme4 uses bobyqa here).
 Stage 2
     The Laplace (or adaptive Gauss-Hermite) deviance is minimised over
-    ``(theta, beta[, log shape])`` together, as the second stage of lme4's ``glmer`` does (lme4
-    uses Nelder-Mead there), here by Newton-Raphson steps on central finite-difference
+    ``(theta, beta[, family parameters])`` together, as the second stage of lme4's ``glmer``
+    does (lme4 uses Nelder-Mead there), here by Newton-Raphson steps on central finite-difference
     derivatives (Nocedal & Wright 2006, chapter 8), starting from stage 1. Each deviance
     evaluation warm-starts PIRLS at the previous conditional modes, so it costs two or three
     cheap Newton steps.
@@ -25,7 +27,8 @@ Standard errors
     As lme4's ``vcov.merMod`` with ``use.hessian = TRUE`` and glmmTMB's ``sdreport``: the
     covariance of ``beta`` is the ``beta`` block of ``2 H^-1``, ``H`` the Hessian of the deviance
     over all parameters at the optimum. The ``beta`` block of the inverse does not depend on how
-    the variance parameters are parametrised, so the same number serves both references.
+    the variance parameters are parametrised, so the same number serves both references. The
+    zero-inflation coefficients' standard errors come from the same inverse (glmmTMB's).
     Singular variance components are held fixed (their cross-derivatives vanish at zero).
 
 References
@@ -44,8 +47,12 @@ import numpy as np
 import scipy.optimize
 
 from classdyad.mixed._generalized_mixed_deviance import GlmmProblem, Mode
+from classdyad.mixed._glmm_families import GlmmFamily
 
-__all__ = ["GlmmEstimate", "fit_glmm", "glm_start"]
+__all__ = [
+    "GlmmEstimate", "family_start", "fit_glmm", "glm_start", "natural_parameters",
+    "poisson_limit",
+]
 
 _MAX_LOG_SHAPE = 20.0
 _SINGULAR_TOL = 1e-4
@@ -59,6 +66,8 @@ class GlmmEstimate:
     theta: np.ndarray
     shape: float
     cov_beta: np.ndarray
+    zero_inflation: np.ndarray
+    cov_zero_inflation: np.ndarray
     deviance: float
     modes: list[np.ndarray]
     mode_sds: list[np.ndarray]
@@ -69,9 +78,32 @@ class GlmmEstimate:
     shape_at_bound: bool
 
 
+def poisson_limit(family: GlmmFamily) -> np.ndarray:
+    """Packed parameters of ``family`` (without zero inflation) at its Poisson limit."""
+    if family.name == "negative_binomial":
+        return np.array([1e8])
+    if family.name == "negative_binomial_1":
+        return np.array([1e-8])
+    return np.zeros(0)
+
+
+def natural_parameters(family: GlmmFamily, working: np.ndarray) -> np.ndarray:
+    """Packed family parameters from the working scale of the optimiser.
+
+    The first working parameter of NB2 is ``log k``, of NB1 ``-log phi`` (both grow towards the
+    Poisson limit and are capped at ``_MAX_LOG_SHAPE``); zero-inflation coefficients are as is.
+    """
+    natural = np.array(working, dtype=float)
+    if family.has_shape:
+        w = min(float(working[0]), _MAX_LOG_SHAPE)
+        natural[0] = np.exp(w) if family.name == "negative_binomial" else np.exp(-w)
+    return natural
+
+
 def glm_start(problem: GlmmProblem, max_iter: int = 50) -> np.ndarray:
     """Fixed effects of the GLM without random effects (IRLS), the starting values of ``beta``."""
-    fam, x = problem.family, problem.x
+    fam, x = problem.family.count_part(), problem.x
+    limit = poisson_limit(fam)
     if fam.name == "binomial":
         p = (problem.y + 0.5) / (problem.trials + 1.0)
         eta = np.log(p / (1 - p))
@@ -80,7 +112,7 @@ def glm_start(problem: GlmmProblem, max_iter: int = 50) -> np.ndarray:
     beta = np.linalg.lstsq(x, eta - problem.offset, rcond=None)[0]
     for _ in range(max_iter):
         eta = problem.offset + x @ beta
-        _, score, w = fam.derivatives(problem.y, eta, problem.trials, 1e8)
+        _, score, w = fam.derivatives(problem.y, eta, problem.trials, limit)
         w = np.maximum(w, 1e-10)
         step = np.linalg.lstsq(x * np.sqrt(w)[:, None], score / np.sqrt(w), rcond=None)[0]
         beta = beta + step
@@ -95,32 +127,57 @@ def _shape_start(problem: GlmmProblem, beta: np.ndarray) -> float:
     return float(np.sum(mu**2) / excess) if excess > 0 else 100.0
 
 
+def family_start(problem: GlmmProblem, beta: np.ndarray) -> np.ndarray:
+    """Working-scale starting values of the family's parameters (see :func:`natural_parameters`).
+
+    NB2: a moment estimate of ``log k``; NB1: ``-log phi`` from the mean excess of the variance
+    over the mean; zero inflation: the logit of the excess share of zeros over the Poisson GLM's
+    prediction on the design's intercept column (other coefficients 0).
+    """
+    family = problem.family
+    mu = np.exp(problem.offset + problem.x @ beta)
+    values: list[float] = []
+    if family.name == "negative_binomial":
+        values.append(float(np.log(_shape_start(problem, beta))))
+    elif family.name == "negative_binomial_1":
+        excess = float(np.sum((problem.y - mu) ** 2 - mu) / np.sum(mu))
+        values.append(float(-np.log(excess)) if excess > 1e-3 else 5.0)
+    if family.zero_inflation is not None:
+        expected = float(np.mean(np.exp(-mu)))
+        observed = float(np.mean(problem.y == 0))
+        share = np.clip((observed - expected) / max(1.0 - expected, 1e-8), 0.02, 0.9)
+        gamma = np.zeros(family.n_zero_inflation)
+        ones = np.flatnonzero(np.all(family.zero_inflation == 1.0, axis=0))
+        if ones.size:
+            gamma[ones[0]] = np.log(share / (1.0 - share))
+        values.extend(gamma)
+    return np.array(values)
+
+
 class _Objective:
     """Deviance as a function of the packed parameters, warm-starting PIRLS."""
 
-    def __init__(self, problem: GlmmProblem, n_agq: int, n_theta: int, has_shape: bool):
+    def __init__(self, problem: GlmmProblem, n_agq: int, n_theta: int):
         self.problem = problem
         self.n_agq = n_agq
         self.n_theta = n_theta
-        self.has_shape = has_shape
+        self.n_extra = problem.family.n_parameters
         self.u = np.zeros(problem.q)
         self.beta: np.ndarray | None = None
         self.evaluations = 0
 
-    def unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        k = self.n_theta
+    def unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``theta``, ``beta`` and the packed natural family parameters."""
+        k, r = self.n_theta, self.n_extra
         theta = params[:k]
-        if self.has_shape:
-            beta = params[k:-1]
-            shape = float(np.exp(min(params[-1], _MAX_LOG_SHAPE)))
-        else:
-            beta, shape = params[k:], 1.0
+        beta = params[k:len(params) - r]
+        shape = natural_parameters(self.problem.family, params[len(params) - r:])
         return theta, beta, shape
 
     def stage_one(self, params: np.ndarray) -> float:
-        """nAGQ = 0 deviance over (theta[, log shape]), beta updated inside PIRLS."""
+        """nAGQ = 0 deviance over (theta[, family parameters]), beta updated inside PIRLS."""
         theta = params[: self.n_theta]
-        shape = float(np.exp(params[-1])) if self.has_shape else 1.0
+        shape = natural_parameters(self.problem.family, params[self.n_theta:])
         self.evaluations += 1
         mode = self.problem.mode(theta, self.beta, shape, self.u, update_beta=True, tol=1e-8)
         value = self.problem.laplace_deviance(mode)
@@ -168,11 +225,11 @@ class _Newton:
     """Newton-Raphson on finite-difference derivatives over the active parameters."""
 
     def __init__(self, objective: _Objective, steps: np.ndarray, active: np.ndarray,
-                 has_shape: bool):
+                 shape_index: int | None):
         self.objective = objective
         self.steps = steps
         self.active = active
-        self.has_shape = has_shape
+        self.shape_index = shape_index
         self.value = np.inf
         self.index = np.flatnonzero(active)
         self.hess = np.eye(len(self.index))
@@ -218,9 +275,10 @@ class _Newton:
             else:
                 return params, False
             params, self.value = trial, trial_value
-            if self.has_shape and self.active[-1] and params[-1] > _MAX_LOG_SHAPE:
-                params[-1] = _MAX_LOG_SHAPE
-                self.active[-1] = False
+            at = self.shape_index
+            if at is not None and self.active[at] and params[at] > _MAX_LOG_SHAPE:
+                params[at] = _MAX_LOG_SHAPE
+                self.active[at] = False
                 self.value = objective(params)
         return params, False
 
@@ -238,31 +296,38 @@ def fit_glmm(
     Nelder-Mead search from there and Newton once more before giving up (``converged`` false).
     """
     k = len(problem.n_levels)
-    has_shape = problem.family.has_shape
-    objective = _Objective(problem, n_agq, k, has_shape)
+    family = problem.family
+    has_shape = family.has_shape
+    n_extra = family.n_parameters
+    p = problem.x.shape[1]
+    objective = _Objective(problem, n_agq, k)
     beta0 = glm_start(problem)
     objective.beta = beta0
-    start1 = np.ones(k)
+    extra0 = family_start(problem, beta0)
+    start1 = np.concatenate([np.ones(k), extra0])
     bounds = [(0.0, 20.0)] * k
     if has_shape:
-        start1 = np.append(start1, np.log(_shape_start(problem, beta0)))
         bounds.append((-8.0, _MAX_LOG_SHAPE))
+    bounds += [(-15.0, 15.0)] * family.n_zero_inflation
     stage1 = scipy.optimize.minimize(
         objective.stage_one, start1, method="Nelder-Mead", bounds=bounds,
-        options={"xatol": 1e-2, "fatol": 1e-2, "maxfev": 400},
+        options={"xatol": 1e-2, "fatol": 1e-2, "maxfev": 400 + 100 * n_extra},
     )
     objective.stage_one(stage1.x)
     theta1 = np.maximum(stage1.x[:k], 0.05)
-    params = np.concatenate([theta1, objective.beta] + ([stage1.x[-1:]] if has_shape else []))
+    params = np.concatenate([theta1, objective.beta, stage1.x[k:]])
 
     x_scale = np.sqrt(np.mean(problem.x**2, axis=0))
-    steps = np.concatenate([np.full(k, 1e-4), 1e-4 / np.maximum(x_scale, 1e-8)]
-                           + ([np.array([1e-4])] if has_shape else []))
+    zi_scale = (np.sqrt(np.mean(family.zero_inflation**2, axis=0))
+                if family.zero_inflation is not None else np.zeros(0))
+    steps = np.concatenate([np.full(k, 1e-4), 1e-4 / np.maximum(x_scale, 1e-8),
+                            np.full(int(has_shape), 1e-4), 1e-4 / np.maximum(zi_scale, 1e-8)])
     active = np.ones(len(params), dtype=bool)
-    if has_shape and params[-1] >= _MAX_LOG_SHAPE - 1e-3:
-        params[-1] = _MAX_LOG_SHAPE
-        active[-1] = False
-    newton = _Newton(objective, steps, active, has_shape)
+    shape_index = k + p if has_shape else None
+    if shape_index is not None and params[shape_index] >= _MAX_LOG_SHAPE - 1e-3:
+        params[shape_index] = _MAX_LOG_SHAPE
+        active[shape_index] = False
+    newton = _Newton(objective, steps, active, shape_index)
     params, converged = newton.run(params, max_newton)
     if not converged and polish:
         # a derivative-free search from where Newton stopped, then Newton again
@@ -278,10 +343,15 @@ def fit_glmm(
     singular = theta < _SINGULAR_TOL
     keep = [pos for pos, i in enumerate(index) if not (i < k and singular[i])]
     beta_rows = [pos for pos, i in enumerate(keep) if k <= index[i] < k + len(beta)]
+    n_zi = family.n_zero_inflation
+    zi_rows = [pos for pos, i in enumerate(keep) if index[i] >= len(params) - n_zi]
     cov_beta = np.full((len(beta), len(beta)), np.nan)
+    cov_zi = np.full((n_zi, n_zi), np.nan)
     try:
         full_cov = 2.0 * np.linalg.inv(hess[np.ix_(keep, keep)])
         cov_beta = full_cov[np.ix_(beta_rows, beta_rows)]
+        if len(zi_rows) == n_zi:
+            cov_zi = full_cov[np.ix_(zi_rows, zi_rows)]
     except np.linalg.LinAlgError:
         pass
     params = np.concatenate([theta, params[k:]])
@@ -299,8 +369,10 @@ def fit_glmm(
     return GlmmEstimate(
         beta=beta,
         theta=caller_theta,
-        shape=shape,
+        shape=float(shape[0]) if has_shape else float("nan"),
         cov_beta=cov_beta,
+        zero_inflation=params[len(params) - n_zi:].copy(),
+        cov_zero_inflation=cov_zi,
         deviance=value,
         modes=modes,
         mode_sds=mode_sds,
@@ -308,5 +380,5 @@ def fit_glmm(
         singular=singular[np.argsort(problem.order)],
         newton_decrement=decrement,
         n_evaluations=objective.evaluations,
-        shape_at_bound=bool(has_shape and not newton.active[-1]),
+        shape_at_bound=bool(shape_index is not None and not newton.active[shape_index]),
     )
