@@ -58,6 +58,7 @@ from classdyad.mixed._generalized_mixed_results import (
     GeneralizedMixedModelResult,
 )
 from classdyad.mixed._glmm_families import FAMILIES, FamilyName, get_family
+from classdyad.mixed._model_input import check_design, estimation_failure
 
 __all__ = ["GeneralizedMixedModelResult", "glmm"]
 
@@ -303,6 +304,7 @@ def glmm(
     if trials_column is not None:
         data = data.loc[data[trials_column].notna()]
     design = build_design(formula, data, reference=reference)
+    check_design(design, model="glmm", family=family)
     for term in design.random_terms:
         if term.effect_names != ("(Intercept)",):
             raise FormulaError(
@@ -330,7 +332,14 @@ def glmm(
         get_family(family), y, design.fixed, [t.codes for t in design.random_terms],
         offset=design.offset, trials=trials,
     )
-    estimate = fit_glmm(problem, n_agq=int(n_agq))
+    with estimation_failure(original_formula):
+        estimate = fit_glmm(problem, n_agq=int(n_agq))
+    if not (np.isfinite(estimate.deviance) and np.isfinite(estimate.beta).all()):
+        raise EstimationError(
+            f"the model {original_formula!r} could not be estimated: the likelihood is not "
+            "finite at the estimates; check the response for extreme values and try centring "
+            "and scaling the predictors"
+        )
     return _result(original_formula, family, design, estimate, int(n_agq), offset_array,
                    confidence_level)
 
