@@ -152,12 +152,16 @@ def read_responses(path: str | Path, *, layout: Literal["wide", "long"] | None =
                  for i in np.flatnonzero(twice)[:1000]]
     if problems:
         raise ValidationError(problems, what=source)
-    return frame[list(RESPONSE_COLUMNS)]
+    responses = frame[list(RESPONSE_COLUMNS)].copy()
+    # in the wide layout every column besides the identifying ones is an item
+    responses.attrs["ignored_columns"] = list(frame.attrs.get("ignored_columns", [])
+                                              if layout == "long" else [])
+    return responses
 
 
 def _booleans(frame: pd.DataFrame, column: str, *, source: str, nullable: bool
               ) -> tuple[pd.Series, list[Problem]]:
-    text = frame[column].map(lambda v: None if v is None else str(v).strip().lower())
+    text = frame[column].map(lambda v: None if pd.isna(v) else str(v).strip().lower())
     out = text.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
     bad = text.notna() & out.isna()
     if not nullable:
@@ -214,7 +218,9 @@ def read_iat_trials(path: str | Path, *, mapping: ColumnMapping | None = None,
                          value=frame["trial"].iat[i]) for i in np.flatnonzero(twice)[:1000]]
     if problems:
         raise ValidationError(problems, what=source)
-    return frame[list(IAT_COLUMNS)]
+    trials = frame[list(IAT_COLUMNS)].copy()
+    trials.attrs["ignored_columns"] = list(frame.attrs.get("ignored_columns", []))
+    return trials
 
 
 __all__ = ["IAT_COLUMNS", "IAT_FIELDS", "RESPONSE_COLUMNS", "RESPONSE_FIELDS",
