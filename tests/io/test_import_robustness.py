@@ -260,3 +260,18 @@ def test_nan_as_a_boris_modifier_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="'nan' is not a modifier") as caught:
         read_boris(_write(tmp_path, "coding.tsv", changed))
     assert caught.value.problems[0].row == 1
+
+
+@pytest.mark.parametrize("value", [float("inf"), 1e300, 2.5])
+def test_the_store_refuses_a_bad_lesson_id_handed_to_it_directly(event_lines, tmp_path: Path,
+                                                                 value: float) -> None:
+    database, lines = event_lines
+    events = read_interaction_events(_write(tmp_path, "events.csv", lines)).astype(object)
+    events.loc[2, "lesson_id"] = value
+    engine = open_database(database, create=False)
+    try:
+        with pytest.raises(ValidationError) as caught:
+            import_interaction_events(engine, events, source="frame")
+    finally:
+        engine.dispose()
+    assert (3, "lesson_id") in {(p.row, p.column) for p in caught.value.problems}
