@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from classdyad.errors import Problem, ValidationError, check_option
+from classdyad.errors import DataError, Problem, ValidationError, check_option
 from classdyad.io.mapping import ColumnMapping, fold_header, resolve_columns
 from classdyad.io.roster import parse_integers
 from classdyad.io.tabular import TableFormat, read_table
@@ -111,7 +111,12 @@ def read_responses(path: str | Path, *, layout: Literal["wide", "long"] | None =
         return any(fold_header(h) in folded for h in (field, *RESPONSE_FIELDS[field]))
 
     if layout is None:
-        layout = "long" if has("item") and has("value") else "wide"
+        if has("item") != has("value"):
+            present, absent = ("item", "value") if has("item") else ("value", "item")
+            raise DataError(f"{source}: the file has a {present} column but no {absent} column; "
+                            "a long-layout file needs both (one row per item: item and value), "
+                            "a wide-layout file neither (one column per item)")
+        layout = "long" if has("item") else "wide"
     check_option("layout", layout, ("wide", "long"))
     identifying = ("instrument", "wave", "teacher", "student")
     if layout == "long":
