@@ -7,7 +7,6 @@ long one, 10,000 cases. Either way: no traceback, no partial write, no silent fa
 from __future__ import annotations
 
 import pytest
-
 from bench.fuzz_campaign import run_campaign
 
 
