@@ -183,3 +183,18 @@ def test_formulas_use_the_data_column_names(bpg):
     assert formulas[1] == ("y ~ 1 + m_within + m_between + x_within + x_between + (1 | id) + "
                            "(1 | student)")
     assert formulas[1] in result.summary()
+
+
+@pytest.mark.parametrize("role_column", [("outcome", "y"), ("mediator", "m"),
+                                         ("exposure", "x")])
+def test_an_infinite_value_is_named_with_its_role(bpg, role_column):
+    role, column = role_column
+    data = bpg.copy()
+    data.loc[4, column] = np.inf
+    with pytest.raises(DataError, match=rf"'{column}' \(the {role}\) is infinite in 1"):
+        _run(data)
+
+
+def test_a_constant_outcome_reads_as_a_number(bpg):
+    with pytest.raises(DataError, match=r"it is 2.0 in all"):
+        _run(bpg.assign(y=2.0))

@@ -100,12 +100,13 @@ def test_roster_import_dry_run_import_and_again(study: SimulatedStudy, tmp_path:
             students["classroom_id"])).to_numpy(),
         "Groep": students["grade"], "Meting": students["wave_id"],
         "Geslacht": students["gender"].map({"boy": "jongen", "girl": "meisje"}),
-        "Geboorteland": students["birth_country"]})
+        "Geboorteland": students["birth_country"], "Opmerking": "-"})
     path = write_csv(roster, tmp_path / "leerlingen.csv")
     target = tmp_path / "new.sqlite"
     capsys.readouterr()
     assert main(["import", "roster", str(target), str(path), "--dry-run"]) == 0
-    assert "dry run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dry run" in out and "'Opmerking' name no field and were not imported" in out
     assert main(["import", "roster", str(target), str(path)]) == 0
     assert main(["import", "roster", str(target), str(path)]) == 0
     out = capsys.readouterr().out

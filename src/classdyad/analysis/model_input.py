@@ -85,6 +85,14 @@ def prepare_columns(
                 f"{values.dtype} values; convert it first, e.g. with pd.to_numeric or "
                 f"data[{name!r}] == 'level'"
             )
+        infinite = ~np.isfinite(frame[name].to_numpy())
+        if infinite.any():
+            role = next(r for r, names in roles.items() if name in names)
+            rows = np.flatnonzero(infinite)[:5].tolist()
+            raise DataError(
+                f"column {name!r} (the {role}) is infinite in {int(infinite.sum())} complete "
+                f"row(s) (positions {rows}); replace those values or drop the rows"
+            )
     return frame
 
 
@@ -107,7 +115,7 @@ def require_variation(frame: pd.DataFrame, column: str, role: str) -> None:
             "group with members"
         )
     raise DataError(
-        f"the {role} {column!r} has no variance: it is {distinct[0]!r} in all {n} complete "
+        f"the {role} {column!r} has no variance: it is {float(distinct[0])!r} in all {n} complete "
         "rows, so no model of it (or with it) can be estimated; check that the right column is "
         "given and that it was computed correctly"
     )

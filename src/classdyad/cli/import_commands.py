@@ -45,8 +45,17 @@ def _column_mapping(mapping: Path | None, columns: list[str] | None):
     return base.merged(ColumnMapping(columns=pairs))
 
 
+def _note_ignored(table) -> None:
+    """Say which columns of the file were left out (they named no field)."""
+    ignored = table.attrs.get("ignored_columns")
+    if ignored:
+        console.print(f"note: column(s) {', '.join(map(repr, ignored))} name no field and were "
+                      "not imported", highlight=False, soft_wrap=True)
+
+
 def _import(database: str, importer, table, **options) -> None:
     """Run one store importer on the parsed file and print what it added."""
+    _note_ignored(table)
     with opened(database) as engine:
         _summary(importer(engine, table, **options))
 
@@ -83,6 +92,7 @@ def roster(
 
     table = read_roster(file, mapping=_column_mapping(mapping, column),
                         sheet=sheet if sheet is not None else 0)
+    _note_ignored(table)
     with opened(database, create=True) as engine:
         if study is None and list_studies(engine).empty:
             study = file.stem

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from classdyad.errors import ClassdyadError, DataError, NotFoundError, Problem, ValidationError
-from classdyad.io.tabular import decode_text
+from classdyad.io.tabular import decode_text, repeated_header_rows
 from classdyad.model.enums import TargetKind, Valence
 
 #: the columns of :func:`read_boris`'s result
@@ -184,11 +184,43 @@ def _check_times(frame: pd.DataFrame, columns: list[str], source: str) -> None:
         raise ValidationError(problems, what=source)
 
 
-def _read_tabular(rows: list[list[str]], header: int, source: str) -> pd.DataFrame:
-    names = rows[header]
+def _body(rows: list[list[str]], header: int, source: str) -> pd.DataFrame:
+    """The rows below the header as a frame; blank rows skipped, ambiguous rows refused."""
+    names = list(rows[header])
+    while names and not names[-1]:
+        names.pop()
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DataError(f"{source}: the column {name!r} occurs twice in the header row; "
+                            "export the events from BORIS again (or give each column its own "
+                            "name)")
+        seen.add(name)
     width = len(names)
-    body = [(r + [""] * width)[:width] for r in rows[header + 1:] if any(c for c in r)]
-    frame = pd.DataFrame(body, columns=names, dtype=object)
+    body = [r for r in rows[header + 1:] if any(c for c in r)]
+    problems = [Problem(f"has {max(j for j, c in enumerate(r) if c) + 1} cells but the header "
+                        f"has {width}; remove the extra cells or quote cells that hold the "
+                        "separator", source=source, row=i + 1)
+                for i, r in enumerate(body) if any(c for c in r[width:])]
+    frame = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=names, dtype=object)
+    problems += repeated_header_rows(frame, source)
+    modifiers = [c for c in names if c == "Modifiers" or c.startswith("Modifier #")]
+    for column in modifiers:
+        parts = frame[column].astype(str).str.split("|")
+        written_nan = parts.map(lambda values: any(v.strip().casefold() == "nan"
+                                                   for v in values))
+        problems += [Problem("'nan' is not a modifier (a missing value written out by a "
+                             "spreadsheet or script); leave the cell empty, or write None as "
+                             "BORIS does when nothing was chosen", source=source, row=int(i) + 1,
+                             column=column, value=frame[column].iat[i])
+                     for i in np.flatnonzero(written_nan.to_numpy())[:1000]]
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: p.row or 0), what=source)
+    return frame
+
+
+def _read_tabular(rows: list[list[str]], header: int, source: str) -> pd.DataFrame:
+    frame = _body(rows, header, source)
     meta = {r[0]: (r[1] if len(r) > 1 else "") for r in rows[:header] if r and r[0]}
     status = "Status" if "Status" in frame.columns else "Behavior type"
     if status not in frame.columns:
@@ -215,10 +247,7 @@ def _read_tabular(rows: list[list[str]], header: int, source: str) -> pd.DataFra
 
 
 def _read_aggregated(rows: list[list[str]], header: int, source: str) -> pd.DataFrame:
-    names = rows[header]
-    width = len(names)
-    body = [(r + [""] * width)[:width] for r in rows[header + 1:] if any(c for c in r)]
-    frame = pd.DataFrame(body, columns=names, dtype=object)
+    frame = _body(rows, header, source)
     empty = pd.Series([""] * len(frame), dtype=object)
     media = next((frame[c] for c in ("Media file name", "Media file") if c in frame.columns),
                  empty)

@@ -144,7 +144,8 @@ def resolve_columns(frame: pd.DataFrame, *, fields: Mapping[str, tuple[str, ...]
 
     Explicit ``mapping.columns`` win; otherwise a header matching one of the field's names is
     used; otherwise ``mapping.defaults`` gives a constant; otherwise the field is absent (an error
-    for ``required`` fields). Columns that match no field are left out.
+    for ``required`` fields). Columns that match no field are left out and listed in
+    ``attrs["ignored_columns"]`` so that a caller can say so.
     """
     mapping = mapping or ColumnMapping()
     folded = {fold_header(c): c for c in frame.columns}
@@ -176,6 +177,8 @@ def resolve_columns(frame: pd.DataFrame, *, fields: Mapping[str, tuple[str, ...]
         elif name in mapping.defaults:
             out[name] = pd.Series([mapping.defaults[name]] * len(frame), index=frame.index,
                                   dtype=object)
+    used = set(chosen.values())
+    out.attrs["ignored_columns"] = [str(c) for c in frame.columns if c not in used]
     missing = [name for name in required if name not in out.columns]
     if missing:
         hints = "; ".join(f"{name} (e.g. {', '.join(repr(s) for s in fields[name][:3])})"

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from classdyad.errors import Problem, ValidationError, check_option
+from classdyad.errors import DataError, Problem, ValidationError, check_option
 from classdyad.io.mapping import ColumnMapping, fold_header, resolve_columns
 from classdyad.io.roster import parse_integers
 from classdyad.io.tabular import TableFormat, read_table
@@ -111,7 +111,12 @@ def read_responses(path: str | Path, *, layout: Literal["wide", "long"] | None =
         return any(fold_header(h) in folded for h in (field, *RESPONSE_FIELDS[field]))
 
     if layout is None:
-        layout = "long" if has("item") and has("value") else "wide"
+        if has("item") != has("value"):
+            present, absent = ("item", "value") if has("item") else ("value", "item")
+            raise DataError(f"{source}: the file has a {present} column but no {absent} column; "
+                            "a long-layout file needs both (one row per item: item and value), "
+                            "a wide-layout file neither (one column per item)")
+        layout = "long" if has("item") else "wide"
     check_option("layout", layout, ("wide", "long"))
     identifying = ("instrument", "wave", "teacher", "student")
     if layout == "long":
@@ -152,12 +157,16 @@ def read_responses(path: str | Path, *, layout: Literal["wide", "long"] | None =
                  for i in np.flatnonzero(twice)[:1000]]
     if problems:
         raise ValidationError(problems, what=source)
-    return frame[list(RESPONSE_COLUMNS)]
+    responses = frame[list(RESPONSE_COLUMNS)].copy()
+    # in the wide layout every column besides the identifying ones is an item
+    responses.attrs["ignored_columns"] = list(frame.attrs.get("ignored_columns", [])
+                                              if layout == "long" else [])
+    return responses
 
 
 def _booleans(frame: pd.DataFrame, column: str, *, source: str, nullable: bool
               ) -> tuple[pd.Series, list[Problem]]:
-    text = frame[column].map(lambda v: None if v is None else str(v).strip().lower())
+    text = frame[column].map(lambda v: None if pd.isna(v) else str(v).strip().lower())
     out = text.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
     bad = text.notna() & out.isna()
     if not nullable:
@@ -214,7 +223,9 @@ def read_iat_trials(path: str | Path, *, mapping: ColumnMapping | None = None,
                          value=frame["trial"].iat[i]) for i in np.flatnonzero(twice)[:1000]]
     if problems:
         raise ValidationError(problems, what=source)
-    return frame[list(IAT_COLUMNS)]
+    trials = frame[list(IAT_COLUMNS)].copy()
+    trials.attrs["ignored_columns"] = list(frame.attrs.get("ignored_columns", []))
+    return trials
 
 
 __all__ = ["IAT_COLUMNS", "IAT_FIELDS", "RESPONSE_COLUMNS", "RESPONSE_FIELDS",

@@ -134,7 +134,9 @@ def read_roster(path: str | Path, *, mapping: ColumnMapping | None = None,
     table = read_table(path, format=format, sheet=sheet)
     named = resolve_columns(table, fields=ROSTER_FIELDS, required=REQUIRED_ROSTER_FIELDS,
                             mapping=mapping, source=source)
-    return check_roster(named, source=source)
+    roster = check_roster(named, source=source)
+    roster.attrs["ignored_columns"] = named.attrs["ignored_columns"]
+    return roster
 
 
 __all__ = ["REQUIRED_ROSTER_FIELDS", "ROSTER_COLUMNS", "check_roster", "parse_integers",

@@ -19,6 +19,7 @@ import io
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from classdyad.errors import (
@@ -93,6 +94,47 @@ def _cell_text(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     return str(value).strip()
+
+
+def _folded(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def repeated_header_rows(frame: pd.DataFrame, source: str) -> list[Problem]:
+    """A :class:`Problem` for each data row that repeats the header row.
+
+    A row repeats the header when every non-empty cell holds its own column's name (compared
+    without case and surrounding spaces) and at least half of the columns are filled: the mark
+    of two exports pasted into one file, where the rows below the second header may belong to
+    another table.
+    """
+    if frame.empty or frame.shape[1] == 0:
+        return []
+    matches = np.zeros(len(frame), dtype=int)
+    filled = np.zeros(len(frame), dtype=int)
+    for column in frame.columns:
+        values = frame[column]
+        present = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
+        folded = values.map(_folded, na_action="ignore")
+        matches += (present & (folded == _folded(column)).to_numpy()).astype(int)
+        filled += present.astype(int)
+    repeated = (filled > 0) & (matches == filled) & (2 * filled >= frame.shape[1])
+    return [Problem("repeats the header row (two exports pasted into one file?); remove it, and "
+                    "check that the rows below it belong to this table", source=source,
+                    row=int(i) + 1) for i in np.flatnonzero(repeated)[:1000]]
+
+
+def refuse_repeated_header(frame: pd.DataFrame, source: str) -> None:
+    """Raise :class:`ValidationError` when a data row repeats the header row."""
+    problems = repeated_header_rows(frame, source)
+    if problems:
+        raise ValidationError(problems, what=source)
+
+
+def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with no value at all (blank lines, empty spreadsheet rows) are left out."""
+    keep = frame.notna().any(axis=1)
+    return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
 
 
 def _check_header(frame: pd.DataFrame, source: str) -> None:
@@ -170,7 +212,7 @@ def read_excel_sheet(path: str | Path, *, sheet: str | int = 0,
         raise DataError(f"{source}: not a readable Excel workbook or no sheet {sheet!r} "
                         f"({type(exc).__name__}: {exc}); save it again as .xlsx") from exc
     _check_header(frame, source)
-    return _text_cells(frame)
+    return _drop_empty_rows(_text_cells(frame))
 
 
 def read_spss_file(path: str | Path, *, value_labels: bool = True,
@@ -212,27 +254,34 @@ def read_table(path: str | Path, *, format: TableFormat | None = None,
     Returns
     -------
     pandas.DataFrame
-        Column names stripped of spaces; every cell a stripped ``str`` or ``None``.
+        Column names stripped of spaces; every cell a stripped ``str`` or ``None``; rows
+        without any value (blank lines, empty spreadsheet rows) left out.
 
     Raises
     ------
     DataError
         If the file cannot be read as a table (the message says why and what to do).
+    ValidationError
+        If a data row repeats the header row, or has more cells than the header.
     NotFoundError
         If the file does not exist.
     """
     chosen = detect_format(path) if format is None else check_option(
         "format", format, TABLE_FORMATS)
     if chosen == "csv":
-        return read_delimited(path)
-    if chosen == "tsv":
-        return read_delimited(path, delimiter="\t")
-    if chosen == "xlsx":
-        return read_excel_sheet(path, sheet=sheet)
-    frame, _ = read_spss_file(path, value_labels=True)
-    _check_header(frame, Path(path).name)
-    return _text_cells(frame)
+        table = read_delimited(path)
+    elif chosen == "tsv":
+        table = read_delimited(path, delimiter="\t")
+    elif chosen == "xlsx":
+        table = read_excel_sheet(path, sheet=sheet)
+    else:
+        frame, _ = read_spss_file(path, value_labels=True)
+        _check_header(frame, Path(path).name)
+        table = _drop_empty_rows(_text_cells(frame))
+    refuse_repeated_header(table, Path(path).name)
+    return table
 
 
 __all__ = ["TABLE_FORMATS", "decode_text", "detect_format", "read_delimited",
-           "read_excel_sheet", "read_spss_file", "read_table"]
+           "read_excel_sheet", "read_spss_file", "read_table", "refuse_repeated_header",
+           "repeated_header_rows"]

@@ -424,14 +424,18 @@ def _matrix(text: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, li
     values = np.asarray(frame, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
+    _require_finite(values, list(frame.columns), formula)
+    return values, list(frame.columns), frame.model_spec
+
+
+def _require_finite(values: np.ndarray, names: list[Any], formula: str) -> None:
     bad = ~np.isfinite(values).all(axis=0)
     if bad.any():
-        names = [str(c) for c, b in zip(frame.columns, bad, strict=True) if b]
+        columns = [str(c) for c, b in zip(names, bad, strict=True) if b]
         raise FormulaError(
-            f"formula {formula!r}: column(s) {names} have non-finite values (for example the log "
-            "of zero or of a negative number); transform or filter the data first"
+            f"formula {formula!r}: column(s) {columns} have non-finite values (infinite, or for "
+            "example the log of zero or of a negative number); transform or filter the data first"
         )
-    return values, list(frame.columns), frame.model_spec
 
 
 def _independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
@@ -516,6 +520,7 @@ def build_design(
         x_full = _direct_matrix(used, *fixed_direct)
         x_names = _direct_names(*fixed_direct)
         x_spec = None
+        _require_finite(x_full, x_names, formula)
     keep = _independent_columns(x_full)
     dropped = tuple(_rename([x_names[j] for j in range(len(x_names)) if j not in set(keep)]))
     if dropped:

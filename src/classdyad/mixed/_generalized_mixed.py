@@ -72,6 +72,7 @@ from classdyad.mixed._generalized_mixed_results import (
     GeneralizedMixedModelResult,
 )
 from classdyad.mixed._glmm_families import COUNT_FAMILIES, FAMILIES, FamilyName, get_family
+from classdyad.mixed._model_input import check_design, estimation_failure
 
 __all__ = ["GeneralizedMixedModelResult", "glmm"]
 
@@ -352,6 +353,7 @@ def glmm(
     if zero_inflation is not None:
         data = align_rows(data, formula, zero_inflation, response_name, reference)
     design = build_glm_or_glmm_design(formula, data, reference)
+    check_design(design, model="glmm", family=family)
     zi_design = None
     if zero_inflation is not None:
         zi_design = build_zero_inflation_design(
@@ -386,14 +388,21 @@ def glmm(
     _check_separation(family, design, y, trials)
 
     fam = get_family(family, None if zi_design is None else zi_design.fixed)
-    if design.random_terms:
-        problem = GlmmProblem.build(
-            fam, y, design.fixed, [t.codes for t in design.random_terms],
-            offset=design.offset, trials=trials,
+    with estimation_failure(original_formula):
+        if design.random_terms:
+            problem = GlmmProblem.build(
+                fam, y, design.fixed, [t.codes for t in design.random_terms],
+                offset=design.offset, trials=trials,
+            )
+            estimate = fit_glmm(problem, n_agq=int(n_agq))
+        else:
+            estimate = fit_glm(GlmData(fam, y, design.fixed, design.offset, trials))
+    if not (np.isfinite(estimate.deviance) and np.isfinite(estimate.beta).all()):
+        raise EstimationError(
+            f"the model {original_formula!r} could not be estimated: the likelihood is not "
+            "finite at the estimates; check the response for extreme values and try centring "
+            "and scaling the predictors"
         )
-        estimate = fit_glmm(problem, n_agq=int(n_agq))
-    else:
-        estimate = fit_glm(GlmData(fam, y, design.fixed, design.offset, trials))
     return _result(original_formula, family, design, estimate, int(n_agq), offset_array,
                    confidence_level, zero_inflation, zi_design)
 

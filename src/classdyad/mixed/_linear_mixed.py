@@ -61,6 +61,7 @@ from classdyad.errors import (
 from classdyad.mixed._blas_threads import single_threaded_blas
 from classdyad.mixed._formula import MixedDesign, build_design
 from classdyad.mixed._mixed_results import MixedModelResult
+from classdyad.mixed._model_input import check_design, estimation_failure
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import multi_term_deviance_and_gradient
 from classdyad.mixed._satterthwaite import (
@@ -416,4 +417,6 @@ def lmm(
         raise DataError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
     with single_threaded_blas():
         design = build_design(formula, data, reference=reference)
-        return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)
+        check_design(design, model="lmm")
+        with estimation_failure(formula):
+            return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)

@@ -133,6 +133,13 @@ def normalize_students(students: pd.DataFrame, *, source: str = "students"
     return out, problems
 
 
+def _ids(values: pd.Series) -> pd.Series:
+    """Ids as int64, with -1 (no such id) for missing, non-numeric or non-whole values."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers.abs() < 2**62)
+    return numbers.where(whole, -1.0).astype("int64")
+
+
 def check_events(events: pd.DataFrame, *, lessons: pd.DataFrame, enrolments: pd.DataFrame,
                  lesson_teachers: pd.DataFrame, source: str = "events") -> list[Problem]:
     """Check coded interaction events against the lessons, enrolments and lesson teachers.
@@ -160,8 +167,7 @@ def check_events(events: pd.DataFrame, *, lessons: pd.DataFrame, enrolments: pd.
                                 target="lesson")
     taught = pd.MultiIndex.from_frame(lesson_teachers[["lesson_id", "teacher_id"]].astype("int64"))
     pairs = pd.MultiIndex.from_arrays([
-        pd.to_numeric(events["lesson_id"], errors="coerce").fillna(-1).astype("int64"),
-        pd.to_numeric(events["teacher_id"], errors="coerce").fillna(-1).astype("int64"),
+        _ids(events["lesson_id"]), _ids(events["teacher_id"]),
     ])
     problems += problems_at(events, ~pairs.isin(taught), "teacher_id",
                           "this teacher does not teach the event's lesson; add the teacher to "
@@ -172,7 +178,7 @@ def check_events(events: pd.DataFrame, *, lessons: pd.DataFrame, enrolments: pd.
     enrolled = pd.MultiIndex.from_frame(
         enrolments[["student_id", "wave_id", "classroom_id"]].astype("int64"))
     wanted = pd.MultiIndex.from_arrays([
-        pd.to_numeric(events["student_id"], errors="coerce").fillna(-1).astype("int64"),
+        _ids(events["student_id"]),
         place["wave_id"].fillna(-1).astype("int64").to_numpy(),
         place["classroom_id"].fillna(-1).astype("int64").to_numpy(),
     ])
