@@ -36,7 +36,6 @@ from typing import Literal
 import numpy as np
 
 from classdyad.errors import ClassdyadError, DataError, DataWarning, EstimationError
-from classdyad.mixed._formula import MixedDesign
 
 __all__ = ["check_design", "estimation_failure"]
 
