@@ -44,7 +44,7 @@ def coded_events(engine: Engine, study: int | str | None = None) -> pd.DataFrame
                               .outerjoin(student_alias,
                                          event.c.student_id == student_alias.c.id)
                               .outerjoin(coder, event.c.coder_id == coder.c.id))
-                 .where(teacher.c.study_id == sid)
+                 .where(teacher.c.study_id == sid, event.c.voided_at.is_(None))
                  .order_by(event.c.lesson_id, event.c.video_seconds, event.c.id))
         frame = read_frame(connection, query)
     coders = frame.groupby("lesson_id")["coder"].transform("nunique")

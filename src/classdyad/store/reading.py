@@ -165,7 +165,8 @@ def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, An
             "SELECT COUNT(*) FROM interaction_event e JOIN teacher t ON e.teacher_id = t.id "
             "JOIN (SELECT lesson_id, MIN(coder_id) AS first_coder FROM interaction_event "
             "WHERE voided_at IS NULL GROUP BY lesson_id) f ON f.lesson_id = e.lesson_id "
-            "WHERE t.study_id = :sid AND e.coder_id > f.first_coder AND e.voided_at IS NULL"), {"sid": sid}).scalar_one()
+            "WHERE t.study_id = :sid AND e.coder_id > f.first_coder AND e.voided_at IS NULL"),
+            {"sid": sid}).scalar_one()
         return {
             "study": info["name"],
             "schools": count("schools"),
