@@ -69,6 +69,48 @@ def _next_version(versions: list[Codebook]) -> str:
     return str(int(max(numbers, default=len(versions))) + 1)
 
 
+def plan_codebook(session: Session, *, study_id: int, name: str,
+                  categories: Sequence[Mapping[str, Any]], version: str | None = None
+                  ) -> tuple[Codebook | None, str]:
+    """The stored version these categories are, or ``None`` and the version they would get.
+
+    Raises :class:`DataError` as :func:`create_codebook` does; writes nothing.
+    """
+    rows = _categories(categories)
+    versions = codebook_versions(session, study_id, name)
+    wanted = pd.DataFrame(rows, columns=list(_CATEGORY_FIELDS))
+    for book in reversed(versions):
+        if version is not None and book.version != version:
+            continue
+        stored = codebook_categories(session, book.id)
+        if stored.astype(object).where(stored.notna(), None).equals(
+                wanted.astype(object).where(wanted.notna(), None)):
+            return book, book.version
+        if version is not None:
+            raise DataError(f"codebook {name!r} version {version} is stored with other "
+                            "categories; a stored version is never changed: give a new version")
+        break
+    return None, version or _next_version(versions)
+
+
+def find_instrument(session: Session, *, study_id: int, code: str, version: str,
+                    informant: str, definition: str | None) -> Instrument | None:
+    """The stored instrument with this code and version (``None`` if there is none).
+
+    Raises :class:`IntegrityError` if it is stored with another definition; writes nothing.
+    """
+    if informant not in {i.value for i in Informant}:
+        raise DataError(f"informant {informant!r} is not teacher or student")
+    stored = session.scalars(sa.select(Instrument).where(
+        Instrument.study_id == study_id, Instrument.code == code,
+        Instrument.version == version)).first()
+    if stored is not None and ((stored.definition or "") != (definition or "")
+                               or stored.informant != informant):
+        raise IntegrityError(f"instrument {code!r} version {version} is stored with another "
+                             "definition; give the changed definition a new version")
+    return stored
+
+
 def create_codebook(session: Session, *, study_id: int, name: str,
                     categories: Sequence[Mapping[str, Any]], version: str | None = None,
                     description: str | None = None) -> tuple[Codebook, bool]:
@@ -89,22 +131,13 @@ def create_codebook(session: Session, *, study_id: int, name: str,
         If a category is incomplete, or ``version`` is stored with other categories (a stored
         version is never rewritten: give a new version).
     """
+    stored, new_version = plan_codebook(session, study_id=study_id, name=name,
+                                        categories=categories, version=version)
+    if stored is not None:
+        return stored, False
     rows = _categories(categories)
-    versions = codebook_versions(session, study_id, name)
-    wanted = pd.DataFrame(rows, columns=list(_CATEGORY_FIELDS))
-    for book in reversed(versions):
-        if version is not None and book.version != version:
-            continue
-        stored = codebook_categories(session, book.id)
-        if stored.astype(object).where(stored.notna(), None).equals(
-                wanted.astype(object).where(wanted.notna(), None)):
-            return book, False
-        if version is not None:
-            raise DataError(f"codebook {name!r} version {version} is stored with other "
-                            "categories; a stored version is never changed: give a new version")
-        break
     book = _add(session, Codebook(study_id=study_id, name=name,
-                                  version=version or _next_version(versions),
+                                  version=new_version,
                                   description=description), f"codebook {name!r}")
     session.add_all(CodebookCategory(codebook_id=book.id, **row) for row in rows)
     session.flush()
@@ -120,19 +153,14 @@ def add_instrument(session: Session, *, study_id: int, code: str, version: str,
     IntegrityError
         If this code and version are stored with another definition.
     """
-    if informant not in {i.value for i in Informant}:
-        raise DataError(f"informant {informant!r} is not teacher or student")
-    stored = session.scalars(sa.select(Instrument).where(
-        Instrument.study_id == study_id, Instrument.code == code,
-        Instrument.version == version)).first()
+    stored = find_instrument(session, study_id=study_id, code=code, version=version,
+                             informant=informant, definition=definition)
     if stored is not None:
-        if (stored.definition or "") != (definition or "") or stored.informant != informant:
-            raise IntegrityError(f"instrument {code!r} version {version} is stored with another "
-                                 "definition; give the changed definition a new version")
         return stored, False
     return _add(session, Instrument(study_id=study_id, code=code, version=version,
                                     informant=informant, definition=definition),
                 f"instrument {code!r}"), True
 
 
-__all__ = ["add_instrument", "codebook_categories", "codebook_versions", "create_codebook"]
+__all__ = ["add_instrument", "codebook_categories", "codebook_versions", "create_codebook",
+           "find_instrument", "plan_codebook"]
