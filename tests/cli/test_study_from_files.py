@@ -62,7 +62,7 @@ def test_the_readme_walk_through_builds_analyzes_and_reports_a_study(
     assert "small-study" in report
     # the lesson codes of the files became the stored lessons' codes
     assert sorted(pd.read_csv(EXAMPLE / "lessons.csv")["lesson"]) == sorted(
-        pd.read_csv(EXAMPLE / "events.csv")["lesson"].unique().tolist() + ["6A-w1"])
+        [*pd.read_csv(EXAMPLE / "events.csv")["lesson"].unique().tolist(), "6A-w1"])
 
 
 def test_a_study_folder_imports_in_one_transaction(tmp_path: Path) -> None:
