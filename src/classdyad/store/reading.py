@@ -41,9 +41,10 @@ _STUDY_PATH: dict[str, tuple[str, ...]] = {
     "iat_trials": ("iat_trial", "iat_session", "teacher"),
 }
 
-_BOOLEAN = {("classroom_teachers", "primary"), ("attendance", "present"),
-            ("attendance", "visible"), ("iat_sessions", "compatible_first"),
-            ("iat_trials", "error")}
+#: (frame, column) of the boolean columns, from the mappings (drivers return 0/1 on SQLite)
+_BOOLEAN = {(name, column.name) for name, table in TABLE_OF.items()
+            for column in Base.metadata.tables[table].columns
+            if isinstance(column.type, sa.Boolean)}
 
 
 def list_studies(engine: Engine) -> pd.DataFrame:
