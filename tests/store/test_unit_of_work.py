@@ -212,3 +212,17 @@ def test_a_duplicate_code_is_refused_without_spoiling_the_unit_of_work(engine) -
             create_teacher(session, study_id=ids["study"], code="T1")
         create_teacher(session, study_id=ids["study"], code="T3")
     assert sorted(read_study(engine).teachers["code"]) == ["T1", "T2", "T3"]
+
+
+def test_get_session_commits_when_resumed_and_rolls_back_when_closed(engine) -> None:
+    from classdyad.store import get_session, list_studies
+
+    dependency = get_session(engine)  # as a web framework drives a dependency
+    session = next(dependency)
+    create_study(session, name="kept")
+    with pytest.raises(StopIteration):
+        next(dependency)
+    abandoned = get_session(engine)
+    create_study(next(abandoned), name="dropped")
+    abandoned.close()  # the request failed before it finished
+    assert list_studies(engine)["name"].tolist() == ["kept"]
