@@ -75,3 +75,52 @@ def test_urls_and_paths() -> None:
     assert database_url("a/b.sqlite") == "sqlite:///a/b.sqlite"
     assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def _downgrade_to_first_schema(database_path: Path) -> None:
+    from alembic import command
+
+    from classdyad.store.engine import _alembic_config, create_engine, write_engine
+
+    engine = create_engine(database_path)
+    with write_engine(engine).begin() as connection:
+        command.downgrade(_alembic_config(connection), "0001")
+    engine.dispose()
+
+
+def test_an_older_schema_is_refused_until_migrated(database_path: Path) -> None:
+    from classdyad.store import create_engine, migrate, schema_revision
+
+    engine = open_database(database_path)
+    with engine.begin() as connection:
+        connection.execute(Base.metadata.tables["study"].insert().values(name="s", settings={}))
+    engine.dispose()
+    _downgrade_to_first_schema(database_path)
+    with pytest.raises(StoreError, match=r"revision 0001.*classdyad migrate"):
+        open_database(database_path, create=False)
+    engine = create_engine(database_path)
+    assert schema_revision(engine) == ("0001", "0002")  # the refusal changed nothing
+    assert migrate(engine) == ("0001", "0002")
+    engine.dispose()
+    engine = open_database(database_path, create=False)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from study")).scalar() == 1
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_write_transactions_begin_immediate(database_path: Path) -> None:
+    from classdyad.store import unit_of_work
+
+    engine = open_database(database_path)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_: statements.append(statement))
+    with unit_of_work(engine) as session:
+        session.execute(sa.text("select count(*) from study"))
+    with engine.connect() as connection:
+        connection.execute(sa.text("select count(*) from study"))
+    engine.dispose()
+    assert statements[0] == "BEGIN IMMEDIATE"
+    assert statements.count("BEGIN") == 1

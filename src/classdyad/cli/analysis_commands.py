@@ -75,6 +75,10 @@ def analyze(
                 right=("estimate", "95% CI", "p (FDR)", "rate ratio"))
     for sentence in result.findings:
         console.print(f"• {sentence}", highlight=False)
+    if result.skipped:
+        console.print("Not estimated (the study's data cannot support them):", highlight=False)
+        for line in result.skipped:
+            console.print(f"  - {line}", highlight=False)
     result.to_json(str(out))
     console.print(f"{len(result.estimates)} estimates from {len(result.models)} models written "
                   f"to {out} ({time.perf_counter() - started:.1f} s)")

@@ -28,6 +28,7 @@ console = Console()
 
 app.command("demo")(study_commands.demo)
 app.command("init")(study_commands.init)
+app.command("migrate")(study_commands.migrate_command)
 app.command("info")(study_commands.info)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")

@@ -1,4 +1,5 @@
-"""``classdyad import``: rosters, BORIS codings, events, responses and IAT trials, all or nothing.
+"""``classdyad import``: a study's set-up (roster, coders, lessons, codebook, instruments), BORIS
+codings, events, responses and IAT trials, or a whole study folder; all or nothing.
 
 Each command reads and checks the whole file, matches it against the stored study and writes
 everything in one transaction, or nothing (the error lists the problems). ``--dry-run`` checks
@@ -18,8 +19,9 @@ from classdyad.cli.database import opened
 from classdyad.errors import DataError
 
 console = Console()
-import_app = typer.Typer(help="Import rosters, BORIS codings and interaction events (all or "
-                         "nothing).", no_args_is_help=True)
+import_app = typer.Typer(help="Import a study from files: roster, coders, lessons, codebook, "
+                         "instruments, BORIS codings, events, responses, IAT trials, or a whole "
+                         "study folder (all or nothing).", no_args_is_help=True)
 
 DatabaseArgument = Annotated[str, typer.Argument(help="SQLite file (or a database URL).")]
 StudyOption = Annotated[str | None, typer.Option(
@@ -190,6 +192,106 @@ def iat(
     table = read_iat_trials(file, mapping=_column_mapping(mapping, column))
     _import(database, import_iat_trials, table, study=study, source=file.name, actor=actor,
             dry_run=dry_run)
+
+
+@import_app.command("coders")
+def coders(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Coders: .csv, .tsv or .xlsx, a 'coder' column.")],
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping.")] = None,
+    column: ColumnOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import the coders (research assistants) who code interactions, by code."""
+    from classdyad.io.study_files import read_coders
+    from classdyad.store.importing_setup import import_coders
+
+    table = read_coders(file, mapping=_column_mapping(mapping, column))
+    _import(database, import_coders, table, study=study, source=file.name, actor=actor,
+            dry_run=dry_run)
+
+
+@import_app.command("lessons")
+def lessons(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Observed lessons: .csv, .tsv or .xlsx.")],
+    study: StudyOption = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML column mapping.")] = None,
+    column: ColumnOption = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")] = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import observed lessons: code, school, class, wave, teacher(s), minutes, video files,
+    absent students (the roster first)."""
+    from classdyad.io.study_files import read_lessons
+    from classdyad.store.importing_setup import import_lessons
+
+    table = read_lessons(file, mapping=_column_mapping(mapping, column),
+                         sheet=sheet if sheet is not None else 0)
+    _import(database, import_lessons, table, study=study, source=file.name, actor=actor,
+            dry_run=dry_run)
+
+
+@import_app.command("codebook")
+def codebook(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Codebook YAML: name, version, categories.")],
+    study: StudyOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import a codebook; changed categories become a new version (coded events keep theirs)."""
+    from classdyad.io.study_files import read_codebook
+    from classdyad.store.importing_setup import import_codebook
+
+    _import(database, import_codebook, read_codebook(file), study=study, source=file.name,
+            actor=actor, dry_run=dry_run)
+
+
+@import_app.command("instrument")
+def instrument(
+    database: DatabaseArgument,
+    file: Annotated[Path, typer.Argument(help="Questionnaire definition (YAML).")],
+    study: StudyOption = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import a questionnaire definition (checked first; stored with the study)."""
+    from classdyad.measures.instruments import parse_instrument
+    from classdyad.store.importing_setup import import_instrument
+
+    text = file.read_text(encoding="utf-8")
+    definition = parse_instrument(text, source=file.name)
+    with opened(database) as engine:
+        _summary(import_instrument(engine, code=definition.id, version=definition.version,
+                                   informant=definition.informant, definition=text,
+                                   study=study, source=file.name, actor=actor,
+                                   dry_run=dry_run))
+
+
+@import_app.command("study")
+def study_folder(
+    database: DatabaseArgument,
+    folder: Annotated[Path, typer.Argument(help="Folder with roster.csv, coders.csv, "
+                                           "codebook.yaml, instruments/, lessons.csv, "
+                                           "events.csv, boris/, responses.csv, iat.csv.")],
+    study: Annotated[str | None, typer.Option(
+        "--study", help="Study name (default: the folder's name).")] = None,
+    dry_run: DryRunOption = False,
+    actor: ActorOption = "classdyad import",
+) -> None:
+    """Import a whole study folder in order, in one transaction (nothing if any file fails)."""
+    from classdyad.cli.study_folder import import_study_folder
+
+    with opened(database, create=True) as engine:
+        for summary in import_study_folder(engine, folder, study=study or folder.name,
+                                           actor=actor, dry_run=dry_run):
+            _summary(summary)
 
 
 __all__ = ["import_app"]

@@ -1,4 +1,4 @@
-"""Commands for whole studies: ``demo``, ``init`` and ``info``."""
+"""Commands for whole studies: ``demo``, ``init``, ``migrate`` and ``info``."""
 
 from __future__ import annotations
 
@@ -121,9 +121,46 @@ def demo(
 def init(
     database: Annotated[str, typer.Argument(help="SQLite file to create (or a database URL).")],
 ) -> None:
-    """Create an empty study database at the newest schema."""
-    with opened(database, create=True):
-        console.print(f"created {database}")
+    """Create a study database at the newest schema (an existing one is migrated)."""
+    from classdyad.store import create_engine, migrate
+
+    engine = create_engine(database)
+    try:
+        before, after = migrate(engine)
+    finally:
+        engine.dispose()
+    if before is None:
+        console.print(f"created {database} (schema {after})", highlight=False)
+    elif before == after:
+        console.print(f"{database} is at the newest schema ({after}); nothing to do",
+                      highlight=False)
+    else:
+        console.print(f"migrated {database} from schema {before} to {after}", highlight=False)
+
+
+def migrate_command(
+    database: Annotated[str, typer.Argument(help="SQLite file (or a database URL).")],
+) -> None:
+    """Bring a study database to the newest schema (back it up first)."""
+    from classdyad.errors import StoreError
+    from classdyad.store import create_engine, migrate
+    from classdyad.store.engine import database_url
+
+    url = database_url(database)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        raise StoreError(f"no database at {database}; create one with `classdyad init "
+                         f"{database}`")
+    engine = create_engine(database)
+    try:
+        before, after = migrate(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        console.print(f"{database} is at the newest schema ({after}); nothing to do",
+                      highlight=False)
+    else:
+        console.print(f"migrated {database} from schema {before or 'none'} to {after}",
+                      highlight=False)
 
 
 def info(

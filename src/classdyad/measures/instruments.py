@@ -52,6 +52,7 @@ __all__ = [
     "ResponseScale",
     "list_instruments",
     "load_instrument",
+    "parse_instrument",
 ]
 
 _PACKAGE_FOLDER = "instruments"
@@ -208,6 +209,17 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         The YAML is not a valid instrument definition (the message lists what is wrong).
     """
     text, source = _read_definition(name_or_path)
+    return parse_instrument(text, source=source)
+
+
+def parse_instrument(text: str, *, source: str = "definition") -> Instrument:
+    """Parse an instrument definition from its YAML text (as stored with a study).
+
+    Raises
+    ------
+    DataError
+        The YAML is not a valid instrument definition (the message lists what is wrong).
+    """
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -21,8 +21,8 @@ from a one-way analysis of variance of the least-squares residuals:
 
 Standard errors come from ``sigma^2 (R_X R_X')^-1``; degrees of freedom and p-values from
 Satterthwaite's approximation as in lmerTest (:mod:`classdyad.mixed._satterthwaite`);
-confidence intervals are ``estimate +- t(df) SE``. The fit runs with one BLAS thread
-(:mod:`classdyad.mixed._blas_threads`).
+confidence intervals are ``estimate +- t(df) SE``. Fits run with one BLAS thread, limited once
+for the whole process (:mod:`classdyad.mixed._blas_threads`).
 
 Conventions follow lme4: ``loglik`` of a REML fit is minus half the REML criterion; the number of
 parameters is ``p + length(theta) + 1``; ``singular`` is lme4's ``isSingular`` (a diagonal element
@@ -58,7 +58,7 @@ from classdyad.errors import (
     OptionError,
     SingularFitWarning,
 )
-from classdyad.mixed._blas_threads import single_threaded_blas
+from classdyad.mixed._blas_threads import limit_blas_threads
 from classdyad.mixed._formula import MixedDesign, build_design
 from classdyad.mixed._mixed_results import MixedModelResult
 from classdyad.mixed._model_input import check_design, estimation_failure
@@ -289,8 +289,8 @@ def _fixed_table(
 
 
 def _fit(design: MixedDesign, *, reml: bool, confidence_level: float) -> LinearMixedModelResult:
-    with single_threaded_blas():
-        return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)
+    limit_blas_threads()
+    return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)
 
 
 def _fit_single_threaded(
@@ -415,8 +415,8 @@ def lmm(
         raise OptionError(f"reml={reml!r} is not allowed; use True (REML) or False (ML)")
     if not 0.0 < confidence_level < 1.0:
         raise DataError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
-    with single_threaded_blas():
-        design = build_design(formula, data, reference=reference)
-        check_design(design, model="lmm")
-        with estimation_failure(formula):
-            return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)
+    limit_blas_threads()
+    design = build_design(formula, data, reference=reference)
+    check_design(design, model="lmm")
+    with estimation_failure(formula):
+        return _fit_single_threaded(design, reml=reml, confidence_level=confidence_level)

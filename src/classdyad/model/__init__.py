@@ -17,12 +17,21 @@ from classdyad.model.background import (
 from classdyad.model.base import Base
 from classdyad.model.countries import Country, country_info, country_table, normalize_country
 from classdyad.model.education import EducationLevel, low_ses, normalize_education, pupil_weight
-from classdyad.model.enums import Gender, Informant, Role, TargetKind, Valence
+from classdyad.model.enums import (
+    EventChange,
+    Gender,
+    Informant,
+    LessonStatus,
+    Role,
+    TargetKind,
+    Valence,
+)
 from classdyad.model.observation import (
     Codebook,
     CodebookCategory,
     Coder,
     InteractionEvent,
+    InteractionEventRevision,
     Lesson,
     LessonAttendance,
     LessonTeacher,
@@ -60,14 +69,17 @@ __all__ = [
     "Country",
     "EducationLevel",
     "Enrolment",
+    "EventChange",
     "Gender",
     "IatSession",
     "IatTrial",
     "Informant",
     "Instrument",
     "InteractionEvent",
+    "InteractionEventRevision",
     "Lesson",
     "LessonAttendance",
+    "LessonStatus",
     "LessonTeacher",
     "MigrationBackground",
     "Origin2022",

@@ -28,6 +28,22 @@ class Informant(StrEnum):
     STUDENT = "student"
 
 
+class LessonStatus(StrEnum):
+    """How far the coding of an observed lesson has come."""
+
+    NOT_CODED = "not_coded"
+    CODING = "coding"
+    CODED = "coded"
+    CHECKED = "checked"
+
+
+class EventChange(StrEnum):
+    """What a revision of a coded interaction event records: an update or a void."""
+
+    UPDATE = "update"
+    VOID = "void"
+
+
 class Gender(StrEnum):
     """A student's or teacher's gender as recorded by the school."""
 

@@ -26,14 +26,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from classdyad.model.base import Base
-from classdyad.model.enums import TargetKind, Valence, sql_in
+from classdyad.model.enums import EventChange, LessonStatus, TargetKind, Valence, sql_in
 
 
 class Lesson(Base):
     """One observed lesson of a class in a wave."""
 
     __tablename__ = "lesson"
-    __table_args__ = (CheckConstraint("observed_minutes > 0", name="observed_minutes_positive"),)
+    __table_args__ = (
+        CheckConstraint("observed_minutes > 0", name="observed_minutes_positive"),
+        CheckConstraint(f"coding_status IN {sql_in(LessonStatus)}", name="coding_status_known"),
+        UniqueConstraint("classroom_id", "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     classroom_id: Mapped[int] = mapped_column(
@@ -45,6 +49,11 @@ class Lesson(Base):
     observed_minutes: Mapped[float] = mapped_column(Float)
     video_files: Mapped[str | None] = mapped_column(String(2000))
     """Video file names, separated by ``;``, in playing order."""
+    code: Mapped[str | None] = mapped_column(String(50))
+    """The study's own name for the lesson (e.g. ``5A-w1-math``), by which files refer to it."""
+    coding_status: Mapped[str] = mapped_column(
+        String(20), server_default=LessonStatus.NOT_CODED.value)
+    """How far coding has come (:class:`~classdyad.model.enums.LessonStatus`)."""
 
     teachers: Mapped[list[LessonTeacher]] = relationship(cascade="all, delete-orphan")
 
@@ -163,3 +172,42 @@ class InteractionEvent(Base):
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
     group_size: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    """1 when first coded; each update adds one (the earlier states are kept as
+    :class:`InteractionEventRevision` rows)."""
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the event was voided (withdrawn); a voided event is kept but never analysed."""
+
+
+class InteractionEventRevision(Base):
+    """An earlier state of a coded event, kept when the event is updated or voided.
+
+    Each row holds the event's values as they were *before* the change ``action`` made by
+    ``changed_by`` at ``changed_at``; together with the event's current row the revisions give
+    its whole history.
+    """
+
+    __tablename__ = "interaction_event_revision"
+    __table_args__ = (
+        UniqueConstraint("event_id", "revision"),
+        CheckConstraint(f"action IN {sql_in(EventChange)}", name="action_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("interaction_event.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+    video_seconds: Mapped[float] = mapped_column(Float)
+    teacher_id: Mapped[int] = mapped_column(Integer)
+    target_kind: Mapped[str] = mapped_column(String(10))
+    student_id: Mapped[int | None] = mapped_column(Integer)
+    valence: Mapped[str] = mapped_column(String(10))
+    subtype: Mapped[str | None] = mapped_column(String(50))
+    codebook_id: Mapped[int | None] = mapped_column(Integer)
+    coder_id: Mapped[int | None] = mapped_column(Integer)

@@ -14,51 +14,70 @@ from typing import Any
 import pandas as pd
 
 from classdyad.errors import DataError
+from classdyad.model import observation, questionnaire, study  # noqa: F401 (the mappings)
+from classdyad.model.base import Base
 
-#: The columns every frame must have, in order. Optional columns may be absent or all-missing.
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "waves": ("id", "number", "start_date", "end_date"),
-    "schools": ("id", "code", "country"),
-    "classrooms": ("id", "school_id", "code", "lowest_grade", "highest_grade"),
-    "teachers": ("id", "code", "gender", "years_experience"),
-    "classroom_teachers": ("classroom_id", "teacher_id", "primary"),
-    "students": (
-        "id",
-        "code",
-        "gender",
-        "birth_year",
-        "birth_country",
-        "mother_birth_country",
-        "father_birth_country",
-        "mother_education",
-        "father_education",
-    ),
-    "enrolments": ("id", "student_id", "classroom_id", "wave_id", "grade"),
-    "lessons": ("id", "classroom_id", "wave_id", "date", "subject", "observed_minutes"),
-    "lesson_teachers": ("lesson_id", "teacher_id"),
-    "attendance": ("lesson_id", "student_id", "present", "visible"),
-    "codebooks": ("id", "name", "version"),
-    "codebook_categories": ("codebook_id", "subtype", "valence", "hotkey", "label"),
-    "coders": ("id", "code"),
-    "events": (
-        "id",
-        "client_id",
-        "lesson_id",
-        "video_seconds",
-        "teacher_id",
-        "target_kind",
-        "student_id",
-        "valence",
-        "subtype",
-        "codebook_id",
-        "coder_id",
-    ),
-    "instruments": ("id", "code", "version", "informant", "definition"),
-    "responses": ("id", "instrument_id", "wave_id", "teacher_id", "student_id"),
-    "response_items": ("response_id", "item", "value"),
-    "iat_sessions": ("id", "teacher_id", "wave_id", "kind", "compatible_first"),
-    "iat_trials": ("session_id", "block", "trial", "latency_ms", "error", "corrected_latency_ms"),
+#: frame name -> database table name, in an order that respects foreign keys
+TABLE_NAMES: dict[str, str] = {
+    "waves": "wave",
+    "schools": "school",
+    "classrooms": "classroom",
+    "teachers": "teacher",
+    "classroom_teachers": "classroom_teacher",
+    "students": "student",
+    "enrolments": "enrolment",
+    "lessons": "lesson",
+    "lesson_teachers": "lesson_teacher",
+    "attendance": "lesson_attendance",
+    "codebooks": "codebook",
+    "codebook_categories": "codebook_category",
+    "coders": "coder",
+    "events": "interaction_event",
+    "instruments": "instrument",
+    "responses": "questionnaire_response",
+    "response_items": "response_item",
+    "iat_sessions": "iat_session",
+    "iat_trials": "iat_trial",
 }
+
+#: Columns the database holds that a frame may leave out: filled by the database (time stamps,
+#: revisions), set later (a lesson's coding status) or optional details. Every other column of
+#: a table's mapping, except ``study_id`` (the bundle is one study), is a column of its frame.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "lessons": ("video_files", "code", "coding_status"),
+    "codebooks": ("description",),
+    "codebook_categories": ("id", "description"),
+    "events": ("coded_at", "group_size", "revision", "voided_at"),
+    "responses": ("answered_on",),
+    "iat_sessions": ("administered_on",),
+    "iat_trials": ("stimulus",),
+}
+
+
+def _frame_columns(name: str) -> tuple[str, ...]:
+    table = Base.metadata.tables[TABLE_NAMES[name]]
+    skip = {"study_id", *OPTIONAL_COLUMNS.get(name, ())}
+    return tuple(column.name for column in table.columns if column.name not in skip)
+
+
+def _frame_references(name: str) -> dict[str, str]:
+    table = Base.metadata.tables[TABLE_NAMES[name]]
+    frame_of = {table_name: frame for frame, table_name in TABLE_NAMES.items()}
+    return {fk.parent.name: frame_of[fk.column.table.name] for fk in table.foreign_keys
+            if fk.column.table.name in frame_of}
+
+
+#: The columns every frame must have, in order, derived from the table mappings (one schema).
+#: Optional columns (:data:`OPTIONAL_COLUMNS`) may be absent or all-missing.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {name: _frame_columns(name) for name in TABLE_NAMES}
+
+#: frame name -> {column: referenced frame}, derived from the tables' foreign keys
+REFERENCES: dict[str, dict[str, str]] = {
+    name: refs for name in TABLE_NAMES if (refs := _frame_references(name))}
+
+#: frames whose table carries a ``study_id`` column
+STUDY_OWNED: tuple[str, ...] = tuple(
+    name for name, table in TABLE_NAMES.items() if "study_id" in Base.metadata.tables[table].c)
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from classdyad.model.tables import TABLE_COLUMNS
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.population import SUBJECTS, Population
 
@@ -173,6 +174,4 @@ def _draw_events(truth: ReplicaTruth, people: Population, lessons: pd.DataFrame,
     events["coder_id"] = lesson_coder[events["lesson_id"].to_numpy()]
     events.insert(0, "id", np.arange(1, n + 1))
     events.insert(1, "client_id", [f"replica-{i:07d}" for i in range(1, n + 1)])
-    return events[["id", "client_id", "lesson_id", "video_seconds", "teacher_id",
-                   "target_kind", "student_id", "valence", "subtype", "codebook_id",
-                   "coder_id"]]
+    return events[list(TABLE_COLUMNS["events"])]

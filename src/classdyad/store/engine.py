@@ -1,9 +1,16 @@
 """Opening a study database: a SQLite file by default, or a PostgreSQL URL for a server.
 
 SQLite files are opened with foreign keys enforced and write-ahead logging (WAL), so that a crash
-never corrupts the file and readers do not block the coder who is writing. Every database is
-brought to the newest schema by the Alembic migrations in :mod:`classdyad.store.migrations`
-before use; a database from a newer classdyad is refused rather than guessed at.
+never corrupts the file and readers do not block the coder who is writing. A transaction that
+writes starts with ``BEGIN IMMEDIATE`` (see :func:`write_engine`): it takes the database's write
+lock before its first read, so the reads an import makes to plan its rows see the state it
+writes into, and two writers wait for each other (up to the busy timeout) instead of one failing
+halfway. Read-only transactions start with a plain ``BEGIN`` and never wait for a writer.
+
+The schema is changed only by :func:`migrate` (``classdyad init`` and ``classdyad migrate``).
+:func:`open_database` checks the schema revision and refuses a database that needs migrating,
+with a message that says how to migrate it; an empty database is created at the newest schema
+when ``create=True``. A database from a newer classdyad is refused rather than guessed at.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from sqlalchemy.engine import Engine
 from classdyad.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``
+WRITE_OPTION = "classdyad_write"
 
 
 def database_url(target: str | Path) -> str:
@@ -39,12 +49,19 @@ def database_url(target: str | Path) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # the driver's own transaction handling is switched off: _sqlite_begin emits BEGIN itself
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(target: str | Path) -> Engine:
@@ -72,7 +89,17 @@ def create_engine(target: str | Path) -> Engine:
         raise StoreError(f"{target!s} is not a database URL or file path: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions are write transactions.
+
+    On SQLite they start with ``BEGIN IMMEDIATE``; on PostgreSQL nothing changes (rows are
+    locked as they are written, ids come from sequences).
+    """
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def _alembic_config(connection: sa.Connection) -> Any:
@@ -84,38 +111,105 @@ def _alembic_config(connection: sa.Connection) -> Any:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database to the newest schema (Alembic ``upgrade head``)."""
-    from alembic import command
+def _revisions(connection: sa.Connection) -> tuple[str | None, str, set[str]]:
+    """The database's revision, the newest revision, and every revision this classdyad knows."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    with engine.begin() as connection:
-        config = _alembic_config(connection)
-        script = ScriptDirectory.from_config(config)
-        current = MigrationContext.configure(connection).get_current_revision()
-        known = {rev.revision for rev in script.walk_revisions()}
-        if current is not None and current not in known:
-            raise StoreError(
-                f"the database is at schema revision {current!r}, which this version of "
-                "classdyad does not know; upgrade classdyad to open it")
-        command.upgrade(config, "head")
+    script = ScriptDirectory.from_config(_alembic_config(connection))
+    current = MigrationContext.configure(connection).get_current_revision()
+    known = {rev.revision for rev in script.walk_revisions()}
+    head = script.get_current_head()
+    assert head is not None
+    return current, head, known
+
+
+def _refuse_unknown(current: str | None, known: set[str]) -> None:
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the database is at schema revision {current!r}, which this version of "
+            "classdyad does not know; upgrade classdyad to open it")
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """Return the database's schema revision (``None`` when empty) and the newest one."""
+    with engine.connect() as connection:
+        current, head, _ = _revisions(connection)
+    return current, head
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database to the newest schema (Alembic ``upgrade head``).
+
+    Returns the revisions before and after. Run by ``classdyad init`` and ``classdyad
+    migrate``; :func:`open_database` never migrates a database that holds a schema.
+
+    Raises
+    ------
+    StoreError
+        If the database is at a revision this classdyad does not know (a newer classdyad).
+    """
+    from alembic import command
+
+    with write_engine(engine).begin() as connection:
+        current, head, known = _revisions(connection)
+        _refuse_unknown(current, known)
+        if current != head:
+            command.upgrade(_alembic_config(connection), "head")
+    return current, head
+
+
+def _has_tables(connection: sa.Connection) -> bool:
+    return bool(sa.inspect(connection).get_table_names())
+
+
+def check_schema(engine: Engine, *, target: str | Path = "", create: bool = False) -> None:
+    """Check that the database is at the newest schema; never change a schema that exists.
+
+    An empty database is created at the newest schema when ``create`` is true.
+
+    Raises
+    ------
+    StoreError
+        If the database needs migrating (the message says to run ``classdyad migrate``), is
+        from a newer classdyad, or is empty and ``create`` is false.
+    """
+    with engine.connect() as connection:
+        current, head, known = _revisions(connection)
+        empty = current is None and not _has_tables(connection)
+    _refuse_unknown(current, known)
+    if current == head:
+        return
+    name = str(target) or "DATABASE"
+    if empty:
+        if create:
+            migrate(engine)
+            return
+        raise StoreError(f"{name} holds no classdyad schema; create it with "
+                         f"`classdyad init {name}`")
+    if current is None:
+        raise StoreError(f"{name} holds tables but no classdyad schema revision; it is not a "
+                         "classdyad database (use another file)")
+    raise StoreError(f"the database {name} is at schema revision {current}, this classdyad "
+                     f"needs {head}; back the database up and run `classdyad migrate {name}`")
 
 
 def open_database(target: str | Path, *, create: bool = True) -> Engine:
-    """Open (and, with ``create=True``, create) a study database at the newest schema.
+    """Open a study database, checking (never changing) its schema revision.
 
     Parameters
     ----------
     target
         A SQLite file path or a SQLAlchemy URL (``postgresql://user@host/db``).
     create
-        Create the SQLite file if it does not exist. With ``False`` a missing file is an error.
+        Create the SQLite file if it does not exist, and give an empty database the newest
+        schema. With ``False`` a missing file is an error.
 
     Raises
     ------
     StoreError
-        If the database cannot be opened, created or migrated.
+        If the database cannot be opened or created, needs migrating (run ``classdyad
+        migrate``), or is from a newer classdyad.
     """
     url = database_url(target)
     if not create and url.startswith("sqlite:///"):
@@ -124,9 +218,14 @@ def open_database(target: str | Path, *, create: bool = True) -> Engine:
             raise StoreError(f"no database at {path}; create one with `classdyad init {path}`")
     engine = create_engine(target)
     try:
-        migrate(engine)
+        check_schema(engine, target=target, create=create)
+    except StoreError:
+        engine.dispose()
+        raise
     except sa.exc.OperationalError as exc:
+        engine.dispose()
         raise StoreError(f"cannot open the database {target!s}: {exc.orig}") from exc
     except sa.exc.DatabaseError as exc:
+        engine.dispose()
         raise StoreError(f"{target!s} is not a classdyad database: {exc.orig}") from exc
     return engine

@@ -13,10 +13,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from classdyad.model import Base
 from classdyad.model.audit import AuditEntry
 from classdyad.store.reading import read_frame, resolve_study
+from classdyad.store.session import write_scope
 
 
 def coded_events(engine: Engine, study: int | str | None = None) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def coded_events(engine: Engine, study: int | str | None = None) -> pd.DataFrame
                               .outerjoin(student_alias,
                                          event.c.student_id == student_alias.c.id)
                               .outerjoin(coder, event.c.coder_id == coder.c.id))
-                 .where(teacher.c.study_id == sid)
+                 .where(teacher.c.study_id == sid, event.c.voided_at.is_(None))
                  .order_by(event.c.lesson_id, event.c.video_seconds, event.c.id))
         frame = read_frame(connection, query)
     coders = frame.groupby("lesson_id")["coder"].transform("nunique")
@@ -71,11 +73,12 @@ def student_names(engine: Engine, study: int | str | None = None) -> pd.DataFram
                           .where(student.c.study_id == sid))
 
 
-def record_export(engine: Engine, *, actor: str, format: str, path: str | Path, rows: int,
-                  study: int | str | None = None, include_names: bool = False,
-                  detail: dict[str, Any] | None = None) -> None:
-    """Write an audit-log entry for an export (who, which format, where, how many rows)."""
-    with engine.begin() as connection:
+def record_export(engine: Engine | Session | sa.Connection, *, actor: str, format: str,
+                  path: str | Path, rows: int, study: int | str | None = None,
+                  include_names: bool = False, detail: dict[str, Any] | None = None) -> None:
+    """Write an audit-log entry for an export (who, which format, where, how many rows), in a
+    transaction of its own (an engine) or in the caller's unit of work (a session)."""
+    with write_scope(engine) as connection:
         info = resolve_study(connection, study)
         connection.execute(sa.insert(AuditEntry).values(
             actor=actor, action="export", entity=format, count=rows,

@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from classdyad.errors import IntegrityError, NotFoundError, Problem, ValidationError
 from classdyad.model import Base
 from classdyad.model.audit import AuditEntry
 from classdyad.store import validation as check
+from classdyad.store.inserting import insert_rows, remap, write_frames
 from classdyad.store.reading import resolve_study
-from classdyad.store.writing import insert_rows
+from classdyad.store.session import write_scope
 
 _STUDENT_FIELDS = ("gender", "birth_year", "birth_country", "mother_birth_country",
                    "father_birth_country", "mother_education", "father_education")
@@ -61,9 +63,21 @@ def _frame(connection: Connection, query: sa.Select) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _next_id(connection: Connection, table: str) -> int:
-    return int(connection.execute(
-        sa.select(sa.func.coalesce(sa.func.max(_table(table).c.id), 0))).scalar_one()) + 1
+class ProvisionalIds:
+    """Negative ids for the rows a plan adds, until the database gives them theirs.
+
+    Stored rows have positive ids, so a provisional id never names a stored row;
+    :func:`classdyad.store.inserting.write_frames` replaces them on insert.
+    """
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def take(self, n: int) -> list[int]:
+        """``n`` new provisional ids."""
+        ids = list(range(self._last - 1, self._last - 1 - n, -1))
+        self._last -= n
+        return ids
 
 
 def _study_id(connection: Connection, study: int | str | None, *, create: bool,
@@ -104,6 +118,7 @@ class _RosterPlan:
         self.problems: list[Problem] = []
         self.new: dict[str, pd.DataFrame] = {}
         self.kept: dict[str, int] = {}
+        self.provisional = ProvisionalIds()
         sid = -1 if study_id is None else study_id
         self.study_id = sid
         self._load(connection, sid)
@@ -141,10 +156,8 @@ class _RosterPlan:
         """Ids for ``wanted`` keys: stored ones, and new ids for the rest (recorded in new)."""
         fresh = [key for key in dict.fromkeys(wanted) if key not in stored]
         self.kept[name] = len(set(wanted)) - len(fresh)
-        start = _next_id(connection, table)
         ids = dict(stored)
-        for offset, key in enumerate(fresh):
-            ids[key] = start + offset
+        ids.update(zip(fresh, self.provisional.take(len(fresh)), strict=True))
         self.new[name] = pd.DataFrame({"id": [ids[k] for k in fresh]})
         return ids
 
@@ -237,9 +250,7 @@ class _RosterPlan:
                             "change the stored student first", source=source,
                             row=first_row[person.code], column=column, value=given))
                         break
-        start = _next_id(connection, "student")
-        for offset, code in enumerate(fresh["code"]):
-            ids[code] = start + offset
+        ids.update(zip(fresh["code"], self.provisional.take(len(fresh)), strict=True))
         self.kept["students"] = len(normalized) - len(fresh)
         self.new["students"] = fresh.assign(id=[ids[c] for c in fresh["code"]],
                                             study_id=self.study_id)
@@ -281,15 +292,17 @@ _ROSTER_ORDER = (("waves", "wave"), ("schools", "school"), ("classrooms", "class
                  ("enrolments", "enrolment"))
 
 
-def import_roster(engine: Engine, roster: pd.DataFrame, *, study: int | str | None = None,
-                  source: str = "roster", actor: str = "classdyad import",
+def import_roster(target: Engine | Session | Connection, roster: pd.DataFrame, *,
+                  study: int | str | None = None, source: str = "roster",
+                  actor: str = "classdyad import",
                   create_study: bool = True, dry_run: bool = False) -> ImportSummary:
     """Import a roster (from :func:`classdyad.io.read_roster`) into a stored study.
 
     Parameters
     ----------
-    engine
-        An engine from :func:`classdyad.store.open_database`.
+    target
+        An engine from :func:`classdyad.store.open_database` (a transaction of its own), or the
+        session of a :func:`classdyad.store.unit_of_work` (the caller's transaction).
     roster
         One row per student and wave with the columns of :data:`classdyad.io.ROSTER_COLUMNS`.
     study
@@ -311,7 +324,7 @@ def import_roster(engine: Engine, roster: pd.DataFrame, *, study: int | str | No
     ValidationError
         Listing every problem; nothing is written.
     """
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         study_id = _study_id(connection, study, create=create_study, dry_run=dry_run)
         plan = _RosterPlan(connection, study_id, roster, source)
         if plan.problems:
@@ -320,16 +333,17 @@ def import_roster(engine: Engine, roster: pd.DataFrame, *, study: int | str | No
         summary = ImportSummary(source, added=added, already_stored=dict(plan.kept),
                                 dry_run=dry_run)
         if dry_run:
-            connection.rollback()
             return summary
-        for name, table_name in _ROSTER_ORDER:
-            table = _table(table_name)
-            frame = plan.new[name]
-            try:
-                insert_rows(connection, table, frame[[c for c in frame.columns if c in table.c]])
-            except sa.exc.IntegrityError as exc:
-                raise IntegrityError(f"the database refused a row of {name}: {exc.orig}; "
-                                     "nothing was written") from exc
+        new_ids = write_frames(connection, {name: plan.new[name] for name, _ in _ROSTER_ORDER
+                                            if name != "student_roster"}, study_id=study_id)
+        names = plan.new["student_roster"]
+        if "students" in new_ids:
+            names = names.assign(student_id=remap(names["student_id"], new_ids["students"]))
+        try:
+            insert_rows(connection, _table("student_roster"), names)
+        except sa.exc.IntegrityError as exc:
+            raise IntegrityError(f"the database refused a row of student_roster: {exc.orig}; "
+                                 "nothing was written") from exc
         _audit(connection, actor=actor, action="import", entity="roster",
                count=int(sum(added.values())), detail={"source": source, "added": added})
     return summary
@@ -370,7 +384,24 @@ def _stored_client_ids(connection: Connection, lesson_ids: list[int]) -> set[str
     return taken
 
 
-def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
+def lesson_references(connection: Connection, study_id: int, values: pd.Series) -> pd.Series:
+    """Lesson ids for a column that holds lesson ids or the study's lesson codes.
+
+    A value that is one of the study's lesson codes becomes that lesson's id; other values are
+    kept (ids, and unknown codes that the checks then report).
+    """
+    lesson, wave = _table("lesson"), _table("wave")
+    codes = dict(connection.execute(
+        sa.select(lesson.c.code, lesson.c.id).join(wave, lesson.c.wave_id == wave.c.id)
+        .where(wave.c.study_id == study_id, lesson.c.code.is_not(None))).all())
+    if not codes:
+        return values
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+    mapped = text.map(lambda v: codes.get(v) if isinstance(v, str) else None)
+    return values.astype(object).where(mapped.isna(), mapped)
+
+
+def import_interaction_events(target: Engine | Session | Connection, events: pd.DataFrame, *,
                               study: int | str | None = None, source: str = "events",
                               actor: str = "classdyad import", codebook_id: int | None = None,
                               dry_run: bool = False) -> ImportSummary:
@@ -390,10 +421,11 @@ def import_interaction_events(engine: Engine, events: pd.DataFrame, *,
     lesson, enrolment = _table("lesson"), _table("enrolment")
     lesson_teacher, wave = _table("lesson_teacher"), _table("wave")
     problems: list[Problem] = []
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         if connection.dialect.name == "sqlite":  # room for the event indexes of a large batch
             connection.exec_driver_sql("PRAGMA cache_size = -262144")
         sid = int(resolve_study(connection, study)["id"])
+        events = events.assign(lesson_id=lesson_references(connection, sid, events["lesson_id"]))
         lesson_numbers = pd.to_numeric(events["lesson_id"], errors="coerce")
         lesson_ids = [int(v) for v in pd.unique(lesson_numbers.dropna())
                       if float(v).is_integer() and abs(v) < 2**62]

@@ -14,19 +14,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
-from classdyad.errors import IntegrityError, Problem, ValidationError
+from classdyad.errors import Problem, ValidationError
 from classdyad.store.importing import (
     ImportSummary,
+    ProvisionalIds,
     _audit,
     _code_ids,
     _frame,
-    _next_id,
     _table,
 )
+from classdyad.store.inserting import write_frames
 from classdyad.store.reading import resolve_study
-from classdyad.store.writing import insert_rows
+from classdyad.store.session import write_scope
 
 
 def _lookup(frame: pd.DataFrame, column: str, ids: dict[Any, int], *, what: str,
@@ -40,16 +42,8 @@ def _lookup(frame: pd.DataFrame, column: str, ids: dict[Any, int], *, what: str,
     return mapped, problems
 
 
-def _insert(connection: sa.Connection, name: str, frame: pd.DataFrame) -> None:
-    table = _table(name)
-    try:
-        insert_rows(connection, table, frame[[c for c in frame.columns if c in table.c]])
-    except sa.exc.IntegrityError as exc:
-        raise IntegrityError(f"the database refused a row of {name}: {exc.orig}; nothing was "
-                             "written") from exc
-
-
-def import_questionnaire_responses(engine: Engine, responses: pd.DataFrame, *,
+def import_questionnaire_responses(target: Engine | Session | Connection,
+                                   responses: pd.DataFrame, *,
                                    study: int | str | None = None, source: str = "responses",
                                    actor: str = "classdyad import",
                                    dry_run: bool = False) -> ImportSummary:
@@ -61,7 +55,7 @@ def import_questionnaire_responses(engine: Engine, responses: pd.DataFrame, *,
     instrument, wave = _table("instrument"), _table("wave")
     response, item = _table("questionnaire_response"), _table("response_item")
     problems: list[Problem] = []
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         sid = int(resolve_study(connection, study)["id"])
         instruments = _frame(connection, sa.select(instrument.c.id, instrument.c.code,
                                                    instrument.c.version)
@@ -124,7 +118,7 @@ def import_questionnaire_responses(engine: Engine, responses: pd.DataFrame, *,
             raise ValidationError(problems, what=source)
         new = keyed[keyed["stored_id"].isna()]
         dyads = new[dyad].drop_duplicates().reset_index(drop=True)
-        dyads["id"] = np.arange(len(dyads)) + _next_id(connection, "questionnaire_response")
+        dyads["id"] = ProvisionalIds().take(len(dyads))
         items = new.merge(dyads, on=dyad)[["id", "item", "value"]].rename(
             columns={"id": "response_id"})
         summary = ImportSummary(source, added={"responses": len(dyads),
@@ -133,21 +127,21 @@ def import_questionnaire_responses(engine: Engine, responses: pd.DataFrame, *,
                                                 "response_items": len(old)}, dry_run=dry_run)
         if dry_run:
             return summary
-        _insert(connection, "questionnaire_response", dyads)
-        _insert(connection, "response_item", items)
+        write_frames(connection, {"responses": dyads, "response_items": items})
         _audit(connection, actor=actor, action="import", entity="questionnaire_response",
                count=len(dyads), detail={"source": source, "items": len(items)})
     return summary
 
 
-def import_iat_trials(engine: Engine, trials: pd.DataFrame, *, study: int | str | None = None,
+def import_iat_trials(target: Engine | Session | Connection, trials: pd.DataFrame, *,
+                      study: int | str | None = None,
                       source: str = "iat", actor: str = "classdyad import",
                       dry_run: bool = False) -> ImportSummary:
     """Import IAT trials (from :func:`classdyad.io.read_iat_trials`), one session per teacher,
     kind and wave. A session already stored with the same trials is skipped."""
     session, trial, wave = _table("iat_session"), _table("iat_trial"), _table("wave")
     problems: list[Problem] = []
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         sid = int(resolve_study(connection, study)["id"])
         teacher_ids, found = _lookup(trials, "teacher", _code_ids(connection, "teacher", sid),
                                      what="teacher code", source=source)
@@ -183,7 +177,7 @@ def import_iat_trials(engine: Engine, trials: pd.DataFrame, *, study: int | str 
         if problems:
             raise ValidationError(problems, what=source)
         new = sessions[sessions["stored_id"].isna()].reset_index(drop=True)
-        new["id"] = np.arange(len(new)) + _next_id(connection, "iat_session")
+        new["id"] = ProvisionalIds().take(len(new))
         rows = keyed.merge(new[[*key, "id"]], on=key)
         summary = ImportSummary(source, added={"iat_sessions": len(new), "iat_trials": len(rows)},
                                 already_stored={"iat_sessions": int(sessions["stored_id"]
@@ -192,9 +186,10 @@ def import_iat_trials(engine: Engine, trials: pd.DataFrame, *, study: int | str 
                                 dry_run=dry_run)
         if dry_run:
             return summary
-        _insert(connection, "iat_session", new[["id", *key, "compatible_first"]])
-        _insert(connection, "iat_trial", rows.rename(columns={"id": "session_id"})[
-            ["session_id", "block", "trial", "stimulus", "latency_ms", "error"]])
+        write_frames(connection, {
+            "iat_sessions": new[["id", *key, "compatible_first"]],
+            "iat_trials": rows.rename(columns={"id": "session_id"})[
+                ["session_id", "block", "trial", "stimulus", "latency_ms", "error"]]})
         _audit(connection, actor=actor, action="import", entity="iat_trial", count=len(rows),
                detail={"source": source, "sessions": len(new)})
     return summary

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from classdyad.errors import NotFoundError
 from classdyad.model import TABLE_COLUMNS, Base, StudyTables
-from classdyad.store.writing import TABLE_OF
+from classdyad.model.tables import TABLE_NAMES as TABLE_OF
 
 #: how each frame is restricted to one study: (join path as table names, column holding study_id)
 _STUDY_PATH: dict[str, tuple[str, ...]] = {
@@ -41,9 +41,10 @@ _STUDY_PATH: dict[str, tuple[str, ...]] = {
     "iat_trials": ("iat_trial", "iat_session", "teacher"),
 }
 
-_BOOLEAN = {("classroom_teachers", "primary"), ("attendance", "present"),
-            ("attendance", "visible"), ("iat_sessions", "compatible_first"),
-            ("iat_trials", "error")}
+#: (frame, column) of the boolean columns, from the mappings (drivers return 0/1 on SQLite)
+_BOOLEAN = {(name, column.name) for name, table in TABLE_OF.items()
+            for column in Base.metadata.tables[table].columns
+            if isinstance(column.type, sa.Boolean)}
 
 
 def list_studies(engine: Engine) -> pd.DataFrame:
@@ -84,6 +85,8 @@ def _select_for_study(name: str, study_id: int) -> sa.Select:
         fk = next(fk for fk in child.foreign_keys if fk.column.table is parent)
         joined = joined.join(parent, fk.parent == fk.column)
     query = query.select_from(joined).where(path[-1].c.study_id == study_id)
+    if name == "events":  # a voided event is kept (with its history) but never read as data
+        query = query.where(frame_table.c.voided_at.is_(None))
     order = [frame_table.c[c] for c in ("id",) if c in frame_table.c]
     return query.order_by(*order) if order else query
 
@@ -157,12 +160,14 @@ def study_counts(engine: Engine, study: int | str | None = None) -> dict[str, An
         by_valence = dict(connection.execute(
             sa.select(events.c.valence, sa.func.count())
             .select_from(events.join(teacher, events.c.teacher_id == teacher.c.id))
-            .where(teacher.c.study_id == sid).group_by(events.c.valence)).all())
+            .where(teacher.c.study_id == sid, events.c.voided_at.is_(None))
+            .group_by(events.c.valence)).all())
         second = connection.execute(sa.text(
             "SELECT COUNT(*) FROM interaction_event e JOIN teacher t ON e.teacher_id = t.id "
             "JOIN (SELECT lesson_id, MIN(coder_id) AS first_coder FROM interaction_event "
-            "GROUP BY lesson_id) f ON f.lesson_id = e.lesson_id "
-            "WHERE t.study_id = :sid AND e.coder_id > f.first_coder"), {"sid": sid}).scalar_one()
+            "WHERE voided_at IS NULL GROUP BY lesson_id) f ON f.lesson_id = e.lesson_id "
+            "WHERE t.study_id = :sid AND e.coder_id > f.first_coder AND e.voided_at IS NULL"),
+            {"sid": sid}).scalar_one()
         return {
             "study": info["name"],
             "schools": count("schools"),

@@ -3,109 +3,31 @@
 :func:`write_study` stores a :class:`~classdyad.model.StudyTables` in one transaction: every
 check of :mod:`classdyad.store.validation` runs first, and if any row is wrong a
 :class:`~classdyad.errors.ValidationError` lists the problems and nothing is written. Rows are
-inserted with SQLAlchemy Core ``executemany`` (no ORM objects), which keeps a 183,000-event study
-to a second or two on SQLite. Ids in the tables are shifted past the ids already in the database,
-so a study can be written into a database that holds others.
+inserted with SQLAlchemy Core (no ORM objects), which keeps a 183,000-event study to a second or
+two on SQLite. The database gives every row its id (:func:`classdyad.store.inserting.write_frames`):
+the tables' own ids only tie their rows together, so a study can be written into a database that
+holds others, while others write to it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from classdyad.errors import IntegrityError, Problem, ValidationError
 from classdyad.model import Base, StudyTables
 from classdyad.model.audit import AuditEntry
 from classdyad.model.enums import Informant
+from classdyad.model.tables import REFERENCES, STUDY_OWNED, TABLE_NAMES
 from classdyad.store import validation as check
+from classdyad.store.inserting import Progress, insert_rows, write_frames
+from classdyad.store.session import write_scope
 
-#: frame name -> database table name
-TABLE_OF: dict[str, str] = {
-    "waves": "wave",
-    "schools": "school",
-    "classrooms": "classroom",
-    "teachers": "teacher",
-    "classroom_teachers": "classroom_teacher",
-    "students": "student",
-    "enrolments": "enrolment",
-    "lessons": "lesson",
-    "lesson_teachers": "lesson_teacher",
-    "attendance": "lesson_attendance",
-    "codebooks": "codebook",
-    "codebook_categories": "codebook_category",
-    "coders": "coder",
-    "events": "interaction_event",
-    "instruments": "instrument",
-    "responses": "questionnaire_response",
-    "response_items": "response_item",
-    "iat_sessions": "iat_session",
-    "iat_trials": "iat_trial",
-}
-
-#: frame name -> {column: referenced frame}
-REFERENCES: dict[str, dict[str, str]] = {
-    "classrooms": {"school_id": "schools"},
-    "classroom_teachers": {"classroom_id": "classrooms", "teacher_id": "teachers"},
-    "enrolments": {"student_id": "students", "classroom_id": "classrooms", "wave_id": "waves"},
-    "lessons": {"classroom_id": "classrooms", "wave_id": "waves"},
-    "lesson_teachers": {"lesson_id": "lessons", "teacher_id": "teachers"},
-    "attendance": {"lesson_id": "lessons", "student_id": "students"},
-    "codebook_categories": {"codebook_id": "codebooks"},
-    "events": {"lesson_id": "lessons", "teacher_id": "teachers", "student_id": "students",
-               "codebook_id": "codebooks", "coder_id": "coders"},
-    "responses": {"instrument_id": "instruments", "wave_id": "waves", "teacher_id": "teachers",
-                  "student_id": "students"},
-    "response_items": {"response_id": "responses"},
-    "iat_sessions": {"teacher_id": "teachers", "wave_id": "waves"},
-    "iat_trials": {"session_id": "iat_sessions"},
-}
-
-#: frames whose table carries a study_id column
-STUDY_OWNED = ("waves", "schools", "teachers", "students", "codebooks", "coders", "instruments")
-
-Progress = Callable[[str, int], None]
-
-
-def _column_values(series: pd.Series) -> list[Any]:
-    """A column as plain Python values (``None`` for missing), as DB-API drivers expect."""
-    numpy_dtype = isinstance(series.dtype, np.dtype)
-    if numpy_dtype and series.dtype.kind in "iub":
-        return series.tolist()
-    if numpy_dtype and series.dtype.kind == "f":
-        values = series.to_numpy()
-        missing = np.isnan(values)
-        plain = values.tolist()
-        if missing.any():
-            for i in np.flatnonzero(missing):
-                plain[i] = None
-        return plain
-    return series.astype(object).where(series.notna(), None).tolist()
-
-
-def insert_rows(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
-    """Insert a frame's rows with one ``executemany`` on the driver (fast for large batches).
-
-    The statement is compiled for the connection's dialect, so the same code serves SQLite and
-    PostgreSQL; rows go to the driver as tuples (positional parameter styles) or dicts.
-    """
-    if frame.empty:
-        return 0
-    columns = list(frame.columns)
-    statement = table.insert().values({c: sa.bindparam(c) for c in columns})
-    compiled = statement.compile(dialect=connection.dialect)
-    values = [_column_values(frame[c]) for c in columns]
-    if compiled.positional:
-        order = [columns.index(name) for name in compiled.positiontup]
-        rows: list[Any] = list(zip(*(values[i] for i in order), strict=True))
-    else:
-        rows = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-    connection.exec_driver_sql(str(compiled), rows)
-    return len(rows)
+#: frame name -> database table name (kept here for older imports)
+TABLE_OF = TABLE_NAMES
 
 
 def _validate(tables: StudyTables) -> tuple[StudyTables, list[Problem]]:
@@ -113,15 +35,14 @@ def _validate(tables: StudyTables) -> tuple[StudyTables, list[Problem]]:
     problems: list[Problem] = []
     students, student_problems = check.normalize_students(tables.students)
     problems += student_problems
-    ids = {name: getattr(tables, name)["id"] for name in TABLE_OF
+    ids = {name: getattr(tables, name)["id"] for name in TABLE_NAMES
            if "id" in getattr(tables, name).columns}
     for name in ids:
         problems += check.check_unique(getattr(tables, name), ["id"], source=name)
     for name, refs in REFERENCES.items():
         frame = getattr(tables, name)
         for column, target in refs.items():
-            nullable = (name, column) in {("events", "student_id"), ("events", "codebook_id"),
-                                          ("events", "coder_id"), ("iat_sessions", "wave_id")}
+            nullable = Base.metadata.tables[TABLE_NAMES[name]].c[column].nullable
             problems += check.check_reference(frame, column, ids[target], source=name,
                                               target=target.rstrip("s"), nullable=nullable)
     problems += check.check_number(tables.lessons, "observed_minutes", minimum=0.0,
@@ -145,39 +66,18 @@ def _validate(tables: StudyTables) -> tuple[StudyTables, list[Problem]]:
     return fixed, problems
 
 
-def _shift_ids(tables: StudyTables, offsets: dict[str, int]) -> dict[str, pd.DataFrame]:
-    """Return the frames with every id and reference shifted by its table's offset."""
-    shifted: dict[str, pd.DataFrame] = {}
-    for name in tables.table_names():
-        frame = getattr(tables, name).copy()
-        if "id" in frame.columns and offsets.get(name):
-            frame["id"] = frame["id"].astype("int64") + offsets[name]
-        for column, target in REFERENCES.get(name, {}).items():
-            if offsets.get(target):
-                frame[column] = (pd.to_numeric(frame[column]) + offsets[target]).astype("Int64")
-        shifted[name] = frame
-    return shifted
-
-
-def _advance_sequences(connection: sa.Connection, tables: list[str]) -> None:
-    """Move PostgreSQL id sequences past ids that were inserted explicitly."""
-    for name in tables:
-        connection.exec_driver_sql(
-            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")
-
-
-def write_study(engine: Engine, tables: StudyTables, *, actor: str = "classdyad",
-                progress: Progress | None = None) -> int:
+def write_study(target: Engine | Session | sa.Connection, tables: StudyTables, *,
+                actor: str = "classdyad", progress: Progress | None = None) -> int:
     """Write a whole study in one transaction and return its database id.
 
     Parameters
     ----------
-    engine
-        An engine from :func:`classdyad.store.open_database`.
+    target
+        An engine from :func:`classdyad.store.open_database` (one transaction of its own), or a
+        session of :func:`classdyad.store.unit_of_work` (the caller's transaction).
     tables
-        The study. Its ids only need to be consistent among the tables; they are shifted past the
-        ids already in the database.
+        The study. Its ids only need to be consistent among the tables; the database gives
+        every row a new id.
     actor
         Who writes (recorded in the audit log).
     progress
@@ -194,7 +94,7 @@ def write_study(engine: Engine, tables: StudyTables, *, actor: str = "classdyad"
     if problems:
         raise ValidationError(problems, what=f"study {tables.name!r}")
     metadata = Base.metadata
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         exists = connection.execute(
             sa.select(metadata.tables["study"].c.id).where(
                 metadata.tables["study"].c.name == tables.name)).first()
@@ -205,37 +105,16 @@ def write_study(engine: Engine, tables: StudyTables, *, actor: str = "classdyad"
             metadata.tables["study"].insert().values(
                 name=tables.name, description=tables.description, settings=tables.settings)
         ).inserted_primary_key[0]
-        offsets = {}
-        for name, table_name in TABLE_OF.items():
-            table = metadata.tables[table_name]
-            if "id" in getattr(tables, name).columns:
-                offsets[name] = connection.execute(
-                    sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
-        frames = _shift_ids(tables, offsets)
-        for name in tables.table_names():
-            frame = frames[name]
-            table = metadata.tables[TABLE_OF[name]]
-            if name in STUDY_OWNED:
-                frame = frame.assign(study_id=study_id)
-            columns = [c for c in frame.columns if c in table.c]
-            try:
-                n_rows = insert_rows(connection, table, frame[columns])
-            except sa.exc.IntegrityError as exc:
-                raise IntegrityError(
-                    f"the database refused a row of {name}: {exc.orig}; nothing was written. "
-                    "Check the rows for duplicates and references to missing rows") from exc
-            if progress is not None:
-                progress(name, n_rows)
-        if connection.dialect.name == "postgresql":
-            _advance_sequences(connection, [TABLE_OF[n] for n in offsets])
+        write_frames(connection, {name: getattr(tables, name) for name in tables.table_names()},
+                     study_id=study_id, progress=progress)
         connection.execute(metadata.tables["audit_log"].insert().values(
             actor=actor, action="write_study", entity="study", count=1,
             detail={"study": tables.name, "rows": tables.counts()}))
     return int(study_id)
 
 
-def add_interaction_events(engine: Engine, events: pd.DataFrame, *, actor: str,
-                           source: str = "events") -> int:
+def add_interaction_events(target: Engine | Session | sa.Connection, events: pd.DataFrame, *,
+                           actor: str, source: str = "events") -> int:
     """Add coded interaction events to a stored study, all or nothing; return the number added.
 
     ``events`` has the columns of :data:`classdyad.model.TABLE_COLUMNS` ``["events"]`` (``id``
@@ -252,7 +131,7 @@ def add_interaction_events(engine: Engine, events: pd.DataFrame, *, actor: str,
     # ids that cannot be a lesson (not whole, out of range) are left to check_events to report
     lesson_ids = [int(v) for v in pd.unique(pd.to_numeric(events["lesson_id"], errors="coerce"))
                   if np.isfinite(v) and float(v).is_integer() and abs(v) < 2**62]
-    with engine.begin() as connection:
+    with write_scope(target) as connection:
         lessons = pd.read_sql(sa.select(md.tables["lesson"]).where(
             md.tables["lesson"].c.id.in_(lesson_ids)), connection)
         enrolments = pd.read_sql(sa.select(md.tables["enrolment"]).where(
@@ -286,3 +165,7 @@ def add_interaction_events(engine: Engine, events: pd.DataFrame, *, actor: str,
             actor=actor, action="add_events", entity="interaction_event", count=added,
             detail={"source": source, "lessons": lesson_ids[:100]}))
     return added
+
+
+__all__ = ["REFERENCES", "STUDY_OWNED", "TABLE_OF", "add_interaction_events", "insert_rows",
+           "write_study"]

@@ -72,7 +72,9 @@ class StudyPlanResult:
     models
         Every model fitted: id -> formula (and family).
     notes
-        Warnings raised while fitting (singular fits, dropped terms), by model.
+        Warnings raised while fitting (singular fits, dropped terms), by model; parts of the
+        plan that the data cannot support are noted under keys without a ``/`` (see
+        :attr:`skipped`).
     software
         Versions of Python and the packages used.
     n_students, n_rows
@@ -91,6 +93,12 @@ class StudyPlanResult:
     def to_frame(self) -> pd.DataFrame:
         """The table of estimates (a copy)."""
         return self.estimates.copy()
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """What the plan did not estimate because the data cannot support it, one line each."""
+        return tuple(line for key, lines in self.notes.items() if "/" not in key
+                     for line in lines)
 
     def key_table(self) -> pd.DataFrame:
         """The rows a reader looks at first.
@@ -245,6 +253,12 @@ def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None =
                    gaps.interaction_gap(dataset, valence=valence, contrast=contrast))
 
     extra = _later_hypotheses(dataset, generator, n_draws, step)
+    for exposure, moderator in MODERATORS.items():
+        if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
+            notes[f"H5 {moderator}"] = (
+                f"{moderator}: fewer than 10 rows with the teacher's IAT score; the "
+                f"moderation of the {exposure} paths by implicit attitudes (H5) is not "
+                "estimated",)
     later_findings: list[str] = []
     for model_id, (formula, model_notes, model_rows, sentences) in extra.items():
         models[model_id] = formula

@@ -17,7 +17,7 @@ import pandas as pd
 from classdyad.errors import DataError
 from classdyad.measures.agreement import CoderAgreement, coder_agreement
 from classdyad.measures.iat import score_iat
-from classdyad.measures.instruments import load_instrument
+from classdyad.measures.instruments import load_instrument, parse_instrument
 from classdyad.measures.questionnaires import score_questionnaire
 from classdyad.model import StudyTables
 
@@ -49,7 +49,11 @@ def score_study_questionnaires(tables: StudyTables) -> pd.DataFrame:
         responses = tables.responses[tables.responses["instrument_id"] == row.id]
         if responses.empty:
             continue
-        instrument = load_instrument(row.code)
+        # a study's own definition (stored with it) wins over the shipped one of that id
+        definition = getattr(row, "definition", None)
+        instrument = (parse_instrument(definition, source=f"instrument {row.code}")
+                      if isinstance(definition, str) and definition.strip()
+                      else load_instrument(row.code))
         answers = items[items["response_id"].isin(responses["id"])]
         answers = answers.assign(value=pd.to_numeric(answers["value"], errors="coerce"))
         scored = score_questionnaire(answers[["response_id", "item", "value"]], instrument,
