@@ -49,7 +49,7 @@ def _column_mapping(mapping: Path | None, columns: list[str] | None):
 
 def _note_ignored(table) -> None:
     """Say which columns of the file were left out (they named no field)."""
-    ignored = table.attrs.get("ignored_columns")
+    ignored = getattr(table, "attrs", {}).get("ignored_columns")
     if ignored:
         console.print(f"note: column(s) {', '.join(map(repr, ignored))} name no field and were "
                       "not imported", highlight=False, soft_wrap=True)
