@@ -46,8 +46,8 @@ def read_interaction_events(path: str | Path, *,
     Returns
     -------
     pandas.DataFrame
-        The columns of :data:`EVENT_FIELDS` in order: ``lesson_id`` as whole numbers
-        (``Int64``), ``video_seconds`` as floats, the rest as text without surrounding spaces
+        The columns of :data:`EVENT_FIELDS` in order: ``lesson_id`` as whole numbers (or
+        lesson codes, as text), ``video_seconds`` as floats, the rest as text without surrounding spaces
         (missing cells as missing). Blank lines are skipped; columns that name no field are left
         out and listed in ``attrs["ignored_columns"]``.
 
@@ -121,20 +121,27 @@ def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _parse_numbers(events: pd.DataFrame, source: str) -> list[Problem]:
-    """Lesson ids as whole numbers (``Int64``), video times as finite numbers.
+    """Lesson ids as whole numbers (lesson codes kept as text), video times as finite numbers.
 
-    Negative times are left to the store's checks, which list them with every other problem.
+    A lesson cell that reads as a number must be a whole lesson id; ``inf``, ``1e400``, ``2.5``
+    or a number too large for an id is refused here rather than guessed at. Negative times are
+    left to the store's checks, which list them with every other problem.
     """
     problems: list[Problem] = []
     with np.errstate(invalid="ignore", over="ignore"):
         lesson = pd.to_numeric(events["lesson_id"], errors="coerce").astype(float)
         whole = np.isfinite(lesson) & (lesson == np.round(lesson)) & (lesson.abs() < 2**53)
-    bad = events["lesson_id"].notna() & ~whole
-    problems += [Problem("not a lesson id: give the lesson's number (a whole number, as "
-                         "`classdyad info` lists the lessons)", source=source, row=int(i) + 1,
-                         column="lesson_id", value=events["lesson_id"].iat[i])
+    numeric = events["lesson_id"].notna() & (lesson.notna() | events["lesson_id"].map(
+        lambda v: isinstance(v, str) and v.strip().casefold() in ("nan", "inf", "-inf",
+                                                                  "infinity", "-infinity")))
+    bad = numeric & ~whole
+    problems += [Problem("not a lesson id: a number here must be the lesson's whole-number id "
+                         "(as `classdyad info` lists them); a lesson code must contain a letter",
+                         source=source, row=int(i) + 1, column="lesson_id",
+                         value=events["lesson_id"].iat[i])
                  for i in np.flatnonzero(bad.to_numpy())[:1000]]
-    events["lesson_id"] = lesson.where(whole).astype("Int64")
+    ids = lesson.where(whole).astype("Int64").astype(object)
+    events["lesson_id"] = events["lesson_id"].astype(object).where(~whole, ids)
     seconds = pd.to_numeric(events["video_seconds"], errors="coerce").astype(float)
     bad = events["video_seconds"].notna() & ~np.isfinite(seconds)
     problems += [Problem("not a time in the video: give the seconds from the start (a finite "
