@@ -47,9 +47,9 @@ def read_interaction_events(path: str | Path, *,
     -------
     pandas.DataFrame
         The columns of :data:`EVENT_FIELDS` in order: ``lesson_id`` as whole numbers (or
-        lesson codes, as text), ``video_seconds`` as floats, the rest as text without surrounding spaces
-        (missing cells as missing). Blank lines are skipped; columns that name no field are left
-        out and listed in ``attrs["ignored_columns"]``.
+        lesson codes, as text), ``video_seconds`` as floats, the rest as text without
+        surrounding spaces (missing cells as missing). Blank lines are skipped; columns that
+        name no field are left out and listed in ``attrs["ignored_columns"]``.
 
     Raises
     ------
