@@ -31,7 +31,9 @@ claims are listed in :mod:`classdyad.study.published_findings`):
   interactions (rate ratio 0.7), so that non-western students as a whole, given SES, differ in
   neither positive nor negative interactions; they nevertheless get less closeness from their
   teachers (a direct gap, not through interactions), and all non-western students report less
-  closeness themselves; their teachers report no more conflict;
+  closeness themselves; their teachers report no more conflict (the other non-western
+  students' fewer negative interactions, and a small direct effect, balance the Turkish and
+  Moroccan students' higher conflict);
 * interactions shape teacher-reported relationships only: the student-reported outcomes do not
   depend on the interaction rates; negative interactions weigh more than positive ones;
 * questionnaire items scatter around the scale score (item noise), are rounded stochastically to
@@ -174,7 +176,9 @@ def _outcomes() -> dict[str, OutcomeModel]:
                                           _no_iat(other_non_western=-0.23, low_ses=-0.06,
                                                   boy=-0.1),
                                           class_sd=0.2, student_sd=0.22, residual_sd=0.22),
-        "teacher_conflict": OutcomeModel(1.8, -0.04, 0.35, _no_iat(low_ses=0.04, boy=0.1),
+        "teacher_conflict": OutcomeModel(1.8, -0.04, 0.35,
+                                         _no_iat(other_non_western=-0.03, low_ses=0.04,
+                                                 boy=0.1),
                                          class_sd=0.15, student_sd=0.22, residual_sd=0.22),
         "student_closeness": OutcomeModel(3.9, 0.0, 0.0, _no_iat(non_western=-0.12, boy=-0.1),
                                           class_sd=0.15, student_sd=0.3, residual_sd=0.25),
