@@ -7,13 +7,14 @@ Each replication simulates a replica study (``classdyad.simulate.simulate_study`
 8 schools, 16 classes, 340 students; ``full``: the seed study's 32 schools, 73 classes, 1,566
 students), builds the analysis dataset and runs:
 
-- ``mediation`` of non-western background on teacher-reported closeness via the positive and
-  negative interaction rates (covariate: boy; random intercepts for class and student;
-  within/between split). The truth (``ReplicaTruth().outcomes["teacher_closeness"]``) is linear in
-  the observed rates, so the b paths within and between classes equal its per-hour weights (0.04
-  positive, -0.12 negative) and the direct effects its non-western coefficient (-0.12); the a
-  paths (rates per hour against a log-linear truth) and hence the indirect effects have no simple
-  closed-form truth and are not scored;
+- ``mediation`` of low SES on teacher-reported closeness via the positive and negative
+  interaction rates (covariates: boy, Turkish/Moroccan and non-western background, as the study
+  plan adjusts the low-SES gap; random intercepts for class and student; within/between split).
+  The truth (``ReplicaTruth().outcomes["teacher_closeness"]``) is linear in the observed rates,
+  so the b paths within and between classes equal its per-hour weights (0.04 positive, -0.30
+  negative) and the direct effects its low-SES coefficient (-0.06); the a paths (rates per hour
+  against a log-linear truth) and hence the indirect effects have no simple closed-form truth
+  and are not scored;
 - ``negativity_bias`` on teacher closeness (detection: the share of replications whose interval
   of ``|b_negative| - |b_positive|`` lies above zero);
 - ``cross_level_moderation`` of the low-SES gap in the negative rate by the teacher's SES IAT
@@ -63,7 +64,7 @@ def truths() -> dict[str, float]:
     for component in ("within", "between"):
         out[f"mediation b positive ({component})"] = closeness.per_positive_per_hour
         out[f"mediation b negative ({component})"] = closeness.per_negative_per_hour
-        out[f"mediation direct ({component})"] = closeness.coefficients["non_western"]
+        out[f"mediation direct ({component})"] = closeness.coefficients["low_ses"]
     out["moderation IAT x low SES on negative rate"] = closeness.coefficients["iat_ses:low_ses"]
     out["moderated mediation index (within)"] = 0.0
     return out
@@ -75,8 +76,9 @@ def replicate(seed: int, design: str) -> list[dict]:
         warnings.simplefilter("ignore", ClassdyadWarning)
         data = build_analysis_dataset(simulate_study(DESIGNS[design], rng=seed).tables)
         result = mediation(
-            data, exposure="non_western", mediators=["positive_rate", "negative_rate"],
-            outcome="teacher_closeness", cluster="classroom", covariates=["boy"],
+            data, exposure="low_ses", mediators=["positive_rate", "negative_rate"],
+            outcome="teacher_closeness", cluster="classroom",
+            covariates=["boy", "turkish_moroccan", "non_western"],
             repeated="student", n_draws=2000, rng=seed,
         )
         bias = negativity_bias(data, outcome="teacher_closeness", positive="positive_rate",

@@ -16,16 +16,6 @@ from classdyad.study.gaps import interaction_gap, relationship_gap
 from classdyad.study.plan import TABLE_COLUMNS, study_plan
 
 
-@pytest.fixture(scope="module")
-def replica_dataset(replica_study) -> pd.DataFrame:
-    return build_analysis_dataset(replica_study.tables)
-
-
-@pytest.fixture(scope="module")
-def plan(replica_dataset):
-    return study_plan(replica_dataset, rng=1, n_draws=2000)
-
-
 def test_the_plan_covers_every_outcome_and_contrast(plan) -> None:
     table = plan.estimates
     assert list(table.columns) == TABLE_COLUMNS
@@ -51,11 +41,19 @@ def test_mediation_negativity_bias_and_implicit_attitudes_are_in_the_table(plan)
     assert {"a:negative_rate", "b:negative_rate", "indirect:negative_rate", "indirect_total",
             "direct", "total", "proportion_mediated"} <= set(h3["effect"])
     assert set(h3["level"]) == {"within", "between"}
-    bias = table[table["effect"] == "negativity_difference"]
-    assert len(bias) == 4 and (bias["ci_low"] > 0).all()  # the replica has a negativity bias
+    bias = table[table["effect"] == "negativity_difference"].set_index("outcome")
+    assert len(bias) == 4
+    # the replica's teachers weigh negative interactions more; students' own reports do not
+    # depend on interactions at all
+    assert (bias.loc[["teacher_closeness", "teacher_conflict"], "ci_low"] > 0).all()
+    student = bias.loc[["student_closeness", "student_conflict"]]
+    assert ((student["ci_low"] < 0) & (student["ci_high"] > 0)).all()
     h5 = table[table["hypothesis"] == "H5"]
-    assert {"iat_ethnicity:non_western", "iat_ses:low_ses", "index_moderated_mediation"} <= set(
-        h5["effect"])
+    assert {"iat_ethnicity:non_western", "iat_ses:low_ses", "iat_ethnicity", "iat_ses",
+            "mean_d", "index_moderated_mediation"} <= set(h5["effect"])
+    means = h5[h5["effect"] == "mean_d"].set_index("outcome")
+    assert set(means.index) == {"teacher_iat_ethnicity", "teacher_iat_ses"}
+    assert (means["n"] > 50).all() and (means["ci_low"] < means["estimate"]).all()
     assert any("mediation" in sentence for sentence in plan.findings)
     assert len(plan.key_table()) < len(table)
 

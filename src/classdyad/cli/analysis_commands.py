@@ -17,7 +17,7 @@ from classdyad.cli.measure_commands import print_frame
 console = Console()
 
 #: models fitted by the plan, for the progress bar's length (the bar completes in any case)
-EXPECTED_STEPS = 40
+EXPECTED_STEPS = 42
 
 
 def _p(value: float) -> str:

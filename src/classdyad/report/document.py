@@ -9,9 +9,11 @@
 4. interaction patterns (per student and per class, by group, over the waves);
 5. one section per hypothesis of the analysis plan (APA tables, forest plots, path diagrams,
    the negativity-bias contrast);
-6. methods, generated from the models that were actually fitted (formulas, families, n,
+6. the findings compared with the published study: each published claim of the seed study,
+   what this analysis found and whether it agrees (:mod:`classdyad.report.published_section`);
+7. methods, generated from the models that were actually fitted (formulas, families, n,
    software versions, fitting notes);
-7. an appendix with every estimate at report precision.
+8. an appendix with every estimate at report precision.
 
 The estimates come from a results mapping (``results.json`` as written by
 ``classdyad analyze``, or :meth:`StudyPlanResult.to_dict`), so the report shows exactly the
@@ -35,7 +37,7 @@ from markupsafe import Markup
 
 from classdyad.errors import DataError, check_option
 from classdyad.model import StudyTables
-from classdyad.report import hypotheses, study_sections
+from classdyad.report import hypotheses, published_section, study_sections
 from classdyad.report.figures import ReportFigure
 from classdyad.report.i18n import LANGUAGES, Language, translations
 from classdyad.report.numbers import NumberFormatter, is_missing
@@ -45,8 +47,8 @@ from classdyad.study.plan import StudyPlanResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: the report's sections (HTML ids), in order
-SECTIONS = ("summary", "design", "data-quality", "interactions", "hypotheses", "methods",
-            "appendix")
+SECTIONS = ("summary", "design", "data-quality", "interactions", "hypotheses",
+            "published-findings", "methods", "appendix")
 
 
 @dataclass(frozen=True)
@@ -171,18 +173,21 @@ def study_report(tables: StudyTables, results: StudyPlanResult | Mapping[str, An
                            study_sections.missing_table(dataset, _=_, fmt=fmt)) if t is not None]
     pattern_figures, pattern_table = study_sections.pattern_figures(dataset, _=_, fmt=fmt)
     sections = hypotheses.hypothesis_sections(mapping, _=_, fmt=fmt)
+    published = published_section.comparison_section(mapping, _=_, fmt=fmt, language=language)
     methods = _methods(mapping, _=_, fmt=fmt)
     appendix = _appendix(mapping, _=_, fmt=fmt)
 
     all_tables = [design, sample, *quality, pattern_table,
-                  *(t for s in sections for t in s.tables), methods["models_table"],
+                  *(t for s in sections for t in s.tables), published.table,
+                  methods["models_table"],
                   methods["software_table"], appendix]
     all_figures = [*pattern_figures, *(f for s in sections for f in s.figures)]
     page = _environment(language).get_template("report.html").render(
         language=language, title=title or tables.name, study=tables.name,
         written=_datetime.date.today().isoformat(), summary=summary, design=design,
         sample=sample, quality=quality, pattern_figures=pattern_figures,
-        pattern_table=pattern_table, sections=sections, methods=methods, appendix=appendix,
+        pattern_table=pattern_table, sections=sections, published=published, methods=methods,
+        appendix=appendix,
         n_students=fmt.integer(mapping.get("n_students"), "n_students"),
         n_rows=fmt.integer(mapping.get("n_rows"), "n_rows"), sections_order=SECTIONS)
     return StudyReport(html=page, language=language, figures=tuple(all_figures),

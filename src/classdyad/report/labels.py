@@ -31,6 +31,8 @@ OUTCOMES: dict[str, str] = {
     "negative_rate": N_("negative interactions per hour"),
     "positive_rate": N_("positive interactions per hour"),
     "neutral_rate": N_("neutral interactions per hour"),
+    "teacher_iat_ethnicity": N_("teachers' IAT D score (ethnicity)"),
+    "teacher_iat_ses": N_("teachers' IAT D score (SES)"),
 }
 
 EFFECTS: dict[str, str] = {
@@ -50,6 +52,7 @@ EFFECTS: dict[str, str] = {
     "indirect": N_("indirect effect"),
     "iat_ethnicity": N_("IAT ethnicity"),
     "iat_ses": N_("IAT SES"),
+    "mean_d": N_("mean (t test against 0)"),
 }
 
 CONTRASTS: dict[str, str] = {

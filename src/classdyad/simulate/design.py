@@ -16,9 +16,26 @@ The generative model, per student *i* in class *j* and observed lesson *l* taugh
 * relationship quality in wave *w* (teacher-reported closeness and conflict, student-reported
   closeness and conflict, on the 1-5 scale of the questionnaires) is linear in the student's
   observed positive and negative interaction rates (per hour, with the rating teacher, in that
-  wave), with a larger weight on negative interactions (negativity bias), a non-western closeness
-  gap in the teacher's report that does not run through interactions, gender, and class, student
-  and occasion (residual) random effects; teachers' IAT D scores enter nothing;
+  wave) plus direct effects of the student's background and gender, and class, student and
+  occasion (residual) random effects; teachers' IAT D scores enter nothing.
+
+The default truth tells the seed study's published story (``seed/study-article-nl.txt``; the
+claims are listed in :mod:`classdyad.study.published_findings`):
+
+* low-SES students get more negative and fewer positive interactions; their teachers report
+  less closeness and more conflict, partly through those interactions; they themselves report
+  more conflict but not less closeness;
+* Turkish and Moroccan students get more negative interactions (rate ratio 1.4), and their
+  teachers' lower closeness and higher conflict run wholly through them (no direct effect);
+* the other non-western students (Surinamese, Antillean/Aruban, other) get *fewer* negative
+  interactions (rate ratio 0.7), so that non-western students as a whole, given SES, differ in
+  neither positive nor negative interactions; they nevertheless get less closeness from their
+  teachers (a direct gap, not through interactions), and all non-western students report less
+  closeness themselves; their teachers report no more conflict (the other non-western
+  students' fewer negative interactions, and a small direct effect, balance the Turkish and
+  Moroccan students' higher conflict);
+* interactions shape teacher-reported relationships only: the student-reported outcomes do not
+  depend on the interaction rates; negative interactions weigh more than positive ones;
 * questionnaire items scatter around the scale score (item noise), are rounded stochastically to
   the response scale (so that the expected item equals its latent value away from the bounds) and
   some are missing completely at random.
@@ -116,9 +133,11 @@ class OutcomeModel:
     per_positive_per_hour: float
     per_negative_per_hour: float
     coefficients: dict[str, float]
-    """Direct effects of ``non_western``, ``low_ses``, ``boy``, the teacher's IAT scores
-    ``iat_ethnicity`` and ``iat_ses`` and their interactions ``iat_ethnicity:non_western`` and
-    ``iat_ses:low_ses`` (all IAT terms zero: implicit attitudes predict nothing)."""
+    """Direct effects of ``non_western`` (every non-western student), ``turkish_moroccan`` and
+    ``other_non_western`` (added to ``non_western`` for those students), ``low_ses``, ``boy``,
+    the teacher's IAT scores ``iat_ethnicity`` and ``iat_ses`` and their interactions
+    ``iat_ethnicity:non_western`` and ``iat_ses:low_ses`` (all IAT terms zero: implicit
+    attitudes predict nothing)."""
     class_sd: float
     student_sd: float
     residual_sd: float
@@ -126,10 +145,10 @@ class OutcomeModel:
 
 def _rates() -> dict[str, RateModel]:
     return {
-        "negative": RateModel(0.65, {"low_ses": math.log(1.35), "turkish_moroccan": math.log(1.5),
-                                    "other_non_western": math.log(1.1), "boy": math.log(1.6)},
+        "negative": RateModel(0.65, {"low_ses": math.log(1.35), "turkish_moroccan": math.log(1.4),
+                                    "other_non_western": math.log(0.7), "boy": math.log(1.6)},
                               class_sd=0.35, student_sd=0.45),
-        "positive": RateModel(1.5, {"low_ses": 0.0, "turkish_moroccan": 0.0,
+        "positive": RateModel(1.5, {"low_ses": math.log(0.85), "turkish_moroccan": 0.0,
                                     "other_non_western": 0.0, "boy": math.log(1.05)},
                               class_sd=0.3, student_sd=0.3),
         "neutral": RateModel(9.8, {"low_ses": 0.0, "turkish_moroccan": 0.0,
@@ -138,22 +157,32 @@ def _rates() -> dict[str, RateModel]:
     }
 
 
+#: terms of the interaction-rate models (see :attr:`RateModel.log_rate_ratio`)
+RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western", "boy")
+#: direct-effect terms of the outcome models (see :attr:`OutcomeModel.coefficients`)
+OUTCOME_TERMS = ("non_western", "turkish_moroccan", "other_non_western", "low_ses", "boy",
+                 "iat_ethnicity", "iat_ses", "iat_ethnicity:non_western", "iat_ses:low_ses")
+
+
 def _no_iat(**direct: float) -> dict[str, float]:
-    base = {"non_western": 0.0, "low_ses": 0.0, "boy": 0.0, "iat_ethnicity": 0.0,
-            "iat_ses": 0.0, "iat_ethnicity:non_western": 0.0, "iat_ses:low_ses": 0.0}
+    base = dict.fromkeys(OUTCOME_TERMS, 0.0)
     base.update(direct)
     return base
 
 
 def _outcomes() -> dict[str, OutcomeModel]:
     return {
-        "teacher_closeness": OutcomeModel(3.9, 0.04, -0.12, _no_iat(non_western=-0.12, boy=-0.1),
-                                          class_sd=0.2, student_sd=0.3, residual_sd=0.22),
-        "teacher_conflict": OutcomeModel(1.8, -0.02, 0.2, _no_iat(boy=0.1),
-                                         class_sd=0.15, student_sd=0.3, residual_sd=0.22),
-        "student_closeness": OutcomeModel(3.9, 0.03, -0.07, _no_iat(boy=-0.1),
+        "teacher_closeness": OutcomeModel(3.9, 0.04, -0.3,
+                                          _no_iat(other_non_western=-0.23, low_ses=-0.06,
+                                                  boy=-0.1),
+                                          class_sd=0.2, student_sd=0.22, residual_sd=0.22),
+        "teacher_conflict": OutcomeModel(1.8, -0.04, 0.35,
+                                         _no_iat(other_non_western=-0.03, low_ses=0.04,
+                                                 boy=0.1),
+                                         class_sd=0.15, student_sd=0.22, residual_sd=0.22),
+        "student_closeness": OutcomeModel(3.9, 0.0, 0.0, _no_iat(non_western=-0.12, boy=-0.1),
                                           class_sd=0.15, student_sd=0.3, residual_sd=0.25),
-        "student_conflict": OutcomeModel(1.9, -0.01, 0.1, _no_iat(boy=0.1),
+        "student_conflict": OutcomeModel(1.9, 0.0, 0.0, _no_iat(low_ses=0.12, boy=0.1),
                                          class_sd=0.1, student_sd=0.3, residual_sd=0.25),
     }
 
@@ -162,8 +191,8 @@ def _origin_shares() -> dict[str, float]:
     # Roughly the composition of Dutch primary schools in the larger cities (CBS StatLine,
     # pupils by migration background), with Turkish and Moroccan students over-represented as in
     # studies that sample on diversity.
-    return {"dutch": 0.60, "western": 0.07, "turkish": 0.10, "moroccan": 0.10,
-            "surinamese": 0.05, "antillean_aruban": 0.02, "other_non_western": 0.06}
+    return {"dutch": 0.60, "western": 0.07, "turkish": 0.08, "moroccan": 0.08,
+            "surinamese": 0.06, "antillean_aruban": 0.03, "other_non_western": 0.08}
 
 
 def _low_ses_share() -> dict[str, float]:
@@ -177,8 +206,9 @@ class ReplicaTruth:
 
     origin_shares: dict[str, float] = field(default_factory=_origin_shares)
     school_segregation: float = 8.0
-    """Dirichlet concentration of schools' origin mixes around ``origin_shares`` (lower: more
-    segregated schools)."""
+    """Dirichlet concentration of schools' mixes of Dutch, western and non-western students
+    around ``origin_shares`` (lower: more segregated schools); non-western students' groups
+    follow the non-western groups' shares in every school."""
     low_ses_share: dict[str, float] = field(default_factory=_low_ses_share)
     boy_share: float = 0.5
     rates: dict[str, RateModel] = field(default_factory=_rates)
@@ -205,6 +235,16 @@ class ReplicaTruth:
             raise DataError(f"ReplicaTruth.origin_shares needs exactly the origins {ORIGINS}")
         if not math.isclose(sum(self.origin_shares.values()), 1.0, abs_tol=1e-9):
             raise DataError("ReplicaTruth.origin_shares must sum to 1")
+        for valence, rate in self.rates.items():
+            unknown = set(rate.log_rate_ratio) - set(RATE_TERMS)
+            if unknown:
+                raise DataError(f"ReplicaTruth.rates[{valence!r}] has unknown term(s) "
+                                f"{sorted(unknown)}; use {', '.join(RATE_TERMS)}")
+        for name, model in self.outcomes.items():
+            unknown = set(model.coefficients) - set(OUTCOME_TERMS)
+            if unknown:
+                raise DataError(f"ReplicaTruth.outcomes[{name!r}] has unknown term(s) "
+                                f"{sorted(unknown)}; use {', '.join(OUTCOME_TERMS)}")
 
     def to_dict(self) -> dict[str, Any]:
         """All parameters as plain JSON-ready values, plus derived rate ratios."""

@@ -44,8 +44,12 @@ def draw_outcomes(truth: ReplicaTruth, people: Population, observed: Observation
     sid = rates["student_id"].to_numpy()
     cid = rates["classroom_id"].to_numpy()
     origin = people.student_origin[sid - 1]
+    turkish_moroccan = np.isin(origin, ("turkish", "moroccan"))
+    non_western = ~np.isin(origin, ("dutch", "western"))
     x = {
-        "non_western": ~np.isin(origin, ("dutch", "western")),
+        "non_western": non_western,
+        "turkish_moroccan": turkish_moroccan,
+        "other_non_western": non_western & ~turkish_moroccan,
         "low_ses": people.student_low_ses[sid - 1],
         "boy": people.student_boy[sid - 1],
     }
@@ -60,9 +64,8 @@ def draw_outcomes(truth: ReplicaTruth, people: Population, observed: Observation
         eta = (np.log(model.rate_per_hour) + observed.class_effects[valence][cid]
                + observed.student_effects[valence][sid])
         terms = {"low_ses": x["low_ses"], "boy": x["boy"],
-                 "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
-                 "other_non_western": np.isin(origin, ("surinamese", "antillean_aruban",
-                                                       "other_non_western"))}
+                 "turkish_moroccan": x["turkish_moroccan"],
+                 "other_non_western": x["other_non_western"]}
         for term, beta in model.log_rate_ratio.items():
             eta = eta + beta * terms[term]
         # students never observed with the rater: their expected rate stands in

@@ -118,11 +118,7 @@ def draw_population(design: ReplicaDesign, truth: ReplicaTruth,
     grade = grade_low + (rng.random(n_students) < 0.5) * (grade_high - grade_low)
 
     school_of_student = classrooms.set_index("id").loc[student_class, "school_id"].to_numpy()
-    shares = np.array([truth.origin_shares[o] for o in ORIGINS])
-    school_mix = rng.dirichlet(truth.school_segregation * shares, size=n_schools)
-    cumulative = school_mix.cumsum(axis=1)[school_of_student - 1]
-    origin = (rng.random(n_students)[:, None] > cumulative).sum(axis=1).clip(0, len(ORIGINS) - 1)
-    origin_names = np.array(ORIGINS)[origin]
+    origin_names = _draw_origins(truth, school_of_student, n_schools, rng)
     low_ses = rng.random(n_students) < np.array([truth.low_ses_share[o] for o in origin_names])
     boy = rng.random(n_students) < truth.boy_share
     countries = _draw_countries(origin_names, rng)
@@ -147,6 +143,28 @@ def draw_population(design: ReplicaDesign, truth: ReplicaTruth,
     enrolments.insert(0, "id", np.arange(1, len(enrolments) + 1))
     return Population(schools, classrooms, teachers, classroom_teachers, students, enrolments,
                       origin_names, low_ses, boy)
+
+
+def _draw_origins(truth: ReplicaTruth, school_of_student: np.ndarray, n_schools: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Each student's origin group.
+
+    Schools differ in their shares of Dutch, western and non-western students (a Dirichlet mix
+    around ``origin_shares`` with concentration ``school_segregation``); a non-western student's
+    group (Turkish, Moroccan, Surinamese, ...) is drawn from the non-western groups' overall
+    shares, so the mix of non-western groups varies between replicas only by sampling.
+    """
+    broad = ("dutch", "western", "non_western")
+    non_western = [o for o in ORIGINS if o not in broad[:2]]
+    shares = np.array([truth.origin_shares["dutch"], truth.origin_shares["western"],
+                       sum(truth.origin_shares[o] for o in non_western)])
+    school_mix = rng.dirichlet(truth.school_segregation * shares, size=n_schools)
+    cumulative = school_mix.cumsum(axis=1)[school_of_student - 1]
+    group = (rng.random(len(school_of_student))[:, None] > cumulative).sum(axis=1).clip(0, 2)
+    within = np.array([truth.origin_shares[o] for o in non_western])
+    subgroup = rng.choice(len(non_western), size=len(group), p=within / within.sum())
+    names = np.array(["dutch", "western", *non_western])
+    return np.where(group < 2, names[np.minimum(group, 1)], names[2 + subgroup])
 
 
 def _draw_countries(origin: np.ndarray, rng: np.random.Generator

@@ -18,13 +18,21 @@ from classdyad.study.dataset import (
 )
 from classdyad.study.models import STUDY_MODELS, relationship_gap_models
 from classdyad.study.plan import StudyPlanResult, study_plan
+from classdyad.study.published_findings import (
+    PUBLISHED_CLAIMS,
+    PublishedComparison,
+    compare_with_published,
+)
 
 __all__ = [
     "DATASET_COLUMNS",
+    "PUBLISHED_CLAIMS",
     "STUDY_MODELS",
+    "PublishedComparison",
     "StudyPlanResult",
     "aggregate_by_student",
     "build_analysis_dataset",
+    "compare_with_published",
     "describe_columns",
     "interaction_rates",
     "rate_ratio",

@@ -7,11 +7,13 @@
 * H2 interaction gaps: positive and negative interaction counts (per hour observed) by the same
   groups;
 * H3 mediation of the background gaps by positive and negative interactions
-  (:func:`classdyad.analysis.mediation`);
+  (:func:`classdyad.analysis.mediation`), each gap adjusted, as in H1, for the other group term
+  of its contrast (low SES for the ethnic gaps, non-western background for the SES gap);
 * H4 negativity bias: whether negative interactions weigh more than positive ones
   (:func:`classdyad.analysis.negativity_bias`);
-* H5 implicit attitudes: whether teachers' IAT scores moderate the background -> negative
-  interaction paths, and the index of moderated mediation
+* H5 implicit attitudes: teachers' mean IAT D scores (one-sample t tests against 0), whether
+  the IAT scores relate to negative interactions (their main effect) and moderate the
+  background -> negative interaction paths, and the index of moderated mediation
   (:func:`classdyad.analysis.cross_level_moderation`,
   :func:`classdyad.analysis.moderated_mediation`).
 
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.stats
 from statsmodels.stats.multitest import multipletests
 
 from classdyad.errors import DataError
@@ -304,6 +307,19 @@ def _row(hypothesis: str, outcome: str, effect: str, contrast: str, level: str,
             "standardized": standardized, "n": n, "model": model}
 
 
+def _mean_row(scores: pd.Series, moderator: str, model: str) -> dict[str, Any]:
+    """Teachers' mean IAT D score with a one-sample t test against 0 (R ``t.test``)."""
+    test = scipy.stats.ttest_1samp(scores.to_numpy(dtype=float), 0.0)
+    interval = test.confidence_interval(0.95)
+    n = len(scores)
+    source = pd.Series({"estimate": float(scores.mean()),
+                        "std_error": float(scores.std(ddof=1) / math.sqrt(n)),
+                        "ci_low": float(interval.low), "ci_high": float(interval.high),
+                        "p_value": float(test.pvalue)})
+    return _row("H5", moderator, "mean_d", "", "", source, n, model,
+                standardized=float(scores.mean() / scores.std(ddof=1)))
+
+
 def _mediation_rows(result: Any, outcome: str, exposure: str, n: int, model: str) -> Rows:
     rows = []
     for _, r in result.to_frame().iterrows():
@@ -331,14 +347,17 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
                 if o in dataset.columns and dataset[o].notna().sum() >= 10]
     for exposure, contrast in EXPOSURES.items():
         rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
-        rows = rows.assign(**{exposure: rows[exposure].astype("float64")})
+        # the gap mediated is the gap of H1: adjusted for the contrast's other group term
+        others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
+                  and rows[t].dropna().nunique() > 1]
+        rows = rows.assign(**{t: rows[t].astype("float64") for t in (exposure, *others)})
         if rows[exposure].nunique() < 2:
             continue
         for outcome in outcomes:
             step(f"H3 mediation {exposure} -> {outcome}")
             result, notes = gaps.fit_quietly(
                 mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
-                outcome=outcome, cluster="classroom", covariates=covariates,
+                outcome=outcome, cluster="classroom", covariates=[*covariates, *others],
                 repeated=repeated, n_draws=n_draws, rng=rng)
             used = int(rows[outcome].notna().sum())
             model = f"H3/{exposure}/{outcome}"
@@ -365,6 +384,12 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
     for exposure, moderator in MODERATORS.items():
         if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
             continue
+        scores = dataset.drop_duplicates("teacher")[moderator].dropna()
+        if len(scores) >= 3 and scores.std() > 0:
+            step(f"H5 teachers' mean {moderator}")
+            model = f"H5/{moderator}/mean"
+            out[model] = (f"one-sample t test of teachers' mean {moderator} against 0", (),
+                          [_mean_row(scores, moderator, model)], ())
         data = dataset.dropna(subset=list(MEDIATORS)).assign(
             **{exposure: dataset[exposure].astype("float64")})
         step(f"H5 {moderator} x {exposure} on negative interactions")
@@ -373,9 +398,12 @@ def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: 
             outcome="negative_rate", cluster="classroom", covariates=covariates,
             repeated=repeated)
         model = f"H5/{moderator}/{exposure}"
-        interaction = result.to_frame().query("effect == 'interaction'").iloc[0]
-        rows = [_row("H5", "negative_rate", f"{moderator.removeprefix('teacher_')}:{exposure}",
-                     exposure, "", interaction, result.n_obs, model)]
+        effects = result.to_frame().set_index("effect")
+        iat = moderator.removeprefix("teacher_")
+        rows = [_row("H5", "negative_rate", f"{iat}:{exposure}", exposure, "",
+                     effects.loc["interaction"], result.n_obs, model),
+                _row("H5", "negative_rate", iat, exposure, "", effects.loc["moderator"],
+                     result.n_obs, model)]
         out[model] = (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
                       notes, rows, (result.conclusion,))
         step(f"H5 index of moderated mediation ({moderator})")
