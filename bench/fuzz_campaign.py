@@ -12,6 +12,8 @@ importer or model. Every case must end in one of two ways:
 - an **acceptance**: the import's summary matches what the database gained, or the model's
   estimates are all finite.
 
+Every import case starts from a copy of the same database, so cases are independent.
+
 Anything else is counted as a **traceback** (another exception), a **partial write** (a refused
 import that changed the database, or an accepted one whose summary disagrees with the database)
 or a **silent failure** (a fit with non-finite estimates). The campaign is deterministic: case
@@ -21,6 +23,7 @@ or a **silent failure** (a fit with non-finite estimates). The campaign is deter
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import tempfile
 import traceback
 import warnings
@@ -278,7 +281,9 @@ def import_cases(fixtures: ImportFixtures) -> dict[str, Callable[[int, np.random
             path = fixtures.folder / f"case{suffix}"
             path.write_text(mutate_table_text(text, sep, rng, header_index=header_index),
                             encoding="utf-8")
-            engine = open_database(database, create=False)
+            copy = fixtures.folder / "case.sqlite"  # every case starts from the same study
+            shutil.copyfile(database, copy)
+            engine = open_database(copy, create=False)
             try:
                 _run_import(result, name, i, engine, lambda: run(engine, path))
             finally:
