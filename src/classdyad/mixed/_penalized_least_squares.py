@@ -50,6 +50,8 @@ lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,6 +206,7 @@ class PenalizedLeastSquares:
             self.w_rest_t = self.w_rest.T
             self.pattern_t = self.pattern.T
         self._rest_scaling_pattern()
+        self._response_statistics()  # as :meth:`with_response` computes them
         self.nested = NestedElimination.detect(self)  # nested designs: second elimination
 
     def _pair_pattern(self) -> sp.csr_matrix:
@@ -335,6 +338,50 @@ class PenalizedLeastSquares:
             return None
         rows, cols = self.triangles[self.primary]
         return lam[rows, cols]
+
+    def with_response(self, response: np.ndarray) -> PenalizedLeastSquares:
+        """The same design with a new response: only the response's cross-products are redone.
+
+        ``response`` has one value per observation of the design (before the offset is
+        subtracted). Everything else (per-level Gram matrices, the fixed effects' and the other
+        terms' cross-products, the sparse maps, the nested elimination) is shared. The
+        response's cross-products are computed by the same code as for a new fit, so a refit
+        and a fit of the same data give the same numbers.
+        """
+        new = copy.copy(self)
+        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        new.cross_xy = self.cross_xy.copy()
+        new.cross_flat = new.cross_xy.reshape(-1, self.p + 1)
+        if self.q1 == 2:
+            new._cross_layout = self._cross_layout.copy()
+        new.total = self.total.copy()
+        new._response_statistics()
+        if self.nested is not None:
+            new.nested = self.nested.with_total(new.total)
+        return new
+
+    def _response_statistics(self) -> None:
+        """Write the response's cross-products (with Z_primary, X, Z_rest and itself) in place."""
+        design = self.design
+        y = design.response - design.offset
+        p, qr, q1, j1 = self.p, self.q_rest, self.q1, self.j1
+        primary = design.random_terms[self.primary]
+        for r in range(q1):
+            self.cross_xy[:, r, p] = np.bincount(primary.codes, primary.matrix[:, r] * y,
+                                                 minlength=j1)
+        if q1 == 2:
+            w0, w1 = self.cross_xy[:, 0, p], self.cross_xy[:, 1, p]
+            layout = self._cross_layout
+            layout[:, 0, p], layout[:, 1, p] = w0, w1
+            layout[:, 1, 2 * p + 1], layout[:, 2, 2 * p + 1] = w0, w1
+        x_y = design.fixed.T @ y
+        self.total[qr + p, qr : qr + p] = self.total[qr : qr + p, qr + p] = x_y
+        self.total[qr + p, qr + p] = y @ y
+        if qr:
+            rest_y = np.zeros(qr)
+            for index, values in self._rest_columns():
+                rest_y += np.bincount(index, values * y, minlength=qr)
+            self.total[:qr, qr + p] = self.total[qr + p, :qr] = rest_y
 
     # ------------------------------------------------------------- parameters
     def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
