@@ -235,3 +235,19 @@ def test_compare_replica_models():
         warnings.simplefilter("ignore", SingularFitWarning)  # the ML refits are singular too
         table = reduced.compare(full)
     _check_anova(table, ref)
+
+
+@pytest.mark.parametrize("key", ["full", "full_ml", "reduced"])
+def test_satterthwaite_df_at_lme4s_optimum_matches_lmertest(key):
+    # the df differ from lmerTest's by up to 1e-6 mostly because lme4's optimum lies ~2e-7 from
+    # the exact one (its gradient there is ~1e-4); at lme4's own theta and sigma the same
+    # derivative scheme as lmerTest's gives its df to a few 1e-8
+    from classdyad.mixed._satterthwaite import satterthwaite_state
+
+    ref = _golden("replica")["models"][key]
+    formula = REPLICA_REDUCED if key == "reduced" else REPLICA
+    fit = _fit("replica_student_wave", formula, key != "full_ml")
+    theta = np.asarray(ref["theta"])[::-1]  # R orders the terms student, classroom, school
+    state = satterthwaite_state(fit.prepared.pls, theta, ref["sigma"], reml=key != "full_ml")
+    df = [state.df(row) for row in np.eye(fit.beta.size)]
+    np.testing.assert_allclose(df, ref["fixed"]["df"], rtol=2e-7)
