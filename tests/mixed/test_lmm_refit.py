@@ -14,7 +14,7 @@ from classdyad.mixed import lmm
 from classdyad.mixed._mixed_results import Deferred
 
 DATA = Path(__file__).parents[1] / "data"
-RTOL = 1e-8  # both fits run the same optimiser to a projected gradient of 1e-7
+RTOL = 1e-8  # both fits end with Newton steps to a projected gradient of 1e-7
 
 REPLICA = ("teacher_closeness ~ negative_rate + positive_rate + low_ses + non_western + "
            "factor(wave) + (1 | school/classroom) + (1 | student)")
@@ -30,14 +30,17 @@ def _frame(name: str) -> pd.DataFrame:
     return frame
 
 
-# (data, formula, response column): a single intercept (1-d Newton), a correlated slope
-# (2 x 2 blocks), nested intercepts with a second elimination and a zero school variance
-# (the replica), a slope term beside an intercept term (several terms, 2 x 2 factor)
+# (data, formula, response column, tolerance): a single intercept (1-d Newton), a correlated
+# slope (2 x 2 blocks), nested intercepts with a second elimination and a zero school variance
+# (the replica), a slope term beside an intercept term (several terms, 2 x 2 factor); in the
+# last the draw puts the school slope's variance at zero, where the optimiser works with
+# finite-difference derivatives (the optimum is then found to about 1e-7)
 CASES = [
-    ("sleepstudy", "Reaction ~ Days + (1 | Subject)", "Reaction"),
-    ("sleepstudy", "Reaction ~ Days + (Days | Subject)", "Reaction"),
-    ("replica_student_wave", REPLICA, "teacher_closeness"),
-    ("classroom", "mathgain ~ mathkind + ses + (1 + ses | schoolid) + (1 | classid)", "mathgain"),
+    ("sleepstudy", "Reaction ~ Days + (1 | Subject)", "Reaction", RTOL),
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)", "Reaction", RTOL),
+    ("replica_student_wave", REPLICA, "teacher_closeness", RTOL),
+    ("classroom", "mathgain ~ mathkind + ses + (1 + ses | schoolid) + (1 | classid)", "mathgain",
+     1e-7),
 ]
 
 
@@ -46,15 +49,18 @@ def _bootstrap_response(fit, rng: np.random.Generator) -> np.ndarray:
     return fit.predict() + rng.normal(0.0, fit.sigma, fit.n_obs)
 
 
-def _assert_same_fit(refitted, fresh) -> None:
-    np.testing.assert_allclose(refitted.theta, fresh.theta, rtol=RTOL, atol=1e-9)
-    np.testing.assert_allclose(refitted.beta, fresh.beta, rtol=RTOL, atol=1e-12)
-    np.testing.assert_allclose(refitted.sigma, fresh.sigma, rtol=RTOL)
-    np.testing.assert_allclose(refitted.loglik, fresh.loglik, rtol=1e-12)
+def _assert_same_fit(refitted, fresh, rtol: float = RTOL) -> None:
+    # theta to 1e-8 away from zero; at a zero bound the deviance is flat to rounding (it moves
+    # by ~1e-13 when a theta of 1e-6 goes to zero), so there the variances are compared
+    interior = np.abs(fresh.theta) > 1e-4
+    np.testing.assert_allclose(refitted.theta[interior], fresh.theta[interior], rtol=rtol)
+    np.testing.assert_allclose(refitted.beta, fresh.beta, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(refitted.sigma, fresh.sigma, rtol=rtol)
+    np.testing.assert_allclose(refitted.loglik, fresh.loglik, rtol=1e-10)
     assert refitted.singular == fresh.singular and refitted.converged == fresh.converged
     pd.testing.assert_frame_equal(refitted.variance_components, fresh.variance_components,
-                                  rtol=RTOL, atol=1e-12)
-    for column in ("estimate", "std_error", "df", "p_value"):
+                                  rtol=rtol, atol=1e-10 * fresh.sigma**2)
+    for column in ("estimate", "std_error", "df", "statistic"):
         np.testing.assert_allclose(refitted.fixed_effects[column], fresh.fixed_effects[column],
                                    rtol=1e-6)
     np.testing.assert_allclose(refitted.random_effects()["estimate"],
@@ -64,7 +70,7 @@ def _assert_same_fit(refitted, fresh) -> None:
 @pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
 @pytest.mark.parametrize("case", CASES, ids=["intercept", "slope", "replica", "two-terms"])
 def test_refit_equals_a_fresh_fit_on_the_new_response(case, reml):
-    name, formula, column = case
+    name, formula, column, rtol = case
     data = _frame(name)
     rng = np.random.default_rng(20261206)
     with warnings.catch_warnings():
@@ -75,7 +81,7 @@ def test_refit_equals_a_fresh_fit_on_the_new_response(case, reml):
         fresh = lmm(formula, data.assign(**{column: response}), reml=reml)
     assert refitted.method == fit.method
     np.testing.assert_array_equal(refitted.design.response, response)
-    _assert_same_fit(refitted, fresh)
+    _assert_same_fit(refitted, fresh, rtol)
     # the original result is untouched
     np.testing.assert_array_equal(fit.design.response, data[column].to_numpy(dtype=float))
 

@@ -113,9 +113,10 @@ class LinearMixedModelResult(MixedModelResult):
         Everything that depends only on the design (the formula's matrices, the grouping
         factors' codes and the per-level cross-products of the random effects with each other
         and with the fixed effects) is reused; only the response's cross-products are
-        recomputed before the optimisation. This is what parametric bootstraps and simulation-
-        based power analyses need: the result equals ``lmm`` on the data with the response
-        replaced (to the optimiser's tolerance, about 1e-8 relative), as lme4's ``refit``.
+        recomputed before the optimisation, which starts from this fit's ``theta``. This is
+        what parametric bootstraps and simulation-based power analyses need: the result equals
+        ``lmm`` on the data with the response replaced (to the optimiser's tolerance, about
+        1e-8 relative), as lme4's ``refit``.
 
         Parameters
         ----------
@@ -149,7 +150,7 @@ class LinearMixedModelResult(MixedModelResult):
         prepared = self.prepared
         with single_threaded_blas():
             pls = prepared.pls.with_response(values)
-            return _fit_prepared(pls, reml=prepared.reml,
+            return _fit_prepared(pls, reml=prepared.reml, start=self.theta,
                                  confidence_level=prepared.confidence_level, stacklevel=3)
 
 
@@ -164,8 +165,10 @@ def _gradient(fun, x: np.ndarray, lower: np.ndarray, f0: float) -> np.ndarray:
     return grad
 
 
-def _optimise(pls: PenalizedLeastSquares, reml: bool) -> tuple[np.ndarray, float, bool]:
-    """Minimise the profiled deviance over theta.
+def _optimise(
+    pls: PenalizedLeastSquares, reml: bool, start: np.ndarray | None = None
+) -> tuple[np.ndarray, float, bool]:
+    """Minimise the profiled deviance over theta, from ``start`` (default: the moment start).
 
     Returns theta at the optimum, the deviance there and whether the optimiser converged.
     """
@@ -190,7 +193,7 @@ def _optimise(pls: PenalizedLeastSquares, reml: bool) -> tuple[np.ndarray, float
     # stop at a projected gradient of 1e-4 (with finite differences where a diagonal element is
     # at zero, smaller ones are noise); the Newton steps below take theta to about 1e-9
     tolerances = {"ftol": _LBFGS_FTOL, "gtol": _LBFGS_GTOL}
-    start = pls.moment_start()
+    start = pls.moment_start() if start is None else np.maximum(start, lower)
     # the optimiser's first evaluation is at the start and it never returns a point worse than
     # that, so the start's deviance need not be computed apart
     theta, best = start, np.inf
@@ -446,13 +449,18 @@ def _fit_single_threaded(
 
 
 def _fit_prepared(
-    pls: PenalizedLeastSquares, *, reml: bool, confidence_level: float, stacklevel: int
+    pls: PenalizedLeastSquares,
+    *,
+    reml: bool,
+    confidence_level: float,
+    stacklevel: int,
+    start: np.ndarray | None = None,
 ) -> LinearMixedModelResult:
     """Optimise and assemble the result; Satterthwaite's step and the conditional modes are
     computed when first asked for (``fixed_effects``, ``random_effects()``)."""
     design = pls.design
     n, p = design.fixed.shape
-    theta, deviance, converged = _optimise(pls, reml)
+    theta, deviance, converged = _optimise(pls, reml, start)
     method = "REML" if reml else "ML"
     if not converged:
         warnings.warn(

@@ -14,14 +14,16 @@ The deviance is ``log|L|^2 + r^2 / sigma^2 + (n - p_R) log(2 pi sigma^2) + [log|
 bracket and ``p_R = p`` for REML, ``p_R = 0`` for ML). Its Hessian and the Jacobian of ``C`` are
 computed by the scheme lmerTest uses (the R package numDeriv's ``hessian`` and ``jacobian``):
 central differences with Richardson extrapolation over four step sizes halved each time (Gilbert
-& Varadhan 2019), starting from steps of ``0.1 |phi_i|`` for the Hessian, whose off-diagonal
-elements come from points moved in two coordinates at once, and ``1e-4 |phi_i|`` for the
-Jacobian (``1e-4`` for a parameter at zero). Extrapolation removes the error terms up to the
-eighth order in the step, so both are exact to about 1e-9 relative, and the degrees of freedom
-agree with lmerTest's to about 1e-7. Points that differ only in ``sigma`` share one penalized
-least-squares solve, as do points that differ only in the sign of a parameter of a term with one
-random effect per level (the deviance is even in it). With ``k`` elements of ``theta`` this
-takes ``1 + 4k(k + 1) + 8k`` solves, done only when degrees of freedom are asked for.
+& Varadhan 2019), starting from steps of ``0.1 |phi_i|`` (``1e-4`` for a parameter at zero); the
+Hessian's off-diagonal elements come from points moved in two coordinates at once.
+Extrapolation removes the error terms up to the eighth order in the step, so both are exact to
+about 1e-9 relative, and the degrees of freedom agree with lmerTest's to about 1e-7 (the golden
+tests). lmerTest's Jacobian starts from steps of ``1e-4 |phi_i|``; here it reuses the Hessian's
+points, which gives the same values to about 1e-9 without further solves. Points that differ
+only in ``sigma`` share one penalized least-squares solve, as do points that differ only in the
+sign of a parameter of a term with one random effect per level (the deviance is even in it).
+With ``k`` elements of ``theta`` this takes at most ``1 + 4k(k + 1)`` solves, done only when
+degrees of freedom are asked for.
 
 References
 ----------
@@ -172,7 +174,6 @@ def derivative_stencil(
 
 _RICHARDSON_STEPS = 4  # numDeriv's r: four step sizes, each half the one before
 _HESSIAN_STEP = 0.1  # numDeriv's d for hessian()
-_JACOBIAN_STEP = 1e-4  # numDeriv's d for jacobian()
 _ZERO_STEP = 1e-4  # numDeriv's eps: the step of a parameter at (about) zero
 _ZERO_TOL = float(np.sqrt(np.finfo(float).eps / 7e-7))  # numDeriv's zero.tol
 
@@ -256,8 +257,10 @@ def _hessian(fun, x: np.ndarray) -> np.ndarray:
 
 
 def _covariance_jacobian(model: _DevianceInVarianceParameters, theta: np.ndarray) -> list:
-    """numDeriv's ``jacobian`` of ``(R_X R_X')^-1`` in each element of theta."""
-    h0 = _steps(theta, _JACOBIAN_STEP)
+    """Richardson-extrapolated central differences of ``(R_X R_X')^-1`` in each element of
+    theta, at the Hessian's steps (whose solves are cached), not at numDeriv ``jacobian``'s
+    smaller ones: both are exact to far below the tolerance and this needs no further solves."""
+    h0 = _steps(theta, _HESSIAN_STEP)
     out = []
     for i in range(theta.size):
         estimates = []
