@@ -113,10 +113,10 @@ class LinearMixedModelResult(MixedModelResult):
         Everything that depends only on the design (the formula's matrices, the grouping
         factors' codes and the per-level cross-products of the random effects with each other
         and with the fixed effects) is reused; only the response's cross-products are
-        recomputed before the optimisation, which starts from this fit's ``theta``. This is
-        what parametric bootstraps and simulation-based power analyses need: the result equals
-        ``lmm`` on the data with the response replaced (to the optimiser's tolerance, about
-        1e-8 relative), as lme4's ``refit``.
+        recomputed before the optimisation (which starts, as a new fit does, from moment
+        estimates for the new response). This is what parametric bootstraps and simulation-
+        based power analyses need: the result equals ``lmm`` on the data with the response
+        replaced (to rounding), as lme4's ``refit``.
 
         Parameters
         ----------
@@ -150,7 +150,7 @@ class LinearMixedModelResult(MixedModelResult):
         prepared = self.prepared
         with single_threaded_blas():
             pls = prepared.pls.with_response(values)
-            return _fit_prepared(pls, reml=prepared.reml, start=self.theta,
+            return _fit_prepared(pls, reml=prepared.reml,
                                  confidence_level=prepared.confidence_level, stacklevel=3)
 
 
@@ -190,29 +190,36 @@ def _optimise(
         return f0, _gradient(fun, theta, lower, f0)
 
     bounds = [(None if np.isinf(b) else b, None) for b in lower]
-    # stop at a projected gradient of 1e-4 (with finite differences where a diagonal element is
-    # at zero, smaller ones are noise); the Newton steps below take theta to about 1e-9
+    # L-BFGS-B (the fallback) stops at a projected gradient of 1e-4 (with finite differences
+    # where a diagonal element is at zero, smaller ones are noise); Newton steps finish the job
     tolerances = {"ftol": _LBFGS_FTOL, "gtol": _LBFGS_GTOL}
     start = pls.moment_start() if start is None else np.maximum(start, lower)
-    # the optimiser's first evaluation is at the start and it never returns a point worse than
-    # that, so the start's deviance need not be computed apart
-    theta, best = start, np.inf
+    theta, best, grad = start, np.inf, None
     for _attempt in range(4):
+        x, value, x_grad = start, np.inf, None
         if pls.has_analytic_gradient and start.size == 1:
             x, value = _newton_1d(lambda t: pls.deviance_and_gradient(t, reml=reml), start)
         else:
-            result = scipy.optimize.minimize(
-                fun_and_grad, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": _MAX_ITERATIONS, "maxcor": 20, **tolerances},
-            )
-            x, value = np.asarray(result.x, dtype=float), float(result.fun)
+            # quasi-Newton steps from a difference Hessian at the start (fewer evaluations than
+            # L-BFGS-B from the moment start); L-BFGS-B where they do not reach the tolerance
+            first = exact(start)
+            if first is not None and np.all(np.isfinite(first[1])):
+                x, value, x_grad, _ = _gradient_newton(exact, start, *first, lower,
+                                                       min(30, _MAX_ITERATIONS))
+            if x_grad is None or _projected_gradient(x, x_grad, lower) > _GRADIENT_TOL:
+                result = scipy.optimize.minimize(
+                    fun_and_grad, x if np.isfinite(value) else start, jac=True,
+                    method="L-BFGS-B", bounds=bounds,
+                    options={"maxiter": _MAX_ITERATIONS, "maxcor": 20, **tolerances},
+                )
+                x, value, x_grad = np.asarray(result.x, dtype=float), float(result.fun), None
         if value <= best:
-            theta, best = x, value
+            theta, best, grad = x, value, x_grad
         restart = _away_from_bound(fun, theta, lower, best)
         if restart is None:
             break
         start = restart
-    final = exact(theta)
+    final = (best, grad) if grad is not None else exact(theta)
     if final is None:  # finite differences: Newton steps on a central-difference stencil
         theta, best, converged = _newton_polish(pls, fun, theta, best, reml)
         return theta, best, converged
@@ -238,37 +245,40 @@ def _projected_gradient(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray) 
 
 
 def _gradient_newton(
-    exact, theta: np.ndarray, value: float, grad: np.ndarray, lower: np.ndarray
+    exact,
+    theta: np.ndarray,
+    value: float,
+    grad: np.ndarray,
+    lower: np.ndarray,
+    max_steps: int | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray, float]:
-    """Projected Newton steps, the Hessian by forward differences of the exact gradient.
+    """Projected quasi-Newton steps from a Hessian by forward differences of the exact gradient.
 
-    A parameter at its zero bound whose gradient points outwards stays there; steps that raise
-    the deviance by more than its rounding are halved. Returns theta, the deviance, its
-    gradient and the size of the last full Newton step (``inf`` when none could be computed).
+    The Hessian is computed once, then updated by BFGS from each step's change in the gradient
+    (recomputed when a step fails). A parameter at its zero bound whose gradient points outwards
+    stays there; steps that raise the deviance by more than its rounding are halved. Returns
+    theta, the deviance, its gradient and the size of the last full Newton step (``inf`` when
+    none could be computed).
     """
     newton_step = np.inf
-    for _ in range(2 * _NEWTON_STEPS):
+    hessian = None
+    for _ in range(2 * _NEWTON_STEPS if max_steps is None else max_steps):
         if _projected_gradient(theta, grad, lower) <= _GRADIENT_TOL:
             break
+        if hessian is None:
+            hessian = _difference_hessian(exact, theta, grad)
+            if hessian is None:
+                break
         free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
         index = np.flatnonzero(free)
-        hessian = np.empty((index.size, index.size))
-        for column, i in enumerate(index):
-            h = 1e-6 * max(abs(theta[i]), 0.1)
-            shifted = theta.copy()
-            shifted[i] += h
-            result = exact(shifted)
-            if result is None:
-                return theta, value, grad, newton_step
-            hessian[:, column] = (result[1][index] - grad[index]) / h
-        hessian = (hessian + hessian.T) / 2.0
+        block = hessian[np.ix_(index, index)]
         try:
-            if np.linalg.eigvalsh(hessian)[0] <= 0.0:
-                return theta, value, grad, newton_step
+            if np.linalg.eigvalsh(block)[0] <= 0.0:
+                break
             step = np.zeros_like(theta)
-            step[index] = -np.linalg.solve(hessian, grad[index])
+            step[index] = -np.linalg.solve(block, grad[index])
         except np.linalg.LinAlgError:
-            return theta, value, grad, newton_step
+            break
         newton_step = float(np.max(np.abs(step)))
         for _halving in range(20):
             trial = np.maximum(theta + step, lower)
@@ -279,11 +289,33 @@ def _gradient_newton(
                 break
             step /= 2.0
         else:
-            break
+            hessian = None  # the step failed: start again from a fresh Hessian
+            continue
+        moved, change = trial - theta, result[1] - grad
         theta, (value, grad) = trial, result
+        curvature = float(moved @ change)
+        if curvature > 1e-12 * float(moved @ moved):  # BFGS update keeps it positive definite
+            h_moved = hessian @ moved
+            hessian = (hessian + np.outer(change, change) / curvature
+                       - np.outer(h_moved, h_moved) / float(moved @ h_moved))
         if newton_step < 1e-10 * max(float(np.max(np.abs(theta))), 1.0):
             break
     return theta, value, grad, newton_step
+
+
+def _difference_hessian(exact, theta: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
+    """Hessian of the deviance by forward differences of its exact gradient (k evaluations)."""
+    k = theta.size
+    hessian = np.empty((k, k))
+    for i in range(k):
+        h = 1e-6 * max(abs(theta[i]), 0.1)
+        shifted = theta.copy()
+        shifted[i] += h
+        result = exact(shifted)
+        if result is None or not np.all(np.isfinite(result[1])):
+            return None
+        hessian[:, i] = (result[1] - grad) / h
+    return (hessian + hessian.T) / 2.0
 
 
 def _newton_1d(fun_and_grad, start: np.ndarray) -> tuple[np.ndarray, float]:

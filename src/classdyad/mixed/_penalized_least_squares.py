@@ -283,6 +283,7 @@ class PenalizedLeastSquares:
             return theta
         s2 = max((yy - beta @ xy) / max(self.n - p, 1), 1e-12)
         intercept_variances: dict[int, float] = {}
+        within_levels = None  # residual variance within the primary term's levels (slopes)
         offset = 0
         for k, term in enumerate(self.design.random_terms):
             width = term.n_levels * term.n_effects
@@ -302,24 +303,30 @@ class PenalizedLeastSquares:
             elif k == self.primary and term.n_effects > 1:
                 start = self._slope_start(beta, s2)
                 if start is not None:
-                    theta[self.theta_slices[k]] = start
+                    theta[self.theta_slices[k]], within_levels = start
             if k != self.primary:
                 offset += width
         # with one grouping factor the residual variance is what its variance leaves of the
         # least-squares one (with several, the one-way estimates overlap: keep s^2)
         within = s2
-        if len(intercept_variances) == 1:
+        if within_levels is not None:
+            within = within_levels
+        elif len(intercept_variances) == 1:
             within = max(s2 - sum(intercept_variances.values()), 0.2 * s2)
         for k, tau2 in intercept_variances.items():
             theta[self.theta_slices[k]] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
         return theta
 
-    def _slope_start(self, beta: np.ndarray, s2: float) -> np.ndarray | None:
-        """Starting theta of the primary term from per-level least-squares coefficients.
+    def _slope_start(self, beta: np.ndarray, s2: float) -> tuple[np.ndarray, float] | None:
+        """Starting theta of the primary term from per-level least-squares coefficients, and the
+        residual variance within its levels.
 
         ``b_j = G_j^-1 Z_j' r`` (``r`` the least-squares residuals) has covariance about
-        ``Sigma + s^2 G_j^-1``, so ``Sigma`` is estimated by the covariance of the ``b_j`` minus
-        the average ``s^2 G_j^-1``, over the levels where ``G_j`` is well conditioned.
+        ``Sigma + s_w^2 G_j^-1``, so ``Sigma`` is estimated by the covariance of the ``b_j``
+        minus the average ``s_w^2 G_j^-1``, over the levels where ``G_j`` is well conditioned;
+        ``s_w^2`` is the residual variance of the per-level fits (``r_j' r_j - b_j' Z_j' r_j``
+        summed, over the sum of ``n_j - q``), not the least-squares ``s^2``, which also holds
+        the random effects' variance.
         """
         p, q = self.p, self.q1
         z_r = self.cross_xy[..., p] - self.cross_xy[..., :p] @ beta
@@ -329,15 +336,23 @@ class PenalizedLeastSquares:
             return None
         gram_inv = np.linalg.inv(self.gram[usable])
         coefficients = (gram_inv @ z_r[usable][..., None])[..., 0]
-        sigma = np.cov(coefficients, rowvar=False) - s2 * gram_inv.mean(axis=0)
-        values, vectors = np.linalg.eigh(sigma / s2)
+        design = self.design
+        codes = design.random_terms[self.primary].codes
+        residual = design.response - design.offset - design.fixed @ beta
+        rss = np.bincount(codes, residual * residual, minlength=self.j1)[usable]
+        rss -= np.einsum("jq,jq->j", coefficients, z_r[usable])
+        dof = np.bincount(codes, minlength=self.j1)[usable].sum() - q * usable.sum()
+        within = float(rss.sum() / dof) if dof > 0 and rss.sum() > 0 else s2
+        within = min(max(within, 1e-3 * s2), s2)
+        sigma = np.cov(coefficients, rowvar=False) - within * gram_inv.mean(axis=0)
+        values, vectors = np.linalg.eigh(sigma / within)
         values = np.clip(values, 1e-2, 1e2)
         try:
             lam = np.linalg.cholesky((vectors * values) @ vectors.T)
         except np.linalg.LinAlgError:
             return None
         rows, cols = self.triangles[self.primary]
-        return lam[rows, cols]
+        return lam[rows, cols], within
 
     def with_response(self, response: np.ndarray) -> PenalizedLeastSquares:
         """The same design with a new response: only the response's cross-products are redone.
