@@ -62,8 +62,7 @@ fit <- lme4::lmer(form, data, REML = TRUE)
 newresp <- data$refit_response
 lme4_time <- fit_time(function() lme4::lmer(form, data, REML = TRUE), reps)
 refit_time <- fit_time(function() lme4::refit(fit, newresp = newresp), reps)
-lmertest_time <- fit_time(function() summary(lmerTest::lmer(form, data, REML = TRUE)),
-                          max(1L, reps %/% 3L))
+lmertest_time <- fit_time(function() summary(lmerTest::lmer(form, data, REML = TRUE)), 1L)
 vc <- as.data.frame(VarCorr(fit))
 write_json(list(time = lme4_time, time_lmertest = lmertest_time, time_refit = refit_time,
                 fixed = unname(fixef(fit)), variances = vc$vcov[is.na(vc$var2)]),
@@ -226,14 +225,14 @@ def main(argv: list[str]) -> None:
     rounds = 1 if quick else 3
     if "--rounds" in argv:
         rounds = int(argv[argv.index("--rounds") + 1])
-    repeats = 5 if quick else 15
+    repeats = 5 if quick else 9
     cases = _cases(quick)
     for case in cases:
         case["refit_response"] = _refit_response(case)
     measured: dict[str, list[tuple[dict, dict | None]]] = {c["model"]: [] for c in cases}
     for round_index in range(rounds):
         for case in cases:  # R, then classdyad, case by case: both see the same machine load
-            r = _lme4(case, reps=3 if quick else 8)
+            r = _lme4(case, reps=2 if quick else 4)
             ours = _classdyad(case, repeats)
             measured[case["model"]].append((ours, r))
             print(f"  round {round_index + 1}/{rounds}: {case['model']}: classdyad "
