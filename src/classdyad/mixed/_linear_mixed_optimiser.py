@@ -86,11 +86,13 @@ def optimise(
         else:
             # quasi-Newton steps from a difference Hessian at the start (fewer evaluations than
             # L-BFGS-B from the moment start); L-BFGS-B where they do not reach the tolerance
-            first = exact(start)
+            first, last_step = exact(start), np.inf
             if first is not None and np.all(np.isfinite(first[1])):
-                x, value, x_grad, _ = _gradient_newton(exact, start, *first, lower,
-                                                       min(30, _MAX_ITERATIONS))
-            if x_grad is None or _projected_gradient(x, x_grad, lower) > _GRADIENT_TOL:
+                x, value, x_grad, last_step = _gradient_newton(exact, start, *first, lower,
+                                                               min(30, _MAX_ITERATIONS))
+            # (a last Newton step below 1e-6: rounding, not the method, stopped the steps)
+            if x_grad is None or (_projected_gradient(x, x_grad, lower) > _GRADIENT_TOL
+                                  and not last_step < 1e-6):
                 result = scipy.optimize.minimize(
                     fun_and_grad, x if np.isfinite(value) else start, jac=True,
                     method="L-BFGS-B", bounds=bounds,
@@ -145,12 +147,12 @@ def _gradient_newton(
     none could be computed).
     """
     newton_step = np.inf
-    hessian = None
+    hessian, fresh = None, False
     for _ in range(2 * _NEWTON_STEPS if max_steps is None else max_steps):
         if _projected_gradient(theta, grad, lower) <= _GRADIENT_TOL:
             break
         if hessian is None:
-            hessian = _difference_hessian(exact, theta, grad)
+            hessian, fresh = _difference_hessian(exact, theta, grad), True
             if hessian is None:
                 break
         free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
@@ -164,7 +166,9 @@ def _gradient_newton(
         except np.linalg.LinAlgError:
             break
         newton_step = float(np.max(np.abs(step)))
-        for _halving in range(20):
+        if newton_step < 1e-9 * max(float(np.max(np.abs(theta))), 1.0):
+            break  # at the rounding floor of the deviance: nothing left to gain
+        for _halving in range(10):
             trial = np.maximum(theta + step, lower)
             result = exact(trial)
             if result is None:
@@ -173,8 +177,11 @@ def _gradient_newton(
                 break
             step /= 2.0
         else:
-            hessian = None  # the step failed: start again from a fresh Hessian
+            if fresh:  # even a fresh Hessian's step fails: rounding has the last word
+                break
+            hessian = None  # start again from a fresh Hessian
             continue
+        fresh = False
         moved, change = trial - theta, result[1] - grad
         theta, (value, grad) = trial, result
         curvature = float(moved @ change)
@@ -182,8 +189,6 @@ def _gradient_newton(
             h_moved = hessian @ moved
             hessian = (hessian + np.outer(change, change) / curvature
                        - np.outer(h_moved, h_moved) / float(moved @ h_moved))
-        if newton_step < 1e-10 * max(float(np.max(np.abs(theta))), 1.0):
-            break
     return theta, value, grad, newton_step
 
 
