@@ -253,14 +253,19 @@ def _group_codes(
     for name in variables:
         if name not in factorized:
             codes, uniques = pd.factorize(data[name], sort=True)
-            factorized[name] = (codes.astype(np.int64), uniques.tolist())
+            values = uniques.tolist()
+            # text levels are their own labels (no str() per level)
+            labels = values if pd.api.types.is_string_dtype(uniques) else None
+            factorized[name] = (codes.astype(np.int64), values, labels)
         keys.append(factorized[name])
     if len(variables) == 1:
-        codes, uniques = keys[0]
-        return codes, pd.Index([_label(v) for v in uniques], dtype=object)
+        codes, uniques, labels = keys[0]
+        if labels is None:
+            labels = [_label(v) for v in uniques]
+        return codes, pd.Index(labels, dtype=object)
     combined = np.zeros(len(data), dtype=np.int64)
     space = 1
-    for codes, uniques in keys:
+    for codes, uniques, _ in keys:
         combined = combined * len(uniques) + codes
         space *= len(uniques)
     if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
@@ -271,7 +276,7 @@ def _group_codes(
     else:
         observed, codes = np.unique(combined, return_inverse=True)
     parts = []
-    for _codes, uniques in reversed(keys):  # each variable's code from the combined key
+    for _codes, uniques, _ in reversed(keys):  # each variable's code from the combined key
         parts.append([_label(uniques[c]) for c in (observed % len(uniques)).tolist()])
         observed = observed // len(uniques)
     labels = [":".join(row) for row in zip(*reversed(parts), strict=True)]

@@ -22,6 +22,9 @@ prediction, conditional modes and likelihood-ratio tests. An engine fills it in 
 - ``ml_refit``: ``None`` for a fit by maximum likelihood (or an approximation of it), or a
   zero-argument callable returning the same model fitted by ML, which :meth:`compare` calls for
   REML fits, as lme4's ``anova`` does;
+- ``fixed_effects`` and ``conditional_modes`` may be given as :class:`Deferred` (a zero-argument
+  function wrapped once): the value is computed on first access and kept, so that work a caller
+  may never need (e.g. Satterthwaite degrees of freedom in a bootstrap) is not done at fit time;
 - a subclass overrides :meth:`inverse_link` (identity here) so that :meth:`predict` returns the
   response scale, and may add fields (with defaults).
 """
@@ -40,7 +43,44 @@ import scipy.stats
 from classdyad.errors import DataError, FormulaError
 from classdyad.mixed._formula import MixedDesign
 
-__all__ = ["MixedModelResult", "likelihood_ratio_table"]
+__all__ = ["Deferred", "MixedModelResult", "likelihood_ratio_table"]
+
+
+class Deferred:
+    """A field value computed on first access: ``Deferred(function)`` with ``function()`` the value.
+
+    Used for the fields of :class:`MixedModelResult` that accept it (``fixed_effects``,
+    ``conditional_modes``); the value is computed once, then stored in place of the wrapper.
+    """
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[], Any]):
+        self.compute = compute
+
+
+class _DeferrableField:
+    """Data descriptor of a dataclass field that may hold a :class:`Deferred` value.
+
+    A frozen dataclass's ``__init__`` sets fields with ``object.__setattr__``, which goes through
+    this descriptor; reading the field computes a deferred value once and keeps the result. It is
+    attached to the class after the dataclass is made (the field keeps no default).
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            raise AttributeError(self.name)
+        value = instance.__dict__[self.name]
+        if isinstance(value, Deferred):
+            value = value.compute()
+            instance.__dict__[self.name] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.name] = value
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,6 +354,10 @@ class MixedModelResult:
             f"<p>Fixed effects</p>{self.fixed_effects.to_html(index=False)}"
             f"<p>Variance components</p>{self.variance_components.to_html(index=False)}</div>"
         )
+
+
+for _name in ("fixed_effects", "conditional_modes"):
+    setattr(MixedModelResult, _name, _DeferrableField(_name))
 
 
 def likelihood_ratio_table(

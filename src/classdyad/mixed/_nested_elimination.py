@@ -27,6 +27,7 @@ optimising; the final solve for ``beta`` and the conditional modes keeps the sin
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,6 +70,12 @@ class NestedElimination:
         # original positions of [eliminated, kept, X] (the reduced problem's order)
         self.order = np.concatenate([eliminated, kept, qr + np.arange(p)])
         self.span = (int(eliminated[0]), int(eliminated[-1]) + 1)  # a contiguous range
+
+    def with_total(self, total: np.ndarray) -> NestedElimination:
+        """The same elimination for a new response (``total`` with the new ``y`` column)."""
+        new = copy.copy(self)
+        new.total_rest_xy = total[: self.total_rest_xy.shape[0], self.total_rest_xy.shape[0] :]
+        return new
 
     @classmethod
     def detect(cls, pls: PenalizedLeastSquares) -> NestedElimination | None:

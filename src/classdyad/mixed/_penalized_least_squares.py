@@ -50,6 +50,8 @@ lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +64,7 @@ from classdyad.mixed._penalized_least_squares_gradient import (
     lower_triangular_inverse,
     single_term_deviance_and_gradient,
 )
+from classdyad.mixed._penalized_least_squares_start import moment_start
 
 __all__ = ["Evaluation", "PenalizedLeastSquares"]
 
@@ -204,6 +207,7 @@ class PenalizedLeastSquares:
             self.w_rest_t = self.w_rest.T
             self.pattern_t = self.pattern.T
         self._rest_scaling_pattern()
+        self._response_statistics()  # as :meth:`with_response` computes them
         self.nested = NestedElimination.detect(self)  # nested designs: second elimination
 
     def _pair_pattern(self) -> sp.csr_matrix:
@@ -261,80 +265,53 @@ class PenalizedLeastSquares:
         return columns
 
     def moment_start(self) -> np.ndarray:
-        """Starting theta: lme4's (1 on diagonals, 0 elsewhere), with random intercepts set from
-        a one-way analysis of variance of the least-squares residuals per grouping factor.
+        """Starting theta from moment estimates
+        (:func:`~classdyad.mixed._penalized_least_squares_start.moment_start`)."""
+        return moment_start(self)
 
-        For an intercept term with ``J`` levels of sizes ``n_j`` and residual means ``m_j``,
-        ``tau^2 = (MS_between - s^2) / n0`` (``n0`` the ANOVA average group size) and
-        ``theta = tau / s_w`` (``s_w^2`` the least-squares variance, less ``tau^2`` when there is
-        a single grouping factor), kept within [0.1, 10]. Only a starting point: it saves
-        optimiser iterations, the optimum is the same.
+    def with_response(self, response: np.ndarray) -> PenalizedLeastSquares:
+        """The same design with a new response: only the response's cross-products are redone.
+
+        ``response`` has one value per observation of the design (before the offset is
+        subtracted). Everything else (per-level Gram matrices, the fixed effects' and the other
+        terms' cross-products, the sparse maps, the nested elimination) is shared. The
+        response's cross-products are computed by the same code as for a new fit, so a refit
+        and a fit of the same data give the same numbers.
         """
-        theta = self.theta_start.copy()
-        p, qr = self.p, self.q_rest
-        xx, xy = self.total[qr : qr + p, qr : qr + p], self.total[qr : qr + p, qr + p]
-        yy = self.total[qr + p, qr + p]
-        try:
-            beta = np.linalg.solve(xx, xy)
-        except np.linalg.LinAlgError:
-            return theta
-        s2 = max((yy - beta @ xy) / max(self.n - p, 1), 1e-12)
-        intercept_variances: dict[int, float] = {}
-        offset = 0
-        for k, term in enumerate(self.design.random_terms):
-            width = term.n_levels * term.n_effects
-            if term.effect_names == ("(Intercept)",):
-                if k == self.primary:
-                    sizes = self.gram[:, 0, 0]
-                    sums = self.cross_xy[:, 0, p] - self.cross_xy[:, 0, :p] @ beta
-                else:
-                    block = slice(offset, offset + width)
-                    sizes = np.diag(self.total[block, block])
-                    sums = self.total[block, qr + p] - self.total[block, qr : qr + p] @ beta
-                total = sizes.sum()
-                levels = max(len(sizes) - 1, 1)
-                n0 = (total - np.sum(sizes**2) / total) / levels
-                ms_between = np.sum(sums**2 / np.maximum(sizes, 1e-12)) / levels
-                intercept_variances[k] = max((ms_between - s2) / max(n0, 1e-12), 0.0)
-            elif k == self.primary and term.n_effects > 1:
-                start = self._slope_start(beta, s2)
-                if start is not None:
-                    theta[self.theta_slices[k]] = start
-            if k != self.primary:
-                offset += width
-        # with one grouping factor the residual variance is what its variance leaves of the
-        # least-squares one (with several, the one-way estimates overlap: keep s^2)
-        within = s2
-        if len(intercept_variances) == 1:
-            within = max(s2 - sum(intercept_variances.values()), 0.2 * s2)
-        for k, tau2 in intercept_variances.items():
-            theta[self.theta_slices[k]] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
-        return theta
+        new = copy.copy(self)
+        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        new.cross_xy = self.cross_xy.copy()
+        new.cross_flat = new.cross_xy.reshape(-1, self.p + 1)
+        if self.q1 == 2:
+            new._cross_layout = self._cross_layout.copy()
+        new.total = self.total.copy()
+        new._response_statistics()
+        if self.nested is not None:
+            new.nested = self.nested.with_total(new.total)
+        return new
 
-    def _slope_start(self, beta: np.ndarray, s2: float) -> np.ndarray | None:
-        """Starting theta of the primary term from per-level least-squares coefficients.
-
-        ``b_j = G_j^-1 Z_j' r`` (``r`` the least-squares residuals) has covariance about
-        ``Sigma + s^2 G_j^-1``, so ``Sigma`` is estimated by the covariance of the ``b_j`` minus
-        the average ``s^2 G_j^-1``, over the levels where ``G_j`` is well conditioned.
-        """
-        p, q = self.p, self.q1
-        z_r = self.cross_xy[..., p] - self.cross_xy[..., :p] @ beta
-        eigenvalues = np.linalg.eigvalsh(self.gram)  # ascending; condition number < 1e8:
-        usable = eigenvalues[:, 0] > 1e-8 * eigenvalues[:, -1]
-        if usable.sum() <= 2 * q:
-            return None
-        gram_inv = np.linalg.inv(self.gram[usable])
-        coefficients = (gram_inv @ z_r[usable][..., None])[..., 0]
-        sigma = np.cov(coefficients, rowvar=False) - s2 * gram_inv.mean(axis=0)
-        values, vectors = np.linalg.eigh(sigma / s2)
-        values = np.clip(values, 1e-2, 1e2)
-        try:
-            lam = np.linalg.cholesky((vectors * values) @ vectors.T)
-        except np.linalg.LinAlgError:
-            return None
-        rows, cols = self.triangles[self.primary]
-        return lam[rows, cols]
+    def _response_statistics(self) -> None:
+        """Write the response's cross-products (with Z_primary, X, Z_rest and itself) in place."""
+        design = self.design
+        y = design.response - design.offset
+        p, qr, q1, j1 = self.p, self.q_rest, self.q1, self.j1
+        primary = design.random_terms[self.primary]
+        for r in range(q1):
+            self.cross_xy[:, r, p] = np.bincount(primary.codes, primary.matrix[:, r] * y,
+                                                 minlength=j1)
+        if q1 == 2:
+            w0, w1 = self.cross_xy[:, 0, p], self.cross_xy[:, 1, p]
+            layout = self._cross_layout
+            layout[:, 0, p], layout[:, 1, p] = w0, w1
+            layout[:, 1, 2 * p + 1], layout[:, 2, 2 * p + 1] = w0, w1
+        x_y = design.fixed.T @ y
+        self.total[qr + p, qr : qr + p] = self.total[qr : qr + p, qr + p] = x_y
+        self.total[qr + p, qr + p] = y @ y
+        if qr:
+            rest_y = np.zeros(qr)
+            for index, values in self._rest_columns():
+                rest_y += np.bincount(index, values * y, minlength=qr)
+            self.total[:qr, qr + p] = self.total[qr + p, :qr] = rest_y
 
     # ------------------------------------------------------------- parameters
     def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
