@@ -1,5 +1,6 @@
 """Domain classes (SQLAlchemy 2.0 typed mappings), enums and classification rules; no I/O."""
 
+from classdyad.model.accounts import CoderAssignment, LoginSession, UserAccount, VideoFile
 from classdyad.model.audit import AuditEntry
 from classdyad.model.background import (
     BACKGROUND_COLUMNS,
@@ -57,6 +58,7 @@ __all__ = [
     "Codebook",
     "CodebookCategory",
     "Coder",
+    "CoderAssignment",
     "Country",
     "EducationLevel",
     "Enrolment",
@@ -69,6 +71,7 @@ __all__ = [
     "Lesson",
     "LessonAttendance",
     "LessonTeacher",
+    "LoginSession",
     "MigrationBackground",
     "Origin2022",
     "OriginGroup2022",
@@ -82,7 +85,9 @@ __all__ = [
     "StudyTables",
     "TargetKind",
     "Teacher",
+    "UserAccount",
     "Valence",
+    "VideoFile",
     "Wave",
     "classify_background",
     "country_info",
