@@ -45,8 +45,11 @@ def _error(request: Request, status: int, message: str, *, headers: dict[str, st
     if _wants_json(request):
         return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
     user = getattr(request.state, "user", None)
-    return pages.render(request, "error.html", user, "Something is not right",
-                        message=message) if status != 401 else RedirectResponse("/login")
+    if status == 401:
+        return RedirectResponse("/login", status_code=303)
+    page = pages.render(request, "error.html", user, "Something is not right", message=message)
+    page.status_code = status
+    return page
 
 
 def _status_of(error: ClassdyadError) -> int:
