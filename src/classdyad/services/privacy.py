@@ -152,9 +152,9 @@ def suppress_small_cells(counts: pd.DataFrame, *, count_column: str = "students"
         raise DataError(f"minimum cell size {minimum} is below 1; use 1 or more (default 5)")
     out = counts.copy()
     sizes = pd.to_numeric(out[count_column], errors="coerce")
-    hidden = (sizes < minimum).fillna(True).to_numpy()
+    hidden = (sizes < minimum).fillna(True).to_numpy(dtype=bool, copy=True)
     if hidden.sum() == 1 and len(out) > 1:
-        shown = sizes.where(~hidden)
+        shown = sizes.where(~hidden).astype(float)
         hidden[int(shown.to_numpy().argsort(kind="stable")[0])] = True
     columns = [count_column, *(value_columns if value_columns is not None else
                                [c for c in out.columns if c != count_column
