@@ -9,7 +9,8 @@ import pytest
 PACKAGES = ["classdyad", "classdyad.errors", "classdyad.model", "classdyad.store",
             "classdyad.io", "classdyad.coding", "classdyad.measures", "classdyad.mixed",
             "classdyad.analysis", "classdyad.study",
-            "classdyad.simulate", "classdyad.report", "classdyad.cli"]
+            "classdyad.simulate", "classdyad.report", "classdyad.services", "classdyad.web",
+            "classdyad.cli"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

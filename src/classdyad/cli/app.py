@@ -15,6 +15,7 @@ from rich.console import Console
 from classdyad.cli import analysis_commands, measure_commands, report_commands, study_commands
 from classdyad.cli.export_commands import export_app
 from classdyad.cli.import_commands import import_app
+from classdyad.cli.web_commands import serve, user_app
 from classdyad.errors import ClassdyadError
 
 app = typer.Typer(
@@ -36,6 +37,8 @@ app.add_typer(measure_commands.score_app, name="score")
 app.command("agreement")(measure_commands.agreement)
 app.command("analyze")(analysis_commands.analyze)
 app.command("report")(report_commands.report)
+app.command("serve")(serve)
+app.add_typer(user_app, name="user")
 
 
 @app.callback()

@@ -1,5 +1,6 @@
 """Domain classes (SQLAlchemy 2.0 typed mappings), enums and classification rules; no I/O."""
 
+from classdyad.model.accounts import CoderAssignment, LoginSession, UserAccount, VideoFile
 from classdyad.model.audit import AuditEntry
 from classdyad.model.background import (
     BACKGROUND_COLUMNS,
@@ -66,6 +67,7 @@ __all__ = [
     "Codebook",
     "CodebookCategory",
     "Coder",
+    "CoderAssignment",
     "Country",
     "EducationLevel",
     "Enrolment",
@@ -81,6 +83,7 @@ __all__ = [
     "LessonAttendance",
     "LessonStatus",
     "LessonTeacher",
+    "LoginSession",
     "MigrationBackground",
     "Origin2022",
     "OriginGroup2022",
@@ -94,7 +97,9 @@ __all__ = [
     "StudyTables",
     "TargetKind",
     "Teacher",
+    "UserAccount",
     "Valence",
+    "VideoFile",
     "Wave",
     "classify_background",
     "country_info",

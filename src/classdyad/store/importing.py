@@ -41,6 +41,8 @@ class ImportSummary:
     added: dict[str, int] = field(default_factory=dict)
     already_stored: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    ignored_columns: tuple[str, ...] = ()
+    """Columns of the file that named no field and were left out."""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: ``table, added, already_stored``."""
