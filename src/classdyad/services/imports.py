@@ -10,7 +10,6 @@ how the web application shows a preview before the commit.
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 from typing import Any, Literal
 
