@@ -69,6 +69,7 @@ def design_grid(base: ReplicaDesign | None = None, *, classes: Sequence[int] | N
                 classes_per_school: Sequence[float] | None = None,
                 waves: Sequence[int] | None = None,
                 lessons_per_wave: Sequence[int] | None = None,
+                class_size_sd: float | None = None,
                 **fixed: Any) -> tuple[pd.DataFrame, list[ReplicaDesign]]:
     """Every combination of the given design values, as replica designs.
 
@@ -80,6 +81,10 @@ def design_grid(base: ReplicaDesign | None = None, *, classes: Sequence[int] | N
         ratios).
     classes, students_per_class, classes_per_school, waves, lessons_per_wave
         Values to cross.
+    class_size_sd
+        Standard deviation of class sizes around ``students_per_class`` (sets the design's
+        ``class_size_shape`` at each point to ``((students_per_class - 5) / sd)^2``; default:
+        the base design's spread).
     **fixed
         Other :class:`ReplicaDesign` fields set at every point (e.g. ``lesson_minutes``,
         ``absence_rate``, ``leave_rate_per_wave``, ``class_size_shape``).
@@ -114,7 +119,13 @@ def design_grid(base: ReplicaDesign | None = None, *, classes: Sequence[int] | N
                             "positive")
         schools = max(1, min(n_classes, round(n_classes / point["classes_per_school"])))
         students = round(n_classes * point["students_per_class"])
+        shape = base.class_size_shape
+        if class_size_sd is not None:
+            if class_size_sd <= 0:
+                raise DataError("class_size_sd must be positive, e.g. 4 (students)")
+            shape = max(((point["students_per_class"] - 5.0) / class_size_sd) ** 2, 0.05)
         design = dataclasses.replace(base, schools=schools, classes=n_classes,
+                                     class_size_shape=shape,
                                      students=students, waves=int(point["waves"]),
                                      lessons_per_wave=int(point["lessons_per_wave"]),
                                      scale=1.0)
@@ -216,7 +227,8 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
           students_per_class: Sequence[float] | None = None,
           classes_per_school: Sequence[float] | None = None,
           waves: Sequence[int] | None = None, lessons_per_wave: Sequence[int] | None = None,
-          design: ReplicaDesign | None = None, design_options: dict[str, Any] | None = None,
+          class_size_sd: float | None = None, design: ReplicaDesign | None = None,
+          design_options: dict[str, Any] | None = None,
           truth: ReplicaTruth | None = None, null: bool = False, alpha: float = 0.05,
           adjustment: Literal["none", "fdr"] = "none", target: float = 0.8,
           replicates: int = 200, mc_se: float | None = None, max_replicates: int = 5000,
@@ -233,6 +245,8 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
         Which of ``"H1"`` ... ``"H5"`` to test (each exactly as :func:`study_plan` does).
     classes, students_per_class, classes_per_school, waves, lessons_per_wave
         The design grid (:func:`design_grid`); omitted dimensions keep ``design``'s values.
+    class_size_sd
+        Spread of class sizes (students) around ``students_per_class``.
     design
         The design the grid varies (default: the seed study's).
     design_options
@@ -304,7 +318,7 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
     designs, replica_designs = design_grid(
         design, classes=classes, students_per_class=students_per_class,
         classes_per_school=classes_per_school, waves=waves, lessons_per_wave=lessons_per_wave,
-        **(design_options or {}))
+        class_size_sd=class_size_sd, **(design_options or {}))
     truths = tuple((h, null_truth(truth, h) if null else truth) for h in hypotheses)
     if null:  # hypotheses with the same null share one drawn study per replicate
         shared = {"H3": "H1"}

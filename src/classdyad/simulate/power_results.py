@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-__all__ = ["PowerResult", "clopper_pearson", "summarize_replicates"]
+__all__ = ["PowerResult", "clopper_pearson", "key_estimates", "smallest_designs",
+           "summarize_replicates"]
 
 #: columns of a design point
 DESIGN_COLUMNS = ["design", "schools", "classes", "students_per_class", "students", "waves",
@@ -26,7 +27,7 @@ DESIGN_COLUMNS = ["design", "schools", "classes", "students_per_class", "student
 #: columns identifying an estimate
 ESTIMATE_KEY = ["hypothesis", "model", "outcome", "effect", "contrast", "level"]
 #: columns of :attr:`PowerResult.table`
-TABLE_COLUMNS = [*ESTIMATE_KEY[:1], "effect", "outcome", "contrast", "level", "model",
+TABLE_COLUMNS = ["hypothesis", "estimate", "effect", "outcome", "contrast", "level", "model",
                  *DESIGN_COLUMNS, "power", "mc_se", "ci_low", "ci_high", "n_replicates",
                  "n_fitted", "n_failed", "n_nonconverged", "n_singular", "mean_estimate",
                  "alpha", "adjustment"]
@@ -102,6 +103,8 @@ def summarize_replicates(records: list[dict[str, Any]], designs: pd.DataFrame, *
             if fitted else math.nan, alpha=alpha, adjustment=adjustment)
         out.append(record)
     table = pd.DataFrame(out).merge(designs[DESIGN_COLUMNS], on="design", how="left")
+    table["estimate"] = [f"{m}:{e}" + (f":{lv}" if lv else "") for m, e, lv in
+                         zip(table["model"], table["effect"], table["level"], strict=True)]
     return table[TABLE_COLUMNS].sort_values(["hypothesis", "model", "effect", "level",
                                              "design"], kind="stable", ignore_index=True)
 
@@ -128,6 +131,21 @@ def smallest_designs(table: pd.DataFrame, target: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def key_estimates(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a reader looks at first (as :meth:`StudyPlanResult.key_table`).
+
+    Group gaps (the contrast's own group term), the total within-class indirect effects, the
+    negativity-bias differences and the implicit-attitude tests.
+    """
+    gap = table["hypothesis"].isin(["H1", "H2"]) & ~(
+        (table["contrast"] == "turkish_moroccan_vs_dutch") & (table["effect"] == "low_ses"))
+    indirect = (table["hypothesis"] == "H3") & (table["effect"] == "indirect_total") & (
+        table["level"] == "within")
+    bias = table["effect"] == "negativity_difference"
+    moderation = table["hypothesis"] == "H5"
+    return table[gap | indirect | bias | moderation].reset_index(drop=True)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
@@ -144,7 +162,8 @@ class PowerResult:
     ----------
     table
         One row per hypothesis x estimate x design point (columns
-        :data:`TABLE_COLUMNS`): power, Monte Carlo SE, exact 95 % interval, replicates run,
+        :data:`TABLE_COLUMNS`; ``estimate`` names the plan's estimate as
+        ``model:effect[:level]``): power, Monte Carlo SE, exact 95 % interval, replicates run,
         fitted, failed, non-converged and singular.
     designs
         The design points (``design, schools, classes, students_per_class, students, waves,
