@@ -223,6 +223,17 @@ def _needed(records: list[dict[str, Any]], designs: pd.DataFrame, alpha: float,
     return out
 
 
+def _truths(truth: ReplicaTruth, hypotheses: tuple[str, ...], null: bool,
+            design: ReplicaDesign) -> tuple[tuple[str, ReplicaTruth], ...]:
+    """Each hypothesis's truth; under the null, H1 and H3 share theirs (one study for both)."""
+    if not null:
+        return tuple((h, truth) for h in hypotheses)
+    out: dict[str, ReplicaTruth] = {}
+    for h in hypotheses:
+        out[h] = out["H1"] if h == "H3" and "H1" in out else null_truth(truth, h, design)
+    return tuple(out.items())
+
+
 def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | None = None,
           students_per_class: Sequence[float] | None = None,
           classes_per_school: Sequence[float] | None = None,
@@ -319,18 +330,12 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
         design, classes=classes, students_per_class=students_per_class,
         classes_per_school=classes_per_school, waves=waves, lessons_per_wave=lessons_per_wave,
         class_size_sd=class_size_sd, **(design_options or {}))
-    truths = tuple((h, null_truth(truth, h) if null else truth) for h in hypotheses)
-    if null:  # hypotheses with the same null share one drawn study per replicate
-        shared = {"H3": "H1"}
-        by_name = dict(truths)
-        truths = tuple((h, by_name[shared[h]] if shared.get(h) in by_name else t)
-                       for h, t in truths)
-    tasks = [ReplicateTask(i, d, truths, seed, n_draws, simulation)
-             for i, d in enumerate(replica_designs)]
+    tasks = [ReplicateTask(i, d, _truths(truth, hypotheses, null, d), seed, n_draws,
+                           simulation) for i, d in enumerate(replica_designs)]
     identity = {"hypotheses": hypotheses, "designs": [dataclasses.asdict(d)
                                                      for d in replica_designs],
-                "truths": {h: t.to_dict() for h, t in truths}, "null": null, "seed": seed,
-                "n_draws": n_draws, "simulation": simulation}
+                "truths": [{h: t.to_dict() for h, t in task.truths} for task in tasks],
+                "null": null, "seed": seed, "n_draws": n_draws, "simulation": simulation}
     settings = {"hypotheses": list(hypotheses), "seed": seed, "alpha": alpha,
                 "adjustment": adjustment, "null": null, "target": target,
                 "replicates": replicates, "mc_se": mc_se, "n_draws": n_draws,

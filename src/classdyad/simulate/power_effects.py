@@ -20,10 +20,16 @@ import pandas as pd
 import yaml
 
 from classdyad.errors import DataError
-from classdyad.simulate.design import ORIGINS, OutcomeModel, RateModel, ReplicaTruth
+from classdyad.simulate.design import (
+    ORIGINS,
+    OutcomeModel,
+    RateModel,
+    ReplicaDesign,
+    ReplicaTruth,
+)
 
 __all__ = ["describe_truth", "null_truth", "truth_from_mapping", "truth_from_pilot",
-           "truth_from_yaml"]
+           "truth_from_yaml", "zero_under_null"]
 
 #: group terms of the rate models (background gaps in interactions)
 GROUP_RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western")
@@ -101,7 +107,18 @@ def truth_from_yaml(path: str | os.PathLike[str], base: ReplicaTruth | None = No
     return truth_from_mapping(mapping, base)
 
 
-def null_truth(truth: ReplicaTruth, hypothesis: str) -> ReplicaTruth:
+def _rate_sd_ratio(truth: ReplicaTruth, design: ReplicaDesign) -> float:
+    """SD of the observed positive over negative interaction rate at ``design`` (one large
+    draw with a fixed seed: five times the students and classes)."""
+    from classdyad.simulate.fast_dataset import draw_analysis_dataset
+
+    large = dataclasses.replace(design, scale=design.scale * 5)
+    data = draw_analysis_dataset(large, truth, rng=20_240_601, iat=False)
+    return float(data["positive_rate"].std() / data["negative_rate"].std())
+
+
+def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | None = None
+               ) -> ReplicaTruth:
     """``truth`` with the effects that ``hypothesis`` tests set to zero.
 
     * H1 (relationship gaps) and H3 (mediation): no background gap in interaction rates and no
@@ -109,22 +126,29 @@ def null_truth(truth: ReplicaTruth, hypothesis: str) -> ReplicaTruth:
       relationship quality, so the indirect effects' b paths stay);
     * H2 (interaction gaps): no background gap in interaction rates;
     * H4 (negativity bias): positive and negative interactions weigh equally on the common
-      (standardized) scale: both slopes are set to zero;
+      (standardized) scale: each outcome's slope on negative interactions is set to
+      ``-b_positive * sd(positive rate) / sd(negative rate)``, the SDs of the observed rates at
+      ``design`` (from one large draw), so that ``|b_negative| = |b_positive|`` after
+      standardizing (the H3 b paths change with them);
     * H5 (implicit attitudes): the teachers' IAT scores predict nothing (as in the replica's
       default truth) and the background gaps in negative interactions are kept.
+
+    H3's b paths (interactions -> relationship quality) are not part of its null: they stay,
+    and so does their power.
     """
     def rates(zero: tuple[str, ...]) -> dict[str, RateModel]:
         return {v: dataclasses.replace(m, log_rate_ratio={
             t: (0.0 if t in zero else b) for t, b in m.log_rate_ratio.items()})
             for v, m in truth.rates.items()}
 
-    def outcomes(zero: tuple[str, ...], slopes: bool = False) -> dict[str, OutcomeModel]:
+    def outcomes(zero: tuple[str, ...], sd_ratio: float | None = None
+                 ) -> dict[str, OutcomeModel]:
         out = {}
         for name, model in truth.outcomes.items():
             changes: dict[str, Any] = {"coefficients": {
                 t: (0.0 if t in zero else b) for t, b in model.coefficients.items()}}
-            if slopes:
-                changes.update(per_positive_per_hour=0.0, per_negative_per_hour=0.0)
+            if sd_ratio is not None:
+                changes["per_negative_per_hour"] = -model.per_positive_per_hour * sd_ratio
             out[name] = dataclasses.replace(model, **changes)
         return out
 
@@ -134,10 +158,24 @@ def null_truth(truth: ReplicaTruth, hypothesis: str) -> ReplicaTruth:
     if hypothesis == "H2":
         return dataclasses.replace(truth, rates=rates(GROUP_RATE_TERMS))
     if hypothesis == "H4":
-        return dataclasses.replace(truth, outcomes=outcomes((), slopes=True))
+        ratio = _rate_sd_ratio(truth, design or ReplicaDesign())
+        return dataclasses.replace(truth, outcomes=outcomes((), sd_ratio=ratio))
     if hypothesis == "H5":
         return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS))
     raise DataError(f"unknown hypothesis {hypothesis!r}; choose from H1, H2, H3, H4, H5")
+
+
+def zero_under_null(hypothesis: str, effect: str) -> bool:
+    """Whether :func:`null_truth` makes the plan's estimate ``effect`` of ``hypothesis`` zero.
+
+    All of H1, H2 and H5; H3 but its b paths (``b:<mediator>``); of H4 only the difference
+    ``negativity_difference`` (the slopes themselves stay).
+    """
+    if hypothesis == "H3":
+        return not effect.startswith("b")
+    if hypothesis == "H4":
+        return effect == "negativity_difference"
+    return True
 
 
 def describe_truth(truth: ReplicaTruth) -> str:
