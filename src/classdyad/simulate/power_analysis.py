@@ -358,7 +358,12 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
                                        default=str), encoding="utf-8")
         for record in _read_records(folder / RECORDS_FILE):
             records[(record["design"], record["replicate"])] = record
-        writer = open(folder / RECORDS_FILE, "a", encoding="utf-8")
+        path = folder / RECORDS_FILE
+        cut_short = path.exists() and path.stat().st_size > 0 and \
+            not path.read_bytes().endswith(b"\n")
+        writer = open(path, "a", encoding="utf-8")
+        if cut_short:  # end the half-written line of a killed run
+            writer.write("\n")
 
     target_n = {i: replicates for i in range(len(tasks))}
     timing = {"seconds": 0.0, "replicates": 0}
