@@ -30,10 +30,15 @@ def _label(row: pd.Series) -> str:
     return " / ".join(parts)
 
 
-def power_curves_svg(table: pd.DataFrame, *, target: float, title: str) -> str:
-    """One SVG panel: power against classes, one line per estimate and other design values."""
+def power_curves_svg(table: pd.DataFrame, *, target: float, title: str
+                     ) -> tuple[str, list[tuple[str, str, str]]]:
+    """One SVG panel: power against classes, one line per estimate and other design values.
+
+    Returns the SVG text and its legend: (series name, colour, dash pattern) per line.
+    """
+    legend: list[tuple[str, str, str]] = []
     if table.empty:
-        return ""
+        return "", legend
     low, high = float(table["classes"].min()), float(table["classes"].max())
     span = max(high - low, 1.0)
     plot_w = _WIDTH - _LEFT - _RIGHT
@@ -67,6 +72,7 @@ def power_curves_svg(table: pd.DataFrame, *, target: float, title: str) -> str:
     varying = [c for c in others if series[c].nunique() > 1]
     for k, (key, part) in enumerate(series.groupby(["_label", *varying], sort=False)):
         colour = OKABE_ITO[k % (len(OKABE_ITO) - 1)]
+        dash = ("", "6 3", "2 2", "8 3 2 3")[(k // (len(OKABE_ITO) - 1)) % 4]
         part = part.sort_values("classes")
         name = key[0] if isinstance(key, tuple) else key
         if varying:
@@ -74,9 +80,10 @@ def power_curves_svg(table: pd.DataFrame, *, target: float, title: str) -> str:
                                                                     strict=True)) + ")"
         points = " ".join(f"{x(c):.1f},{y(p):.1f}" for c, p in
                           zip(part["classes"], part["power"].fillna(0.0), strict=True))
+        legend.append((name, colour, dash))
         parts.append(f'<g><title>{html.escape(name)}</title>'
                      f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                     'stroke-width="1.5"/>')
+                     f'stroke-width="1.5" stroke-dasharray="{dash}"/>')
         for row in part.itertuples():
             if pd.notna(row.ci_low):
                 parts.append(f'<line x1="{x(row.classes):.1f}" x2="{x(row.classes):.1f}" '
@@ -87,7 +94,7 @@ def power_curves_svg(table: pd.DataFrame, *, target: float, title: str) -> str:
                              f' fill="{colour}"/>')
         parts.append("</g>")
     parts.append("</svg>")
-    return "".join(parts)
+    return "".join(parts), legend
 
 
 def _table_html(frame: pd.DataFrame) -> str:
@@ -105,10 +112,12 @@ def power_page(result: PowerResult) -> str:
     sections = []
     key = key_estimates(result.table)
     for hypothesis, part in key.groupby("hypothesis", sort=True):
-        svg = power_curves_svg(part, target=target, title=f"Power of {hypothesis}")
-        legend = "".join(f"<li>{html.escape(label)}</li>"
-                         for label in dict.fromkeys(part.apply(_label, axis=1)))
-        sections.append(f"<h2>{hypothesis}</h2>{svg}<ol>{legend}</ol>")
+        svg, legend = power_curves_svg(part, target=target, title=f"Power of {hypothesis}")
+        items = "".join(
+            f'<li><svg width="28" height="8"><line x1="0" x2="28" y1="4" y2="4" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/></svg> '
+            f"{html.escape(name)}</li>" for name, colour, dash in legend)
+        sections.append(f"<h2>{hypothesis}</h2>{svg}<ul class=\"legend\">{items}</ul>")
     columns = ["hypothesis", "outcome", "effect", "contrast", "level", "classes",
                "students_per_class", "waves", "lessons_per_wave", "power", "mc_se", "ci_low",
                "ci_high", "n_replicates", "n_failed", "n_nonconverged", "n_singular"]
@@ -122,7 +131,7 @@ def power_page(result: PowerResult) -> str:
         "<title>Power analysis</title><style>body{font-family:sans-serif;max-width:70em;"
         "margin:2em auto}table.power{border-collapse:collapse;font-size:0.85em}"
         "table.power td,table.power th{padding:2px 6px;border-bottom:1px solid #ddd}"
-        "ol{font-size:0.85em}</style></head><body>"
+        "ul.legend{font-size:0.85em;list-style:none;padding-left:0}</style></head><body>"
         f"<h1>Power analysis</h1><p>{summary}</p>"
         f"<h2>Implied model</h2><pre>{html.escape(result.implied_model)}</pre>"
         + "".join(sections)
