@@ -36,6 +36,7 @@ import json
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -179,7 +180,6 @@ class _Dask:
 
         self.cluster = None
         if scheduler is None:
-            os.environ.update(_BLAS_ENV)
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR,
                                         env=dict(_BLAS_ENV))
@@ -367,8 +367,10 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
 
     target_n = {i: replicates for i in range(len(tasks))}
     timing = {"seconds": 0.0, "replicates": 0}
+    clock = time.perf_counter()
     executor: _Serial | _Dask = _Serial() if scheduler == "serial" else _Dask(scheduler,
                                                                                workers)
+    clock_started = time.perf_counter()
 
     def wanted() -> list[dict[str, Any]]:
         return [r for (d, k), r in records.items() if k < target_n[d]]
@@ -411,6 +413,7 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
                 break
             target_n = grown
     finally:
+        clock_done = time.perf_counter()
         executor.close()
         if writer is not None:
             writer.close()
@@ -420,4 +423,7 @@ def power(*, hypotheses: Sequence[str] = HYPOTHESES, classes: Sequence[int] | No
     fits, estimates = replicate_frames(kept)
     return PowerResult(table=table, designs=designs, smallest=smallest_designs(table, target),
                        replicates=estimates, fits=fits, settings=settings,
-                       implied_model=describe_truth(truth))
+                       implied_model=describe_truth(truth),
+                       timing={"start_seconds": clock_started - clock,
+                               "run_seconds": clock_done - clock_started,
+                               "replicates_run": timing["replicates"]})

@@ -178,6 +178,8 @@ class PowerResult:
         The run's arguments (seed, alpha, hypotheses, effects, ...).
     implied_model
         The generative model's effects in words (:func:`describe_truth`).
+    timing
+        Seconds spent starting the workers and running the replicates.
     """
 
     table: pd.DataFrame
@@ -187,6 +189,9 @@ class PowerResult:
     fits: pd.DataFrame = field(repr=False)
     settings: dict[str, Any] = field(default_factory=dict)
     implied_model: str = field(default="", repr=False)
+    timing: dict[str, float] = field(default_factory=dict, repr=False)
+    """``start_seconds`` (starting the workers), ``run_seconds`` (running the replicates) and
+    ``replicates_run`` (in this call; a resumed run skips those already done)."""
 
     def to_frame(self) -> pd.DataFrame:
         """The power table (a copy)."""
