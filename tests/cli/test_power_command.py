@@ -35,7 +35,7 @@ def test_power_writes_one_record_per_hypothesis_estimate_and_design(
     assert len(keys) == len(set(keys))
     assert all(r["n_replicates"] == 2 for r in records)
     page = (tmp_path / "power.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 2 and "Smallest design" in page
+    assert page.count("role=\"img\"") == 2 and "Smallest design" in page  # H1 and H3
     replicates = pd.read_parquet(tmp_path / "replicates.parquet")
     assert set(replicates["replicate"]) == {0, 1}
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
