@@ -86,12 +86,23 @@ def _null_check(hypotheses: list[str], replicates: int, design: ReplicaDesign,
 def test_rejection_rate_under_the_null_is_alpha_small_run() -> None:
     # the linear-model hypotheses only (the count models of H2 take seconds each)
     design = ReplicaDesign(schools=5, classes=10, students=200)
-    table = _null_check(["H1", "H4"], 24, design, n_draws=2000)
+    table = _null_check(["H1", "H4"], 16, design, n_draws=2000)
     assert set(table["hypothesis"]) == {"H1", "H4"}
-    assert (table["n_replicates"] == 24).all()
+    assert (table["n_replicates"] == 16).all()
 
 
 @pytest.mark.slow
 def test_rejection_rate_under_the_null_is_alpha_1000_replicates() -> None:
     design = ReplicaDesign(schools=16, classes=36, students=760)
-    _null_check(["H1", "H2", "H3", "H4", "H5"], 1000, design, n_draws=5000)
+    _null_check(["H1", "H2", "H3", "H4"], 1000, design, n_draws=5000)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "the plan's cross-level moderation test (random intercepts only) is liberal when the "
+    "background gap in negative interactions varies between classes, as it does on the rate "
+    "scale of a log-linear count model: 13-19 % rejections at alpha 0.05 in 200 replicates of "
+    "16 classes"))
+def test_implicit_attitude_tests_under_the_null_are_liberal() -> None:
+    design = ReplicaDesign(schools=8, classes=16, students=340)
+    _null_check(["H5"], 200, design, n_draws=5000)
