@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from classdyad.cli import analysis_commands, measure_commands, report_commands, study_commands
+from classdyad.cli import (
+    analysis_commands,
+    measure_commands,
+    power_commands,
+    report_commands,
+    study_commands,
+)
 from classdyad.cli.export_commands import export_app
 from classdyad.cli.import_commands import import_app
 from classdyad.cli.web_commands import serve, user_app
@@ -39,6 +45,7 @@ app.command("analyze")(analysis_commands.analyze)
 app.command("report")(report_commands.report)
 app.command("serve")(serve)
 app.add_typer(user_app, name="user")
+app.command("power")(power_commands.power)
 
 
 @app.callback()

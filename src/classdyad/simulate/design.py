@@ -80,8 +80,13 @@ class ReplicaDesign:
     iat_missing_rate: float = 0.05
     second_coder_lesson_share: float = 0.04
     scale: float = 1.0
+    class_size_shape: float = 8.0
+    """Gamma shape of the classes' shares of the students beyond the minimum of 5 (higher: more
+    equal class sizes; the sizes' SD is about ``(mean size - 5) / sqrt(class_size_shape)``)."""
 
     def __post_init__(self) -> None:
+        if self.class_size_shape <= 0:
+            raise DataError("ReplicaDesign.class_size_shape must be positive, e.g. 8")
         for name in ("schools", "classes", "students", "waves", "lessons_per_wave"):
             if getattr(self, name) < 1:
                 raise DataError(f"ReplicaDesign.{name} must be at least 1")

@@ -40,7 +40,14 @@ def draw_outcomes(truth: ReplicaTruth, people: Population, observed: Observation
                   partial: StudyTables, iat_true: pd.DataFrame,
                   rng: np.random.Generator) -> pd.DataFrame:
     """Latent relationship quality per student x wave (one column per outcome model)."""
-    rates = interaction_rates(partial)
+    return draw_outcomes_from_rates(truth, people, observed, interaction_rates(partial),
+                                    iat_true, rng)
+
+
+def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: Observation,
+                             rates: pd.DataFrame, iat_true: pd.DataFrame,
+                             rng: np.random.Generator) -> pd.DataFrame:
+    """:func:`draw_outcomes` from the dyads' interaction rates (``interaction_rates`` rows)."""
     sid = rates["student_id"].to_numpy()
     cid = rates["classroom_id"].to_numpy()
     origin = people.student_origin[sid - 1]

@@ -101,7 +101,7 @@ def draw_population(design: ReplicaDesign, truth: ReplicaTruth,
     mobility = design.leave_rate_per_wave * (design.waves - 1)
     n_initial = round(n_students / (1.0 + mobility))
     n_joiners = n_students - n_initial
-    sizes = _allocate(n_initial, n_classes, 5, rng)
+    sizes = _allocate(n_initial, n_classes, 5, rng, spread=design.class_size_shape)
     student_class = np.repeat(classrooms["id"].to_numpy(), sizes)
     join_class = rng.choice(classrooms["id"].to_numpy(), size=n_joiners, p=sizes / sizes.sum())
     student_class = np.concatenate([student_class, join_class])

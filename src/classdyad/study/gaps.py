@@ -96,12 +96,28 @@ def _as_numeric(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+class FitNote(str):
+    """A note kept from a warning raised while fitting: its message, with the warning's class
+    as ``category`` (e.g. :class:`~classdyad.errors.SingularFitWarning`)."""
+
+    category: type[Warning]
+
+    def __new__(cls, message: str, category: type[Warning]) -> FitNote:
+        note = super().__new__(cls, message)
+        note.category = category
+        return note
+
+    def __reduce__(self):
+        return (FitNote, (str(self), self.category))
+
+
 def fit_quietly(fit, *args, **kwargs):
-    """Fit, turning classdyad warnings into notes kept with the result."""
+    """Fit, turning classdyad warnings into notes (:class:`FitNote`) kept with the result."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClassdyadWarning)
         result = fit(*args, **kwargs)
-    notes = tuple(str(w.message) for w in caught if issubclass(w.category, ClassdyadWarning))
+    notes = tuple(FitNote(str(w.message), w.category) for w in caught
+                  if issubclass(w.category, ClassdyadWarning))
     return result, notes
 
 

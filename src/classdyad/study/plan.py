@@ -208,6 +208,83 @@ def gap_sentence(row: pd.Series) -> str:
             f"{_p_text(row['p_value'])}).")
 
 
+HYPOTHESES = ("H1", "H2", "H3", "H4", "H5")
+
+#: a fitted step's model description, notes, table rows and key-finding sentences
+StepOutput = tuple[str, tuple[str, ...], list[dict[str, Any]], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One model of the plan, ready to fit.
+
+    Attributes
+    ----------
+    hypothesis
+        ``"H1"`` to ``"H5"``.
+    model_id
+        The model's id in :attr:`StudyPlanResult.models` (e.g. ``"H3/low_ses/teacher_closeness"``).
+    description
+        What :func:`study_plan` reports to its progress callback before fitting it.
+    fit
+        Fits the model: returns its description, notes, table rows (columns of
+        :data:`TABLE_COLUMNS`, without ``p_fdr``) and key-finding sentences. ``None`` for a model
+        the data cannot support (``skipped`` says why).
+    skipped
+        Notes on a model left out.
+    """
+
+    hypothesis: str
+    model_id: str
+    description: str
+    fit: Callable[[], StepOutput] | None
+    skipped: tuple[str, ...] = ()
+
+
+def plan_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...] = HYPOTHESES,
+               rng: np.random.Generator, n_draws: int = 20_000) -> list[PlanStep]:
+    """The plan's models, in the order :func:`study_plan` fits them.
+
+    Each hypothesis is tested by exactly these steps; a power analysis
+    (:func:`classdyad.simulate.power`) fits the steps of the hypotheses it is asked about. The
+    Monte Carlo intervals draw from ``rng`` when a step is fitted.
+    """
+    unknown = sorted(set(hypotheses) - set(HYPOTHESES))
+    if unknown:
+        raise DataError(f"unknown hypothesis {unknown}; choose from {', '.join(HYPOTHESES)}")
+    steps: list[PlanStep] = []
+    for contrast in gaps.CONTRASTS:
+        for outcome in gaps.RELATIONSHIP_OUTCOMES:
+            if "H1" not in hypotheses:
+                break
+            if outcome not in dataset.columns or dataset[outcome].notna().sum() < 10:
+                steps.append(PlanStep("H1", f"H1 {outcome}", f"H1 {outcome} ({contrast})", None,
+                                      (f"{outcome}: too few answers to model",)))
+                continue
+            steps.append(_gap_step(dataset, "H1", outcome, contrast))
+        for valence in gaps.INTERACTION_COUNTS:
+            if "H2" in hypotheses:
+                steps.append(_gap_step(dataset, "H2", valence, contrast))
+    steps.extend(_later_steps(dataset, hypotheses, rng, n_draws))
+    return steps
+
+
+def _gap_step(dataset: pd.DataFrame, hypothesis: str, outcome: str, contrast: str) -> PlanStep:
+    model_id = f"{hypothesis}/{outcome}/{contrast}"
+
+    def fit() -> StepOutput:
+        if hypothesis == "H1":
+            result = gaps.relationship_gap(dataset, outcome=outcome, contrast=contrast)
+        else:
+            result = gaps.interaction_gap(dataset, valence=outcome, contrast=contrast)
+        return (f"{result.formula} [{result.family}]", result.notes,
+                _gap_rows(result, dataset, model_id), ())
+
+    description = (f"H1 {outcome} ({contrast})" if hypothesis == "H1"
+                   else f"H2 {outcome} interactions ({contrast})")
+    return PlanStep(hypothesis, model_id, description, fit)
+
+
 def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None = None,
                n_draws: int = 20_000, progress: Progress | None = None) -> StudyPlanResult:
     """Run the study's whole analysis plan on an analysis dataset.
@@ -235,47 +312,20 @@ def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None =
     rows: list[dict[str, Any]] = []
     models: dict[str, str] = {}
     notes: dict[str, tuple[str, ...]] = {}
-
-    def record(model_id: str, fit: gaps.ModelFit) -> None:
-        models[model_id] = f"{fit.formula} [{fit.family}]"
-        if fit.notes:
-            notes[model_id] = fit.notes
-        rows.extend(_gap_rows(fit, dataset, model_id))
-
-    for contrast in gaps.CONTRASTS:
-        for outcome in gaps.RELATIONSHIP_OUTCOMES:
-            if outcome not in dataset.columns or dataset[outcome].notna().sum() < 10:
-                notes[f"H1 {outcome}"] = (f"{outcome}: too few answers to model",)
-                continue
-            step(f"H1 {outcome} ({contrast})")
-            record(f"H1/{outcome}/{contrast}",
-                   gaps.relationship_gap(dataset, outcome=outcome, contrast=contrast))
-        for valence in gaps.INTERACTION_COUNTS:
-            step(f"H2 {valence} interactions ({contrast})")
-            record(f"H2/{valence}/{contrast}",
-                   gaps.interaction_gap(dataset, valence=valence, contrast=contrast))
-
-    extra = _later_hypotheses(dataset, generator, n_draws, step)
-    for exposure, moderator in MODERATORS.items():
-        if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
-            notes[f"H5 {moderator}"] = (
-                f"{moderator}: fewer than 10 rows with the teacher's IAT score; the "
-                f"moderation of the {exposure} paths by implicit attitudes (H5) is not "
-                "estimated",)
     later_findings: list[str] = []
-    for model_id, (formula, model_notes, model_rows, sentences) in extra.items():
-        models[model_id] = formula
+    for planned in plan_steps(dataset, rng=generator, n_draws=n_draws):
+        if planned.fit is None:
+            notes[planned.model_id] = planned.skipped
+            continue
+        step(planned.description)
+        formula, model_notes, model_rows, sentences = planned.fit()
+        models[planned.model_id] = formula
         if model_notes:
-            notes[model_id] = model_notes
+            notes[planned.model_id] = model_notes
         rows.extend(model_rows)
         later_findings.extend(sentences)
 
-    table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
-    tested = table["p_value"].notna()
-    table["p_fdr"] = np.nan
-    if tested.any():
-        table.loc[tested, "p_fdr"] = multipletests(table.loc[tested, "p_value"],
-                                                   method="fdr_bh")[1]
+    table = estimates_table(rows)
     findings = tuple(gap_sentence(row) for _, row in table.iterrows()
                      if row["hypothesis"] in ("H1", "H2")
                      and row["contrast"] == "ses_ethnicity") + tuple(later_findings)
@@ -283,6 +333,17 @@ def study_plan(dataset: pd.DataFrame, *, rng: int | np.random.Generator | None =
         estimates=table, findings=findings, models=models, notes=notes,
         software=software_versions(), n_students=int(dataset["student_id"].nunique()),
         n_rows=len(dataset))
+
+
+def estimates_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The plan's table from step rows, with Benjamini-Hochberg adjusted p values over them."""
+    table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
+    tested = table["p_value"].notna()
+    table["p_fdr"] = np.nan
+    if tested.any():
+        table.loc[tested, "p_fdr"] = multipletests(table.loc[tested, "p_value"],
+                                                   method="fdr_bh")[1]
+    return table
 
 
 MEDIATORS = ("positive_rate", "negative_rate")
@@ -293,7 +354,6 @@ EXPOSURES = {"low_ses": "ses_ethnicity", "non_western": "ses_ethnicity",
 MODERATORS = {"non_western": "teacher_iat_ethnicity", "low_ses": "teacher_iat_ses"}
 
 Rows = list[dict[str, Any]]
-Later = dict[str, tuple[str, tuple[str, ...], Rows, tuple[str, ...]]]
 
 
 def _row(hypothesis: str, outcome: str, effect: str, contrast: str, level: str,
@@ -330,91 +390,126 @@ def _mediation_rows(result: Any, outcome: str, exposure: str, n: int, model: str
     return rows
 
 
-def _later_hypotheses(dataset: pd.DataFrame, rng: np.random.Generator, n_draws: int,
-                      step: Progress) -> Later:
-    """H3 mediation, H4 negativity bias and H5 implicit attitudes.
-
-    Returns model id -> (description, notes, table rows, sentences).
-    """
+def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
+                 rng: np.random.Generator, n_draws: int) -> list[PlanStep]:
+    """H3 mediation, H4 negativity bias and H5 implicit attitudes, as plan steps."""
     from classdyad.analysis.mediation import mediation
     from classdyad.analysis.moderation import cross_level_moderation, moderated_mediation
     from classdyad.analysis.negativity_bias import negativity_bias
 
-    out: Later = {}
+    steps: list[PlanStep] = []
     covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
     repeated = "student" if dataset.groupby("student").size().max() > 1 else None
     outcomes = [o for o in gaps.RELATIONSHIP_OUTCOMES
                 if o in dataset.columns and dataset[o].notna().sum() >= 10]
-    for exposure, contrast in EXPOSURES.items():
-        rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
-        # the gap mediated is the gap of H1: adjusted for the contrast's other group term
-        others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
-                  and rows[t].dropna().nunique() > 1]
-        rows = rows.assign(**{t: rows[t].astype("float64") for t in (exposure, *others)})
-        if rows[exposure].nunique() < 2:
-            continue
-        for outcome in outcomes:
-            step(f"H3 mediation {exposure} -> {outcome}")
+
+    def mediation_step(rows: pd.DataFrame, exposure: str, contrast: str, outcome: str,
+                       others: list[str]) -> PlanStep:
+        model = f"H3/{exposure}/{outcome}"
+
+        def fit() -> StepOutput:
             result, notes = gaps.fit_quietly(
                 mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
                 outcome=outcome, cluster="classroom", covariates=[*covariates, *others],
                 repeated=repeated, n_draws=n_draws, rng=rng)
             used = int(rows[outcome].notna().sum())
-            model = f"H3/{exposure}/{outcome}"
             sentences = (result.conclusion["within"],) if contrast == "ses_ethnicity" and \
                 outcome.startswith("teacher") else ()
-            out[model] = ("1-1-1 mediation, within/between classes: "
-                          + "; ".join(result.formulas()), notes,
-                          _mediation_rows(result, outcome, exposure, used, model), sentences)
-    for outcome in outcomes:
-        step(f"H4 negativity bias in {outcome}")
-        data = dataset.dropna(subset=list(MEDIATORS))
-        result, notes = gaps.fit_quietly(
-            negativity_bias, data=data, outcome=outcome, positive="positive_rate",
-            negative="negative_rate", cluster="classroom", covariates=covariates,
-            repeated=repeated)
+            return ("1-1-1 mediation, within/between classes: " + "; ".join(result.formulas()),
+                    notes, _mediation_rows(result, outcome, exposure, used, model), sentences)
+
+        return PlanStep("H3", model, f"H3 mediation {exposure} -> {outcome}", fit)
+
+    def bias_step(outcome: str) -> PlanStep:
         model = f"H4/{outcome}"
-        rows = []
-        for _, r in result.to_frame().iterrows():
-            effect = {"difference": "negativity_difference"}.get(r["effect"], r["effect"])
-            rows.append(_row("H4", outcome, effect, "", "", r, result.n_obs, model,
-                             standardized=float(r["estimate"])))
-        out[model] = ("negativity bias, standardized rates: " + result.model.formula, notes,
-                      rows, (result.conclusion,))
-    for exposure, moderator in MODERATORS.items():
-        if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
-            continue
-        scores = dataset.drop_duplicates("teacher")[moderator].dropna()
-        if len(scores) >= 3 and scores.std() > 0:
-            step(f"H5 teachers' mean {moderator}")
-            model = f"H5/{moderator}/mean"
-            out[model] = (f"one-sample t test of teachers' mean {moderator} against 0", (),
-                          [_mean_row(scores, moderator, model)], ())
-        data = dataset.dropna(subset=list(MEDIATORS)).assign(
-            **{exposure: dataset[exposure].astype("float64")})
-        step(f"H5 {moderator} x {exposure} on negative interactions")
-        result, notes = gaps.fit_quietly(
-            cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
-            outcome="negative_rate", cluster="classroom", covariates=covariates,
-            repeated=repeated)
+
+        def fit() -> StepOutput:
+            data = dataset.dropna(subset=list(MEDIATORS))
+            result, notes = gaps.fit_quietly(
+                negativity_bias, data=data, outcome=outcome, positive="positive_rate",
+                negative="negative_rate", cluster="classroom", covariates=covariates,
+                repeated=repeated)
+            rows = []
+            for _, r in result.to_frame().iterrows():
+                effect = {"difference": "negativity_difference"}.get(r["effect"], r["effect"])
+                rows.append(_row("H4", outcome, effect, "", "", r, result.n_obs, model,
+                                 standardized=float(r["estimate"])))
+            return ("negativity bias, standardized rates: " + result.model.formula, notes,
+                    rows, (result.conclusion,))
+
+        return PlanStep("H4", model, f"H4 negativity bias in {outcome}", fit)
+
+    def mean_step(scores: pd.Series, moderator: str) -> PlanStep:
+        model = f"H5/{moderator}/mean"
+
+        def fit() -> StepOutput:
+            return (f"one-sample t test of teachers' mean {moderator} against 0", (),
+                    [_mean_row(scores, moderator, model)], ())
+
+        return PlanStep("H5", model, f"H5 teachers' mean {moderator}", fit)
+
+    def moderation_step(data: pd.DataFrame, exposure: str, moderator: str) -> PlanStep:
         model = f"H5/{moderator}/{exposure}"
-        effects = result.to_frame().set_index("effect")
-        iat = moderator.removeprefix("teacher_")
-        rows = [_row("H5", "negative_rate", f"{iat}:{exposure}", exposure, "",
-                     effects.loc["interaction"], result.n_obs, model),
-                _row("H5", "negative_rate", iat, exposure, "", effects.loc["moderator"],
-                     result.n_obs, model)]
-        out[model] = (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
-                      notes, rows, (result.conclusion,))
-        step(f"H5 index of moderated mediation ({moderator})")
-        result, notes = gaps.fit_quietly(
-            moderated_mediation, data=data, exposure=exposure, moderator=moderator,
-            mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
-            covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)
+
+        def fit() -> StepOutput:
+            result, notes = gaps.fit_quietly(
+                cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
+                outcome="negative_rate", cluster="classroom", covariates=covariates,
+                repeated=repeated)
+            effects = result.to_frame().set_index("effect")
+            iat = moderator.removeprefix("teacher_")
+            rows = [_row("H5", "negative_rate", f"{iat}:{exposure}", exposure, "",
+                         effects.loc["interaction"], result.n_obs, model),
+                    _row("H5", "negative_rate", iat, exposure, "", effects.loc["moderator"],
+                         result.n_obs, model)]
+            return (f"cross-level moderation of {exposure} -> negative_rate by {moderator}",
+                    notes, rows, (result.conclusion,))
+
+        return PlanStep("H5", model, f"H5 {moderator} x {exposure} on negative interactions",
+                        fit)
+
+    def index_step(data: pd.DataFrame, exposure: str, moderator: str) -> PlanStep:
         model = f"H5/{moderator}/{exposure}/index"
-        index = result.to_frame().query("effect == 'index'").iloc[0]
-        rows = [_row("H5", "teacher_closeness", "index_moderated_mediation", exposure, "",
-                     index, int(data["teacher_closeness"].notna().sum()), model)]
-        out[model] = (f"moderated mediation {exposure} -> negative_rate -> teacher_closeness "
-                      f"by {moderator}", notes, rows, tuple(result.summary().splitlines()[-1:]))
-    return out
+
+        def fit() -> StepOutput:
+            result, notes = gaps.fit_quietly(
+                moderated_mediation, data=data, exposure=exposure, moderator=moderator,
+                mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
+                covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)
+            index = result.to_frame().query("effect == 'index'").iloc[0]
+            rows = [_row("H5", "teacher_closeness", "index_moderated_mediation", exposure, "",
+                         index, int(data["teacher_closeness"].notna().sum()), model)]
+            return (f"moderated mediation {exposure} -> negative_rate -> teacher_closeness "
+                    f"by {moderator}", notes, rows, tuple(result.summary().splitlines()[-1:]))
+
+        return PlanStep("H5", model, f"H5 index of moderated mediation ({moderator})", fit)
+
+    if "H3" in hypotheses:
+        for exposure, contrast in EXPOSURES.items():
+            rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
+            # the gap mediated is the gap of H1: adjusted for the contrast's other group term
+            others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
+                      and rows[t].dropna().nunique() > 1]
+            rows = rows.assign(**{t: rows[t].astype("float64") for t in (exposure, *others)})
+            if rows[exposure].nunique() < 2:
+                continue
+            steps.extend(mediation_step(rows, exposure, contrast, outcome, others)
+                         for outcome in outcomes)
+    if "H4" in hypotheses:
+        steps.extend(bias_step(outcome) for outcome in outcomes)
+    if "H5" in hypotheses:
+        for exposure, moderator in MODERATORS.items():
+            if moderator not in dataset.columns or dataset[moderator].notna().sum() < 10:
+                steps.append(PlanStep("H5", f"H5 {moderator}", f"H5 {moderator}", None, (
+                    f"{moderator}: fewer than 10 rows with the teacher's IAT score; the "
+                    f"moderation of the {exposure} paths by implicit attitudes (H5) is not "
+                    "estimated",)))
+                continue
+            scores = dataset.drop_duplicates("teacher")[moderator].dropna()
+            if len(scores) >= 3 and scores.std() > 0:
+                steps.append(mean_step(scores, moderator))
+            data = dataset.dropna(subset=list(MEDIATORS)).assign(
+                **{exposure: dataset[exposure].astype("float64")})
+            steps.append(moderation_step(data, exposure, moderator))
+            steps.append(index_step(data, exposure, moderator))
+    return steps

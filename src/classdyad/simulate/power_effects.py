@@ -1,0 +1,291 @@
+"""The effects a power analysis simulates: the replica's truth, a YAML file, a pilot study, a null.
+
+* :func:`truth_from_yaml` changes fields of a :class:`~classdyad.simulate.ReplicaTruth` from a YAML
+  mapping that mirrors it (unknown names are errors that list the known ones);
+* :func:`truth_from_pilot` estimates the rate and outcome models from a pilot study's analysis
+  dataset with the mixed models of :mod:`classdyad.mixed`;
+* :func:`null_truth` sets the effects a hypothesis tests to zero and keeps everything else;
+* :func:`describe_truth` states the implied model in a few lines, printed before a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from classdyad.errors import DataError
+from classdyad.simulate.design import (
+    ORIGINS,
+    OutcomeModel,
+    RateModel,
+    ReplicaDesign,
+    ReplicaTruth,
+)
+
+__all__ = ["describe_truth", "null_truth", "truth_from_mapping", "truth_from_pilot",
+           "truth_from_yaml", "zero_under_null"]
+
+#: group terms of the rate models (background gaps in interactions)
+GROUP_RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western")
+#: group terms of the outcome models (direct background gaps in relationship quality)
+GROUP_OUTCOME_TERMS = ("non_western", "low_ses")
+#: implicit-attitude terms of the outcome models
+IAT_OUTCOME_TERMS = ("iat_ethnicity", "iat_ses", "iat_ethnicity:non_western", "iat_ses:low_ses")
+
+
+def _update(value: Any, change: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not isinstance(change, dict):
+            raise DataError(f"{where}: expected a mapping of field names, got {change!r}")
+        names = {f.name for f in dataclasses.fields(value)}
+        updates = {}
+        for key, item in change.items():
+            if isinstance(value, RateModel) and key == "rate_ratio":
+                if not isinstance(item, dict):
+                    raise DataError(f"{where}.rate_ratio: give term: ratio pairs")
+                logs = {term: math.log(float(ratio)) for term, ratio in item.items()}
+                key, item = "log_rate_ratio", {**updates.get("log_rate_ratio", {}), **logs}
+            if key not in names:
+                raise DataError(f"{where}: unknown field {key!r}; known fields are "
+                                f"{', '.join(sorted(names | _extra_names(value)))}")
+            updates[key] = _update(getattr(value, key), item, f"{where}.{key}")
+        return dataclasses.replace(value, **updates)
+    if isinstance(value, dict):
+        if not isinstance(change, dict):
+            raise DataError(f"{where}: expected a mapping, got {change!r}")
+        out = dict(value)
+        for key, item in change.items():
+            if key not in value:
+                raise DataError(f"{where}: unknown key {key!r}; known keys are "
+                                f"{', '.join(map(str, value))}")
+            out[key] = _update(value[key], item, f"{where}.{key}")
+        return out
+    if isinstance(value, bool) or not isinstance(value, int | float | tuple):
+        return change
+    if isinstance(value, tuple):
+        return tuple(change)
+    try:
+        return float(change)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: {change!r} is not a number") from None
+
+
+def _extra_names(value: Any) -> set[str]:
+    return {"rate_ratio"} if isinstance(value, RateModel) else set()
+
+
+def truth_from_mapping(mapping: dict[str, Any], base: ReplicaTruth | None = None
+                       ) -> ReplicaTruth:
+    """``base`` (default: the replica's truth) with the fields named in ``mapping`` changed.
+
+    The mapping mirrors :class:`~classdyad.simulate.ReplicaTruth`, e.g.
+    ``{"rates": {"negative": {"rate_ratio": {"low_ses": 1.2}}},
+    "outcomes": {"teacher_closeness": {"per_negative_per_hour": -0.1}}}``; a rate model accepts
+    ``rate_ratio`` (converted to ``log_rate_ratio``).
+    """
+    return _update(base or ReplicaTruth(), mapping, "effects")
+
+
+def truth_from_yaml(path: str | os.PathLike[str], base: ReplicaTruth | None = None
+                    ) -> ReplicaTruth:
+    """:func:`truth_from_mapping` from a YAML file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            mapping = yaml.safe_load(handle) or {}
+    except OSError as error:
+        raise DataError(f"cannot read the effects file {path}: {error}; give a YAML file that "
+                        "mirrors ReplicaTruth (see classdyad power --help)") from error
+    if not isinstance(mapping, dict):
+        raise DataError(f"{path}: the effects file must hold a mapping, e.g. "
+                        "'rates: {negative: {rate_ratio: {low_ses: 1.2}}}'")
+    return truth_from_mapping(mapping, base)
+
+
+def _rate_sd_ratio(truth: ReplicaTruth, design: ReplicaDesign) -> float:
+    """SD of the observed positive over negative interaction rate at ``design`` (one large
+    draw with a fixed seed: five times the students and classes)."""
+    from classdyad.simulate.fast_dataset import draw_analysis_dataset
+
+    large = dataclasses.replace(design, scale=design.scale * 5)
+    data = draw_analysis_dataset(large, truth, rng=20_240_601, iat=False)
+    return float(data["positive_rate"].std() / data["negative_rate"].std())
+
+
+def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | None = None
+               ) -> ReplicaTruth:
+    """``truth`` with the effects that ``hypothesis`` tests set to zero.
+
+    * H1 (relationship gaps) and H3 (mediation): no background gap in interaction rates and no
+      direct background effect on relationship quality (the interactions still predict
+      relationship quality, so the indirect effects' b paths stay);
+    * H2 (interaction gaps): no background gap in interaction rates;
+    * H4 (negativity bias): positive and negative interactions weigh equally on the common
+      (standardized) scale: each outcome's slope on negative interactions is set to
+      ``-b_positive * sd(positive rate) / sd(negative rate)``, the SDs of the observed rates at
+      ``design`` (from one large draw), so that ``|b_negative| = |b_positive|`` after
+      standardizing (the H3 b paths change with them);
+    * H5 (implicit attitudes): the teachers' IAT scores predict nothing (as in the replica's
+      default truth) and the background gaps in negative interactions are kept.
+
+    H3's b paths (interactions -> relationship quality) are not part of its null: they stay,
+    and so does their power.
+    """
+    def rates(zero: tuple[str, ...]) -> dict[str, RateModel]:
+        return {v: dataclasses.replace(m, log_rate_ratio={
+            t: (0.0 if t in zero else b) for t, b in m.log_rate_ratio.items()})
+            for v, m in truth.rates.items()}
+
+    def outcomes(zero: tuple[str, ...], sd_ratio: float | None = None
+                 ) -> dict[str, OutcomeModel]:
+        out = {}
+        for name, model in truth.outcomes.items():
+            changes: dict[str, Any] = {"coefficients": {
+                t: (0.0 if t in zero else b) for t, b in model.coefficients.items()}}
+            if sd_ratio is not None:
+                changes["per_negative_per_hour"] = -model.per_positive_per_hour * sd_ratio
+            out[name] = dataclasses.replace(model, **changes)
+        return out
+
+    if hypothesis in ("H1", "H3"):
+        return dataclasses.replace(truth, rates=rates(GROUP_RATE_TERMS),
+                                   outcomes=outcomes(GROUP_OUTCOME_TERMS))
+    if hypothesis == "H2":
+        return dataclasses.replace(truth, rates=rates(GROUP_RATE_TERMS))
+    if hypothesis == "H4":
+        ratio = _rate_sd_ratio(truth, design or ReplicaDesign())
+        return dataclasses.replace(truth, outcomes=outcomes((), sd_ratio=ratio))
+    if hypothesis == "H5":
+        return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS))
+    raise DataError(f"unknown hypothesis {hypothesis!r}; choose from H1, H2, H3, H4, H5")
+
+
+def zero_under_null(hypothesis: str, effect: str) -> bool:
+    """Whether :func:`null_truth` makes the plan's estimate ``effect`` of ``hypothesis`` zero.
+
+    All of H1, H2 and H5; H3 but its b paths (``b:<mediator>``); of H4 only the difference
+    ``negativity_difference`` (the slopes themselves stay).
+    """
+    if hypothesis == "H3":
+        return not effect.startswith("b")
+    if hypothesis == "H4":
+        return effect == "negativity_difference"
+    return True
+
+
+def describe_truth(truth: ReplicaTruth) -> str:
+    """The implied generative model in plain lines (rates per hour, ratios, slopes, SDs)."""
+    lines = ["Interactions per hour with a Dutch, not low-SES girl (rate ratios of groups; "
+             "class and student SDs on the log scale):"]
+    for valence, model in truth.rates.items():
+        ratios = ", ".join(f"{term} {model.rate_ratio(term):.3g}"
+                           for term in model.log_rate_ratio)
+        lines.append(f"  {valence}: {model.rate_per_hour:.3g}/h; {ratios}; class SD "
+                     f"{model.class_sd:.3g}, student SD {model.student_sd:.3g}")
+    lines.append("Relationship quality (1-5): intercept + slopes per interaction per hour + "
+                 "direct effects; class, student and residual SDs:")
+    for name, model in truth.outcomes.items():
+        direct = ", ".join(f"{term} {beta:+.3g}" for term, beta in model.coefficients.items()
+                           if beta != 0.0) or "none"
+        lines.append(f"  {name}: {model.intercept:.3g} {model.per_positive_per_hour:+.3g} "
+                     f"x positive {model.per_negative_per_hour:+.3g} x negative; direct: "
+                     f"{direct}; SDs {model.class_sd:.3g} / {model.student_sd:.3g} / "
+                     f"{model.residual_sd:.3g}")
+    return "\n".join(lines)
+
+
+def _components(fit: Any) -> dict[str, float]:
+    table = fit.variance_components
+    return {str(row.group): float(row.std_dev) for row in table.itertuples()}
+
+
+def truth_from_pilot(dataset: pd.DataFrame, base: ReplicaTruth | None = None) -> ReplicaTruth:
+    """Effects estimated from a pilot study's analysis dataset.
+
+    The background composition (origin shares, low-SES share per origin, share of boys) is
+    counted per student; each valence's rate model is a Poisson mixed model
+    ``count ~ low_ses + turkish_moroccan + other_non_western + boy + offset(log hours)
+    + (1 | classroom) + (1 | student)`` (:func:`classdyad.mixed.glmm`), each relationship outcome
+    a linear mixed model ``outcome ~ positive_rate + negative_rate + non_western + low_ses + boy
+    + (1 | classroom) + (1 | student)`` (:func:`classdyad.mixed.lmm`). Everything else (IATs,
+    questionnaire noise, group- and class-directed events) is kept from ``base``.
+
+    Parameters
+    ----------
+    dataset
+        The pilot's analysis dataset (:func:`classdyad.study.build_analysis_dataset`).
+    base
+        Truth to start from (default: the replica's).
+
+    Returns
+    -------
+    ReplicaTruth
+    """
+    from classdyad.mixed import glmm, lmm
+    from classdyad.study.gaps import fit_quietly
+
+    truth = base or ReplicaTruth()
+    needed = ["student", "classroom", "migration_background", "low_ses", "boy",
+              "hours_present", "positive", "negative", "neutral"]
+    missing = [c for c in needed if c not in dataset.columns]
+    if missing or dataset.empty:
+        raise DataError(f"the pilot's analysis dataset lacks {missing or 'rows'}; build it "
+                        "with classdyad.study.build_analysis_dataset from a study with "
+                        "students, lessons and coded interactions")
+    data = dataset[dataset["migration_background"].notna()
+                   & dataset["low_ses"].notna()].copy()
+    origin = data["migration_background"].astype(str)
+    data["non_western"] = ~origin.isin(["dutch", "western"])
+    data["turkish_moroccan"] = origin.isin(["turkish", "moroccan"])
+    data["other_non_western"] = data["non_western"] & ~data["turkish_moroccan"]
+    for column in ("low_ses", "boy", "non_western", "turkish_moroccan", "other_non_western"):
+        data[column] = data[column].astype(float)
+    students = data.drop_duplicates("student")
+    counts = origin.loc[students.index].value_counts()
+    shares = np.array([max(float(counts.get(o, 0)), 0.01) for o in ORIGINS])
+    shares = shares / shares.sum()
+    low_ses = students.groupby(origin.loc[students.index])["low_ses"].mean()
+    rates = {}
+    observed = data[data["hours_present"] > 0].assign(
+        log_hours=lambda frame: np.log(frame["hours_present"]))
+    for valence, model in truth.rates.items():
+        formula = (f"{valence} ~ low_ses + turkish_moroccan + other_non_western + boy + "
+                   "(1 | classroom) + (1 | student)")
+        fit, _notes = fit_quietly(glmm, formula, observed, family="poisson",
+                                  offset="log_hours")
+        beta = fit.fixed_effects.set_index("term")["estimate"]
+        sd = _components(fit)
+        rates[valence] = dataclasses.replace(
+            model, rate_per_hour=math.exp(float(beta["(Intercept)"])),
+            log_rate_ratio={t: float(beta.get(t, 0.0)) for t in model.log_rate_ratio},
+            class_sd=sd.get("classroom", model.class_sd),
+            student_sd=sd.get("student", model.student_sd))
+    outcomes = {}
+    for name, model in truth.outcomes.items():
+        if name not in data.columns or data[name].notna().sum() < 10:
+            outcomes[name] = model
+            continue
+        rows = data.dropna(subset=[name, "positive_rate", "negative_rate"])
+        formula = (f"{name} ~ positive_rate + negative_rate + non_western + low_ses + boy + "
+                   "(1 | classroom) + (1 | student)")
+        fit, _notes = fit_quietly(lmm, formula, rows)
+        beta = fit.fixed_effects.set_index("term")["estimate"]
+        sd = _components(fit)
+        coefficients = dict(model.coefficients)
+        coefficients.update({t: float(beta[t]) for t in ("non_western", "low_ses", "boy")})
+        outcomes[name] = dataclasses.replace(
+            model, intercept=float(beta["(Intercept)"]),
+            per_positive_per_hour=float(beta["positive_rate"]),
+            per_negative_per_hour=float(beta["negative_rate"]), coefficients=coefficients,
+            class_sd=sd.get("classroom", model.class_sd),
+            student_sd=sd.get("student", model.student_sd),
+            residual_sd=sd.get("Residual", model.residual_sd))
+    return dataclasses.replace(
+        truth, origin_shares=dict(zip(ORIGINS, shares.tolist(), strict=True)),
+        low_ses_share={o: float(low_ses.get(o, truth.low_ses_share[o])) for o in ORIGINS},
+        boy_share=float(students["boy"].mean()), rates=rates, outcomes=outcomes)

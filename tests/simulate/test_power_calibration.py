@@ -1,0 +1,108 @@
+"""Calibration of the power analysis: type I error under the null, and an analytic power check.
+
+* Under ``null=True`` the rejection rate of every estimate is within 3 Monte Carlo standard
+  errors of alpha (a small run by default; 1,000 replicates with ``-m slow``).
+* For a two-level design with a class-level binary predictor the simulated power of the mixed
+  model's t test (:func:`classdyad.mixed.lmm`, Satterthwaite df) agrees with the noncentral-t
+  formula within 3 Monte Carlo standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from classdyad.mixed import lmm
+from classdyad.simulate import ReplicaDesign, power
+from classdyad.simulate.power_effects import zero_under_null
+from classdyad.simulate.power_formulas import simulated_power, two_level_power
+from classdyad.study.gaps import fit_quietly
+
+ALPHA = 0.05
+
+
+def _two_level(classes: int, n: int, effect: float, tau: float, sigma: float):
+    def draw(rng: np.random.Generator) -> pd.DataFrame:
+        treated = np.repeat(np.arange(classes) % 2, n).astype(float)
+        classroom = np.repeat(np.arange(classes), n)
+        y = (effect * treated + rng.normal(0, tau, classes)[classroom]
+             + rng.normal(0, sigma, classes * n))
+        return pd.DataFrame({"y": y, "treated": treated, "classroom": classroom.astype(str)})
+    return draw
+
+
+def _p_treated(data: pd.DataFrame) -> float:
+    fit, _notes = fit_quietly(lmm, "y ~ treated + (1 | classroom)", data)  # singular fits kept
+    table = fit.fixed_effects.set_index("term")
+    return float(table.loc["treated", "p_value"])
+
+
+def test_simulated_power_matches_the_noncentral_t_formula() -> None:
+    classes, n, effect, tau, sigma = 20, 8, 0.45, 0.3, 1.0
+    expected = two_level_power(classes=classes, students_per_class=n, effect=effect,
+                               class_sd=tau, residual_sd=sigma)
+    assert 0.4 < expected < 0.8  # a power where the check has teeth
+    result = simulated_power(_two_level(classes, n, effect, tau, sigma), _p_treated,
+                             replicates=400, seed=11)
+    se = math.sqrt(expected * (1 - expected) / result["n_replicates"])
+    assert result["n_failed"] == 0
+    assert abs(result["power"] - expected) < 3 * se
+    assert result["ci_low"] < expected < result["ci_high"]
+
+
+def _null_check(hypotheses: list[str], replicates: int, design: ReplicaDesign,
+                n_draws: int) -> pd.DataFrame:
+    """Each hypothesis's rejection rate under its null, pooled over its estimates.
+
+    The pooled rate is the mean over replicates of the share of the hypothesis's estimates that
+    reject; its Monte Carlo SE comes from the spread of those shares (the estimates of one
+    replicate are correlated). Estimates that the null leaves non-zero (H3's b paths, H4's
+    slopes) are left out (:func:`zero_under_null`). Every
+    single estimate must also be far from gross liberality (exact binomial tail > 1e-5).
+    """
+    result = power(hypotheses=hypotheses, design=design, replicates=replicates, seed=2024,
+                   null=True, n_draws=n_draws, scheduler="serial")
+    rows = result.replicates
+    rows = rows[[zero_under_null(h, e) for h, e in zip(rows["hypothesis"], rows["effect"],
+                                                       strict=True)]]
+    rows = rows.assign(reject=rows["p_value"] < ALPHA)
+    for hypothesis, part in rows.groupby("hypothesis"):
+        shares = part.groupby("replicate")["reject"].mean()
+        assert len(shares) == replicates
+        se = shares.std(ddof=1) / math.sqrt(replicates)
+        assert abs(shares.mean() - ALPHA) < 3 * se, (hypothesis, shares.mean(), se)
+    table = result.table[[zero_under_null(h, e) for h, e in
+                          zip(result.table["hypothesis"], result.table["effect"], strict=True)]]
+    rejected = (table["power"] * table["n_fitted"]).round().astype(int)
+    tail = scipy.stats.binom.sf(rejected - 1, table["n_fitted"], ALPHA)
+    assert (tail > 1e-5).all(), table.loc[tail <= 1e-5, ["estimate", "power"]].to_string()
+    return result.table
+
+
+def test_rejection_rate_under_the_null_is_alpha_small_run() -> None:
+    # the linear-model hypotheses only (the count models of H2 take seconds each)
+    design = ReplicaDesign(schools=5, classes=10, students=200)
+    table = _null_check(["H1", "H4"], 16, design, n_draws=2000)
+    assert set(table["hypothesis"]) == {"H1", "H4"}
+    assert (table["n_replicates"] == 16).all()
+
+
+@pytest.mark.slow
+def test_rejection_rate_under_the_null_is_alpha_1000_replicates() -> None:
+    design = ReplicaDesign(schools=16, classes=36, students=760)
+    _null_check(["H1", "H2", "H3", "H4"], 1000, design, n_draws=5000)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "the plan's cross-level moderation test (random intercepts only) is liberal when the "
+    "background gap in negative interactions varies between classes, as it does on the rate "
+    "scale of a log-linear count model: 13-19 % rejections at alpha 0.05 in 200 replicates of "
+    "16 classes"))
+def test_implicit_attitude_tests_under_the_null_are_liberal() -> None:
+    design = ReplicaDesign(schools=8, classes=16, students=340)
+    _null_check(["H5"], 200, design, n_draws=5000)
