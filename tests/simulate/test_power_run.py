@@ -137,7 +137,9 @@ def test_null_truth_zeroes_what_each_hypothesis_tests() -> None:
     model = h4.outcomes["teacher_closeness"]
     positive = model.per_positive_per_hour * data["positive_rate"].std()
     negative = model.per_negative_per_hour * data["negative_rate"].std()
-    assert abs(negative) == pytest.approx(abs(positive), rel=0.1)
+    # the SD ratio of one draw of this size varies by about 8 % between seeds (4 draws at 5x
+    # SMALL: 1.01-1.16), so two independent draws agree to within about 20 %
+    assert abs(negative) == pytest.approx(abs(positive), rel=0.2)
 
 
 def test_effects_from_a_mapping_and_a_yaml_file(tmp_path) -> None:

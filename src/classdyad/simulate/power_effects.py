@@ -34,7 +34,7 @@ __all__ = ["describe_truth", "null_truth", "truth_from_mapping", "truth_from_pil
 #: group terms of the rate models (background gaps in interactions)
 GROUP_RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western")
 #: group terms of the outcome models (direct background gaps in relationship quality)
-GROUP_OUTCOME_TERMS = ("non_western", "low_ses")
+GROUP_OUTCOME_TERMS = ("non_western", "turkish_moroccan", "other_non_western", "low_ses")
 #: implicit-attitude terms of the outcome models
 IAT_OUTCOME_TERMS = ("iat_ethnicity", "iat_ses", "iat_ethnicity:non_western", "iat_ses:low_ses")
 
