@@ -1,4 +1,4 @@
-"""Generic path models on DataFrames: mediation, moderation and negativity bias.
+"""Generic path models on DataFrames: mediation, moderation, negativity bias, teacher feedback.
 
 DataFrames in, results out. The mixed-model engine is :mod:`classdyad.mixed`; the seed study's
 dataset and analysis plan are :mod:`classdyad.study`. Their names are still reachable from here
@@ -18,6 +18,8 @@ from classdyad.analysis.moderation import (
     moderated_mediation,
 )
 from classdyad.analysis.negativity_bias import NegativityBiasResult, negativity_bias
+from classdyad.analysis.teacher_feedback import teacher_feedback
+from classdyad.analysis.teacher_feedback_results import TeacherFeedbackResult
 
 #: names that moved out of ``classdyad.analysis`` -> their new module
 MOVED = {
@@ -51,9 +53,11 @@ __all__ = [
     "MediationResult",
     "ModeratedMediationResult",
     "NegativityBiasResult",
+    "TeacherFeedbackResult",
     "center",
     "cross_level_moderation",
     "mediation",
     "moderated_mediation",
     "negativity_bias",
+    "teacher_feedback",
 ]

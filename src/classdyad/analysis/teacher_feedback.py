@@ -54,7 +54,11 @@ import scipy.stats
 
 from classdyad.analysis.interaction_spread import gini, lorenz_curve, top_share
 from classdyad.analysis.small_cells import suppress_small_cells
-from classdyad.analysis.teacher_feedback_results import GUIDANCE_MESSAGES, TeacherFeedbackResult
+from classdyad.analysis.teacher_feedback_results import (
+    FIT_NOTES,
+    GUIDANCE_MESSAGES,
+    TeacherFeedbackResult,
+)
 from classdyad.errors import ClassdyadWarning, DataError, EstimationError, OptionError, check_option
 from classdyad.mixed import glmm
 
@@ -108,7 +112,7 @@ def class_rate_model(counts: pd.DataFrame, *, confidence_level: float = 0.95
                    confidence_level=confidence_level)
     messages = [str(w.message) for w in caught if issubclass(w.category, ClassdyadWarning)]
     if fit.singular:
-        note = "no variation between students beyond chance: every student gets the class rate"
+        note = FIT_NOTES["singular"]
     elif messages:
         note = "; ".join(messages)
     b0 = float(fit.beta[0])
@@ -200,13 +204,13 @@ def _fit_students(totals: pd.DataFrame, level: float, flag_rule: FlagRule, flag_
             row["observed_rate"] = row["count"] / row["hours"] if row["hours"] > 0 else math.nan
             estimates = None
             if len(seen) < 3:
-                row["note"] = "fewer than three students observed: no model"
+                row["note"] = FIT_NOTES["few_students"]
             else:
                 try:
                     estimates, summary = class_rate_model(counts, confidence_level=level)
                     row.update(summary)
                 except EstimationError:
-                    row["note"] = "no interactions of this kind observed"
+                    row["note"] = FIT_NOTES["no_events"]
             if row.get("note"):
                 notes.append(f"class {classroom}, wave {wave}, {valence}: {row['note']}")
             class_rows.append(row)

@@ -14,7 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["GUIDANCE_MESSAGES", "TeacherFeedbackResult"]
+__all__ = ["FIT_NOTES", "GUIDANCE_MESSAGES", "TeacherFeedbackResult"]
+
+#: the reasons a class, wave and valence gets a note (the ``note`` column of ``classes``)
+FIT_NOTES = {
+    "singular": "no variation between students beyond chance: every student gets the class rate",
+    "few_students": "fewer than three students observed: no model",
+    "no_events": "no interactions of this kind observed",
+}
 
 #: topic -> English message template; placeholders: students (a list), classroom, wave, first,
 #: last (waves), ratio (a number), share (a proportion)
