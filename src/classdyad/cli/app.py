@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from classdyad.cli import analysis_commands, measure_commands, report_commands, study_commands
+from classdyad.cli import (
+    analysis_commands,
+    feedback_commands,
+    measure_commands,
+    report_commands,
+    study_commands,
+)
 from classdyad.cli.export_commands import export_app
 from classdyad.cli.import_commands import import_app
 from classdyad.errors import ClassdyadError
@@ -35,6 +41,7 @@ app.add_typer(measure_commands.score_app, name="score")
 app.command("agreement")(measure_commands.agreement)
 app.command("analyze")(analysis_commands.analyze)
 app.command("report")(report_commands.report)
+app.command("feedback")(feedback_commands.feedback)
 
 
 @app.callback()

@@ -147,13 +147,13 @@ class _Page:
         classes = result.classes[(result.classes["classroom"] == classroom)
                                  & (result.classes["wave"] == wave)].set_index("valence")
         order = sorted(students["student"].unique(), key=lambda c: (self.student(c).lower(), c))
-        by = students.set_index(["student", "valence"])
+        by = {(r["student"], r["valence"]): r for r in students.to_dict(orient="records")}
         charts = []
         for valence in ("negative", "positive"):
             cls = classes.loc[valence]
             rows = []
             for code in order:
-                est = by.loc[(code, valence)]
+                est = by[(code, valence)]
                 rows.append(IntervalRow(self.student(code), float(est["shrunken_rate"]),
                                         float(est["ci_low"]), float(est["ci_high"]),
                                         bool(est["flag"])))
@@ -169,16 +169,14 @@ class _Page:
         table = []
         for code in order:
             cells = {"student": self.student(code)}
-            est = by.loc[code]
-            minutes = est["minutes"].iloc[0]
-            cells["minutes"] = self.text(minutes, 0)
+            cells["minutes"] = self.text(by[(code, "negative")]["minutes"], 0)
             for valence in ("negative", "positive", "neutral"):
-                row = est.loc[valence]
+                row = by[(code, valence)]
                 cells[f"{valence}_count"] = self.text(row["count"], 0)
                 cells[f"{valence}_rate"] = self.text(row["rate"])
                 cells[f"{valence}_shrunken"] = self.rate(row["shrunken_rate"], row["ci_low"],
                                                          row["ci_high"])
-            cells["flag"] = bool(est.loc["negative", "flag"])
+            cells["flag"] = bool(by[(code, "negative")]["flag"])
             table.append(cells)
         spread = result.spread[(result.spread["classroom"] == classroom)
                                & (result.spread["wave"] == wave)]
@@ -206,7 +204,7 @@ class _Page:
                                           classes.loc[v, "ci_high"]),
                         "observed": self.text(classes.loc[v, "observed_rate"])}
                        for v in ("negative", "positive", "neutral") if v in classes.index]
-        flagged = [self.student(c) for c in order if bool(by.loc[(c, "negative"), "flag"])]
+        flagged = [self.student(c) for c in order if bool(by[(c, "negative")]["flag"])]
         perceived = result.perceived[(result.perceived["classroom"] == classroom)
                                      & (result.perceived["wave"] == wave)]
         disagreements = []
