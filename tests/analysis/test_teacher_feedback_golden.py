@@ -65,9 +65,9 @@ def test_conditional_and_joint_variances_equal_the_reference(result, index: int)
     part = _cell(result, ref)
     if not ref["singular"]:
         np.testing.assert_allclose(part["effect_sd"], ref["effect_sd"], rtol=RTOL)
-        np.testing.assert_allclose(part["effect_posterior_sd"] ** 2,
+        np.testing.assert_allclose(part["laplace_effect_sd"] ** 2,
                                    ref["effect_posterior_var"], rtol=RTOL)
-    np.testing.assert_allclose(part["posterior_sd"] ** 2, ref["posterior_var"], rtol=RTOL)
+    np.testing.assert_allclose(part["laplace_sd"] ** 2, ref["posterior_var"], rtol=RTOL)
 
 
 @pytest.mark.parametrize("index", range(len(REF["spread"])))

@@ -6,9 +6,12 @@ low-SES students) is a table of cells: one cell per level of a grouping variable
 
 1. *primary* cells: fewer than ``min_cell`` students (zero included: an empty cell tells that
    every student belongs to the other levels);
-2. *complementary* cells: where a margin has exactly one hidden cell, the smallest other cell is
-   hidden as well, because the margin's total (the class size) is known and would give the hidden
-   count back by subtraction; where a margin's total is below ``min_cell`` every cell is hidden.
+2. *complementary* cells: the margin's total (the class size) is known, so a single hidden cell
+   would come back by subtraction, and two hidden cells holding together fewer than ``min_cell``
+   students (say 0 and 0) would still give each other away; the smallest shown cells are hidden
+   as well until a margin has no hidden cell, or at least two hidden cells holding together at
+   least ``min_cell`` students. Where a margin's total is below ``min_cell`` every cell is
+   hidden.
 
 Shares of the margin above ``1 - extreme_share`` are not given as numbers but as a bound
 (``share_bound = "> 95 %"`` for the default 0.05), so an almost complete group does not reveal
@@ -90,20 +93,24 @@ def suppress_small_cells(
             continue
         small = rows[n[rows] < min_cell]
         status[small] = "primary"
-        hidden = status[rows] != None  # noqa: E711 (element-wise comparison)
-        if hidden.sum() == 1:
+        while True:
+            hidden = status[rows] != None  # noqa: E711 (element-wise comparison)
             shown = rows[~hidden]
-            partner = shown[np.argmin(n[shown])]
-            status[partner] = "complementary"
+            if shown.size == 0 or not hidden.any():
+                break
+            if hidden.sum() >= 2 and n[rows[hidden]].sum() >= min_cell:
+                break
+            status[shown[np.argmin(n[shown])]] = "complementary"
     out["total"] = totals.astype("int64")
     hide = status != None  # noqa: E711
     share = np.where(totals > 0, n / np.where(totals > 0, totals, 1.0), np.nan)
     extreme = (share > 1.0 - extreme_share) & ~hide
     percent = f"> {100.0 * (1.0 - extreme_share):g} %"
     out["share"] = np.where(hide | extreme, np.nan, share)
-    out["share_bound"] = np.where(extreme, percent, None)
     out[count] = pd.Series(np.where(hide | extreme, np.nan, n), index=out.index).astype("Int64")
     for column in values:
         out[column] = out[column].astype(float).where(~hide)
-    out["suppressed"] = status
+    out["suppressed"] = pd.Series(list(status), index=out.index, dtype=object)
+    out["share_bound"] = pd.Series([percent if e else None for e in extreme], index=out.index,
+                                   dtype=object)
     return out

@@ -79,12 +79,14 @@ class TeacherFeedbackResult:
     students
         One row per class, wave, student and valence: ``count, minutes, rate`` (observed per
         hour present), ``shrunken_rate`` (the conditional mode of the Poisson GLMM,
-        ``exp(b0 + b_s)`` per hour), ``ci_low, ci_high`` (its interval), ``log_effect`` and
-        ``effect_sd`` (the conditional mode of the student's random effect and its conditional
-        standard deviation, as lme4's ``ranef(condVar = TRUE)``), ``posterior_sd`` (the standard
-        deviation of ``b0 + b_s`` under the joint Gaussian approximation), ``prob_above``
-        (approximate posterior probability that the student's rate is above the class's typical
-        rate), ``q_value`` (Benjamini-Hochberg) and ``flag`` (negative valence only).
+        ``exp(b0 + b_s)`` per hour), ``ci_low, ci_high`` (its posterior interval, integrating
+        over the class's parameters), ``log_effect`` and ``effect_sd`` (the conditional mode of
+        the student's random effect and its conditional standard deviation, as lme4's
+        ``ranef(condVar = TRUE)``), ``log_rate_sd`` (posterior SD of the log rate),
+        ``laplace_sd`` and ``laplace_effect_sd`` (SDs of ``b0 + b_s`` and ``b_s`` under the joint
+        Laplace approximation), ``prob_above`` (posterior probability that the student's rate is
+        above the class's typical rate), ``q_value`` (Benjamini-Hochberg) and ``flag`` (negative
+        valence only).
     classes
         One row per class, wave and valence: the class's typical rate ``exp(b0)`` with its Wald
         interval, the between-student standard deviation (log scale), totals, and fit notes.
@@ -140,9 +142,9 @@ class TeacherFeedbackResult:
     def flag_rule_text(self) -> str:
         """The flag's rule in one English sentence."""
         if self.flag_rule == "posterior":
-            return (f"flagged when the approximate posterior probability that the student's "
-                    f"negative rate is above the class's typical rate exceeds {self.flag_level:g}"
-                    " (Laplace approximation, class rate uncertainty included)")
+            return (f"flagged when the posterior probability that the student's negative rate "
+                    f"is above the class's typical rate exceeds {self.flag_level:g} (Poisson "
+                    "model with the class's rate and spread integrated out)")
         return (f"flagged when the Benjamini-Hochberg q value of the one-sided test 'rate above "
                 f"the class's typical rate' is at most {1.0 - self.flag_level:g}")
 
