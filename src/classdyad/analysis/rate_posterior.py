@@ -16,7 +16,8 @@ posterior of each ``eta_s`` is the mixture of its conditional
 posteriors weighted by the grid posterior of ``(b0, sigma)``. This is exact up to the grids'
 resolution (no Laplace approximation), so the intervals are equal-tailed posterior intervals and
 ``prob_above`` is ``P(eta_s > b0 | y)``, the posterior probability that the student's rate is
-above the class's typical rate.
+above the class's typical rate. The grids' resolution moves interval ends by less than 2 % and
+probabilities by less than 0.005 against a 4-fold finer grid (``tests/analysis``).
 
 References
 ----------
