@@ -292,7 +292,8 @@ def _change(first: pd.Series, last: pd.Series, z: float) -> tuple[float, float, 
 
 def _trends(students: pd.DataFrame, classes: pd.DataFrame, level: float
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """First-to-last-wave rate ratios (the wave fits are independent, so variances add)."""
+    """First-to-last-wave ratios of the shrunken rates; the interval adds the posterior
+    variances of the two log rates (the waves are fitted separately, so they are independent)."""
     z = scipy.stats.norm.ppf(0.5 + level / 2.0)
     columns = ["classroom", "valence", "first_wave", "last_wave", "rate_ratio", "ci_low",
                "ci_high"]
