@@ -1,4 +1,4 @@
-"""Generic path models on DataFrames: mediation, moderation and negativity bias.
+"""Generic path models on DataFrames: mediation, moderation, negativity bias, teacher feedback.
 
 DataFrames in, results out. The mixed-model engine is :mod:`classdyad.mixed`; the seed study's
 dataset and analysis plan are :mod:`classdyad.study`. Their names are still reachable from here
@@ -22,6 +22,8 @@ from classdyad.analysis.random_slope_mediation import (
     RandomSlopeMediationResult,
     random_slope_mediation,
 )
+from classdyad.analysis.teacher_feedback import teacher_feedback
+from classdyad.analysis.teacher_feedback_results import TeacherFeedbackResult
 
 #: names that moved out of ``classdyad.analysis`` -> their new module
 MOVED = {
@@ -56,10 +58,12 @@ __all__ = [
     "ModeratedMediationResult",
     "NegativityBiasResult",
     "RandomSlopeMediationResult",
+    "TeacherFeedbackResult",
     "center",
     "cross_level_moderation",
     "mediation",
     "moderated_mediation",
     "negativity_bias",
     "random_slope_mediation",
+    "teacher_feedback",
 ]

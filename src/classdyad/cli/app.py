@@ -14,6 +14,7 @@ from rich.console import Console
 
 from classdyad.cli import (
     analysis_commands,
+    feedback_commands,
     measure_commands,
     power_commands,
     report_commands,
@@ -46,6 +47,7 @@ app.command("report")(report_commands.report)
 app.command("serve")(serve)
 app.add_typer(user_app, name="user")
 app.command("power")(power_commands.power)
+app.command("feedback")(feedback_commands.feedback)
 
 
 @app.callback()
