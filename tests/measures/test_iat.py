@@ -358,3 +358,65 @@ def test_split_half_undefined_with_one_participant_warns():
     with pytest.warns(UndefinedStatisticWarning):
         result = iat_split_half(HAND)
     assert np.isnan(result.reliability)
+
+
+# --- inclusive SD before or after the error replacement (tests/measures/golden/iat_inclusive_sd.R)
+INCLUSIVE = json.loads((Path(__file__).parent / "golden" / "iat_inclusive_sd.json").read_text())
+
+
+def _compare_pairs(result, reference, *, at_least):
+    """d_practice and d_test against a reference; returns how many participants were compared."""
+    ours = result.to_frame().set_index("participant")
+    theirs = pd.DataFrame(reference).set_index("participant")
+    theirs.index = theirs.index.astype(ours.index.dtype)
+    joined = ours[["d_practice", "d_test"]].join(
+        theirs[["d_practice", "d_test"]].add_suffix("_r"), how="inner")
+    both = joined.dropna()
+    assert len(both) >= at_least
+    # tolerance: 1e-10 absolute (the same arithmetic in double precision)
+    np.testing.assert_allclose(both["d_practice"], both["d_practice_r"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(both["d_test"], both["d_test_r"], rtol=0, atol=1e-10)
+    return len(both)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_inclusive_sd_after_matches_implicit_measures(variant, chocolate):
+    result = score_iat(chocolate, blocks=CHOCOLATE_BLOCKS, columns=CHOCOLATE_COLUMNS,
+                       variant=variant, inclusive_sd="after")
+    reference = INCLUSIVE["implicit_measures"][variant]
+    n = _compare_pairs(result, reference, at_least=160)
+    assert n == len(reference["participant"])
+    assert result.inclusive_sd == "after"
+
+
+@pytest.mark.parametrize("variant", ["D1", "D2", "D4", "D6"])
+def test_inclusive_sd_after_matches_iat_package(variant, gender_math):
+    result = score_iat(gender_math, blocks=_gender_math_blocks(), columns=GENDER_MATH_COLUMNS,
+                       variant=variant, inclusive_sd="after")
+    _compare_pairs(result, INCLUSIVE["iat_package"][variant], at_least=85)
+
+
+@pytest.mark.parametrize("name", ["chocolate", "gender_math"])
+@pytest.mark.parametrize("variant", ["D3", "D4", "D5", "D6"])
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_inclusive_sd_before_and_after_match_the_r_formula(name, variant, when, chocolate,
+                                                          gender_math):
+    trials, blocks, columns = _data_set(name, chocolate, gender_math)
+    result = score_iat(trials, blocks=blocks, columns=columns, variant=variant,
+                       inclusive_sd=when)
+    _compare_pairs(result, INCLUSIVE["by_hand"][name][variant][when], at_least=85)
+
+
+def test_inclusive_sd_default_is_before_and_changes_only_replacement_variants(chocolate):
+    kwargs = {"blocks": CHOCOLATE_BLOCKS, "columns": CHOCOLATE_COLUMNS}
+    for variant in ("D2", "D4"):
+        default = score_iat(chocolate, variant=variant, **kwargs).to_frame()
+        before = score_iat(chocolate, variant=variant, inclusive_sd="before", **kwargs).to_frame()
+        after = score_iat(chocolate, variant=variant, inclusive_sd="after", **kwargs).to_frame()
+        pd.testing.assert_frame_equal(default, before)
+        same = np.allclose(before["d_test"], after["d_test"], equal_nan=True)
+        assert same is (variant == "D2")
+    with pytest.raises(OptionError, match="'before', 'after'"):
+        score_iat(chocolate, inclusive_sd="pooled", **kwargs)
+    split = iat_split_half(chocolate, variant="D4", inclusive_sd="after", **kwargs)
+    assert split.inclusive_sd == "after" and np.isfinite(split.reliability)

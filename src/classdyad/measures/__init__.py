@@ -4,7 +4,9 @@ DataFrames in, results out.
 """
 
 from classdyad.measures.agreement import NO_EVENT, VALENCE_ORDER, CoderAgreement, coder_agreement
+from classdyad.measures.fleiss_kappa import FleissKappa, fleiss_kappa, fleiss_kappa_from_counts
 from classdyad.measures.generalizability import DStudy, d_study
+from classdyad.measures.guttman import GuttmanLambda6, guttman_lambda6
 from classdyad.measures.iat import (
     IAT_ROLES,
     IatScores,
@@ -31,11 +33,18 @@ from classdyad.measures.kappa import (
     grouped_kappa,
     kappa_from_table,
     percent_agreement,
+    weight_matrix,
 )
 from classdyad.measures.krippendorff import (
     KrippendorffAlpha,
     alpha_from_coincidences,
     krippendorff_alpha,
+)
+from classdyad.measures.omega import (
+    CfaOmega,
+    OmegaHierarchical,
+    cfa_omega,
+    omega_hierarchical,
 )
 from classdyad.measures.questionnaires import (
     QuestionnaireScores,
@@ -54,10 +63,13 @@ __all__ = [
     "IAT_ROLES",
     "NO_EVENT",
     "VALENCE_ORDER",
+    "CfaOmega",
     "CoderAgreement",
     "CohenKappa",
     "CronbachAlpha",
     "DStudy",
+    "FleissKappa",
+    "GuttmanLambda6",
     "IatScores",
     "IatSplitHalf",
     "Instrument",
@@ -65,17 +77,22 @@ __all__ = [
     "IntraclassCorrelation",
     "KrippendorffAlpha",
     "McDonaldOmega",
+    "OmegaHierarchical",
     "QuestionnaireScores",
     "ResponseScale",
     "TimeUnitKappa",
     "agreement_weights",
     "alpha_from_coincidences",
+    "cfa_omega",
     "coder_agreement",
     "cohen_kappa",
     "confusion_matrix",
     "cronbach_alpha",
     "d_study",
+    "fleiss_kappa",
+    "fleiss_kappa_from_counts",
     "grouped_kappa",
+    "guttman_lambda6",
     "iat_split_half",
     "icc_from_matrix",
     "intraclass_correlation",
@@ -84,6 +101,7 @@ __all__ = [
     "list_instruments",
     "load_instrument",
     "mcdonald_omega",
+    "omega_hierarchical",
     "percent_agreement",
     "questionnaire_reliability",
     "read_iat_trials",
@@ -92,4 +110,5 @@ __all__ = [
     "score_questionnaire",
     "score_single_category_iat",
     "time_unit_kappa",
+    "weight_matrix",
 ]

@@ -60,7 +60,7 @@ from classdyad.measures.icc import _FORMS as _ICC_FORMS
 from classdyad.measures.icc import _icc_arrays
 from classdyad.measures.kappa import (
     CohenKappa,
-    KappaWeights,
+    WeightsArgument,
     _kappa_parts,
     agreement_weights,
     grouped_kappa,
@@ -294,11 +294,12 @@ class CoderAgreement:
         return table
 
     def kappa(self, aspect: Aspect = "valence", *, no_event: bool = False,
-              weights: KappaWeights = "none") -> CohenKappa:
+              weights: WeightsArgument = "none") -> CohenKappa:
         """Cohen's kappa over all lessons, with its confusion matrix (see :func:`cohen_kappa`).
 
         ``no_event=True`` counts unmatched events as ``"(no event)"``; ``weights`` other than
-        ``"none"`` make sense for valence on matched pairs only.
+        ``"none"`` (a scheme by name, or a matrix of agreement weights in the order of
+        :meth:`confusion_matrix`) make sense for valence on matched pairs only.
         """
         table = self.confusion_matrix(aspect, no_event=no_event)
         return kappa_from_table(table, weights=weights, confidence=self.confidence)

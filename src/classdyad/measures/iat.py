@@ -17,7 +17,12 @@ keyed on several columns (``columns={"block": ["block_name", "order"]}`` with tu
    correct latencies of each block is computed, and each error latency is replaced by that mean
    plus twice the SD of the block's correct latencies (D3, D5) or plus 600 ms (D4, D6).
 5. The inclusive SD of each pair (practice blocks; test blocks) is the SD of all its trials after
-   steps 1-3, before error replacement (Table 4 computes it before the replacement step).
+   steps 1-3. For D3-D6, ``inclusive_sd`` says whether it is computed ``"before"`` the error
+   latencies are replaced (the default) or ``"after"`` (on the replaced latencies). The default
+   follows Greenwald, Nosek & Banaji (2003, Table 4), whose steps compute the inclusive SD
+   (their step 6) before error latencies are replaced (step 7). The R packages implicitMeasures
+   (``compute_iat``) and IAT (``cleanIAT``) compute it after the replacement; ``"after"``
+   reproduces them. D1 and D2 replace nothing, so the option does not change them.
 6. For each pair, ``(mean incompatible - mean compatible) / inclusive SD``; D is the mean of the
    pairs the block mapping uses (both pairs in a standard IAT).
 
@@ -85,6 +90,8 @@ IatProcedure = Literal["standard", "single_category", "brief"]
 _PROCEDURES: tuple[IatProcedure, ...] = ("standard", "single_category", "brief")
 SplitMethod = Literal["odd_even", "first_second"]
 _SPLITS: tuple[SplitMethod, ...] = ("odd_even", "first_second")
+InclusiveSd = Literal["before", "after"]
+_INCLUSIVE_SD: tuple[InclusiveSd, ...] = ("before", "after")
 
 
 @dataclass(frozen=True)
@@ -102,11 +109,15 @@ class IatScores:
         ``NaN`` where not used), ``n_trials`` (trials of scored roles), ``n_removed_slow``,
         ``n_removed_fast``, ``n_removed_warmup``, ``n_used``, ``n_errors``, ``error_rate`` (of
         used trials), ``fast_share`` (share under 300 ms), ``excluded``, ``exclusion_reason``.
+    inclusive_sd
+        Whether the inclusive SD of D3-D6 was computed ``"before"`` or ``"after"`` the error
+        latencies were replaced.
     """
 
     procedure: IatProcedure
     variant: str
     scores: pd.DataFrame = field(repr=False)
+    inclusive_sd: InclusiveSd = "before"
 
     def to_frame(self) -> pd.DataFrame:
         """The scores table (a copy)."""
@@ -115,8 +126,9 @@ class IatScores:
     def _repr_html_(self) -> str:
         n_excluded = int(self.scores["excluded"].sum())
         return (
-            f"<p><b>IAT {self.variant}</b> ({self.procedure}): {len(self.scores)} participants, "
-            f"{n_excluded} excluded</p>" + self.scores.to_html(index=False)
+            f"<p><b>IAT {self.variant}</b> ({self.procedure}; inclusive SD {self.inclusive_sd} "
+            f"error replacement): {len(self.scores)} participants, {n_excluded} excluded</p>"
+            + self.scores.to_html(index=False)
         )
 
 
@@ -136,6 +148,8 @@ class IatSplitHalf:
         How the trials were split and scored.
     half_scores
         One row per participant: ``participant``, ``d_half_1``, ``d_half_2``.
+    inclusive_sd
+        ``"before"`` or ``"after"`` error replacement (D3-D6).
     """
 
     correlation: float
@@ -145,6 +159,7 @@ class IatSplitHalf:
     procedure: IatProcedure
     variant: str
     half_scores: pd.DataFrame = field(repr=False)
+    inclusive_sd: InclusiveSd = "before"
 
     def to_frame(self) -> pd.DataFrame:
         """One row: correlation, Spearman-Brown reliability, participants, split and scoring."""
@@ -171,6 +186,7 @@ def score_iat(
     blocks: Mapping[Any, IatRole] | None = None,
     columns: Mapping[str, str | Sequence[str] | None] | None = None,
     variant: DVariant = "D2",
+    inclusive_sd: InclusiveSd = "before",
     source: str | None = None,
 ) -> IatScores:
     """D scores of a standard IAT (Greenwald, Nosek & Banaji, 2003), variants D1-D6.
@@ -183,6 +199,10 @@ def score_iat(
         ``"D1"`` built-in error correction; ``"D2"`` as D1, trials < 400 ms removed; ``"D3"``
         errors replaced by block mean + 2 SD; ``"D4"`` by block mean + 600 ms; ``"D5"``, ``"D6"``
         as D3, D4 with trials < 400 ms removed.
+    inclusive_sd
+        D3-D6: compute each pair's inclusive SD ``"before"`` (default; Greenwald, Nosek &
+        Banaji, 2003, Table 4) or ``"after"`` (as the R packages implicitMeasures and IAT) the
+        error latencies are replaced. No effect on D1 and D2.
 
     Returns
     -------
@@ -193,12 +213,17 @@ def score_iat(
     ``D = mean over pairs of (M_incompatible - M_compatible) / SD_inclusive``; the steps are in the
     module docstring. Validated against an independent R implementation of Table 4 of Greenwald
     et al. (2003) on two public IAT data sets (``tests/measures/golden/iat_d_scores.R``) to 1e-10,
-    and on a small data set worked by hand.
+    and on a small data set worked by hand; ``inclusive_sd="after"`` against
+    ``implicitMeasures::compute_iat`` (D1-D6) and ``IAT::cleanIAT`` (D4, D6)
+    (``tests/measures/golden/iat_inclusive_sd.R``).
     """
     check_option("variant", variant, _VARIANTS)
+    check_option("inclusive_sd", inclusive_sd, _INCLUSIVE_SD)
     standard = read_iat_trials(trials, blocks=blocks, columns=columns, source=source)
     _check_pairs(standard)
-    return IatScores("standard", variant, _score(standard, "standard", variant, None))
+    settings = {"inclusive_sd": inclusive_sd}
+    return IatScores("standard", variant, _score(standard, "standard", variant, settings),
+                     inclusive_sd)
 
 
 def score_single_category_iat(
@@ -283,6 +308,7 @@ def iat_split_half(
     procedure: IatProcedure = "standard",
     variant: DVariant = "D2",
     split: SplitMethod = "odd_even",
+    inclusive_sd: InclusiveSd = "before",
     source: str | None = None,
 ) -> IatSplitHalf:
     """Split-half reliability of IAT D scores with the Spearman-Brown correction.
@@ -299,6 +325,8 @@ def iat_split_half(
         ``"odd_even"``: odd and even trial positions within each participant and block role;
         ``"first_second"``: the first and the second half of those trials (the first half gets
         ``floor(n / 2)`` trials).
+    inclusive_sd
+        ``"before"`` or ``"after"`` error replacement, for D3-D6 (see :func:`score_iat`).
 
     Returns
     -------
@@ -312,12 +340,14 @@ def iat_split_half(
     check_option("procedure", procedure, _PROCEDURES)
     check_option("variant", variant, _VARIANTS)
     check_option("split", split, _SPLITS)
+    check_option("inclusive_sd", inclusive_sd, _INCLUSIVE_SD)
     standard = read_iat_trials(trials, blocks=blocks, columns=columns, source=source)
     if procedure == "single_category":
         standard = standard[standard["pair"] == "test"]
     _check_pairs(standard)
     label = variant if procedure == "standard" else procedure
-    settings: dict[str, Any] = {"response_window_ms": 1500.0, "warmup_trials": 4}
+    settings: dict[str, Any] = {"response_window_ms": 1500.0, "warmup_trials": 4,
+                                "inclusive_sd": inclusive_sd}
     if procedure == "brief":
         # warm-up trials go before the split, so that each half keeps its share of real trials
         standard = standard[~_warmup_mask(standard, settings["warmup_trials"])]
@@ -350,7 +380,8 @@ def iat_split_half(
             stacklevel=2,
         )
     reliability = 2 * r / (1 + r) if np.isfinite(r) and r != -1 else np.nan
-    return IatSplitHalf(r, float(reliability), len(usable), split, procedure, label, table)
+    return IatSplitHalf(r, float(reliability), len(usable), split, procedure, label, table,
+                        inclusive_sd)
 
 
 def _score(
@@ -429,7 +460,8 @@ def _score_participant(
         "error_rate": error_rate,
         "fast_share": fast_share,
     }
-    d_pairs, problem = _pair_scores(used, lat, err, procedure, variant, pairs)
+    after = settings.get("inclusive_sd", "before") == "after"
+    d_pairs, problem = _pair_scores(used, lat, err, procedure, variant, pairs, after)
     d = float(np.mean(list(d_pairs.values()))) if problem is None else np.nan
     if reason is None and problem is not None:
         reason = problem
@@ -451,6 +483,7 @@ def _pair_scores(
     procedure: str,
     variant: str,
     pairs: list[str],
+    sd_after_replacement: bool = False,
 ) -> tuple[dict[str, float], str | None]:
     """D of each pair; the second value says why D cannot be computed (or None)."""
     roles = used["role"].to_numpy()
@@ -458,6 +491,7 @@ def _pair_scores(
     out: dict[str, float] = {}
     for pair in pairs:
         means = {}
+        replaced = []
         in_pair = np.char.startswith(roles.astype(str), pair + "_")
         for compatible in (True, False):
             role = f"{pair}_{'compatible' if compatible else 'incompatible'}"
@@ -472,8 +506,11 @@ def _pair_scores(
                 step = 2 * correct.std(ddof=1) if penalty[variant] == "2sd" else penalty[variant]
                 values = np.where(err[mask], correct.mean() + step, values)
             means[compatible] = values.mean()
+            replaced.append(values)
         if procedure == "single_category":
             spread = lat[in_pair & ~err]
+        elif sd_after_replacement:
+            spread = np.concatenate(replaced)
         else:
             spread = lat[in_pair]
         sd = spread.std(ddof=1) if spread.size >= 2 else np.nan

@@ -15,7 +15,17 @@ with row margins ``r[i]``, column margins ``c[j]`` and agreement weights ``w[i, 
   ``kappa +- z * sqrt(var)`` bounded to [-1, 1].
 
 Weights: ``"none"`` (identity: plain kappa), ``"linear"`` ``1 - |i - j| / (K - 1)`` and
-``"quadratic"`` ``1 - (i - j)^2 / (K - 1)^2`` over the categories in their given order.
+``"quadratic"`` ``1 - (i - j)^2 / (K - 1)^2`` over the categories in their given order, or any
+``K x K`` matrix of agreement weights (1 on the diagonal, between 0 and 1 elsewhere; Cohen, 1968)
+given by the user, for example partial credit for confusing two particular categories.
+
+The z test of ``H0: kappa = 0`` divides kappa by its standard error *under H0* (Fleiss, Cohen &
+Everitt, 1969)::
+
+      var0 = [ sum_ij r[i] * c[j] * (w[i,j] - (wr[i] + wc[j]))^2 - pe^2 ] / (n * (1 - pe)^2)
+
+which is what ``irr::kappa2`` reports as ``z`` (two-sided normal p-value); the interval uses the
+non-null variance above.
 
 Kappa is undefined when there are no units or when chance agreement is 1 (both coders used one and
 the same category for every unit); it is then returned as ``nan`` with an
@@ -26,6 +36,8 @@ and interval of unweighted kappa, which psych computes with the formula above. F
 psych's variance code uses ``r[j] * sum_k w[j, k]`` where the formula has ``wc[j]``; the two agree
 for identity weights only, so weighted standard errors here follow Fleiss, Cohen & Everitt and are
 checked against that formula evaluated directly in R (``tests/measures/golden/agreement_kappa.R``).
+The z test and weighted kappa with user-supplied weights are validated against ``irr::kappa2``
+(irr 0.84.1; ``tests/measures/golden/agreement_irr.R``).
 
 References
 ----------
@@ -43,7 +55,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -60,10 +72,13 @@ __all__ = [
     "grouped_kappa",
     "kappa_from_table",
     "percent_agreement",
+    "weight_matrix",
 ]
 
 KappaWeights = Literal["none", "linear", "quadratic"]
 _WEIGHTS: tuple[KappaWeights, ...] = ("none", "linear", "quadratic")
+WeightsArgument = KappaWeights | np.ndarray | pd.DataFrame
+"""A weighting scheme by name, or a ``K x K`` matrix of agreement weights."""
 
 
 def agreement_weights(n_categories: int, weights: KappaWeights = "none") -> np.ndarray:
@@ -78,6 +93,69 @@ def agreement_weights(n_categories: int, weights: KappaWeights = "none") -> np.n
         return np.eye(k)
     distance = np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / (k - 1)
     return 1.0 - (distance if weights == "linear" else distance**2)
+
+
+def weight_matrix(weights: WeightsArgument, categories: Sequence | int) -> np.ndarray:
+    """The ``K x K`` agreement weight matrix for a weighting scheme or a user's matrix.
+
+    Parameters
+    ----------
+    weights
+        ``"none"``, ``"linear"``, ``"quadratic"`` (see :func:`agreement_weights`), or a matrix of
+        agreement weights: 1 on the diagonal, between 0 and 1 elsewhere. A DataFrame whose index
+        and columns name the categories is reordered to ``categories``; an array must already
+        follow their order.
+    categories
+        The categories (in order), or their number.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights, rows coder A's category, columns coder B's.
+    """
+    k = categories if isinstance(categories, int) else len(categories)
+    if isinstance(weights, str):
+        return agreement_weights(k, weights)  # type: ignore[arg-type]
+    if isinstance(weights, pd.DataFrame):
+        if not isinstance(categories, int):
+            wanted = list(categories)
+            missing = [c for c in wanted if c not in weights.index or c not in weights.columns]
+            if missing:
+                raise DataError(f"the weight matrix lacks the categories "
+                                f"{', '.join(map(repr, missing[:10]))} on its rows or columns; "
+                                f"give one row and one column for every category")
+            weights = weights.reindex(index=wanted, columns=wanted)
+        matrix = weights.to_numpy(dtype=float)
+    else:
+        try:
+            matrix = np.asarray(weights, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(f"weights={weights!r} is neither one of 'none', 'linear', "
+                            f"'quadratic' nor a numeric matrix of agreement weights") from None
+    if matrix.shape != (k, k):
+        raise DataError(f"the weight matrix has shape {matrix.shape}, but there are {k} "
+                        f"categories; give a {k} x {k} matrix, in the order of the categories")
+    if not np.isfinite(matrix).all() or (matrix < 0).any() or (matrix > 1).any():
+        raise DataError("agreement weights must lie between 0 and 1; to use disagreement "
+                        "weights v (0 on the diagonal), pass 1 - v / v.max()")
+    if not np.allclose(np.diag(matrix), 1.0, rtol=0.0, atol=1e-12):
+        raise DataError("agreement weights must be 1 on the diagonal (full credit for the same "
+                        "code); to use disagreement weights v, pass 1 - v / v.max()")
+    return matrix
+
+
+def _null_variance(counts: np.ndarray, w: np.ndarray) -> float:
+    """Variance of kappa under H0 (Fleiss, Cohen & Everitt, 1969); nan where undefined."""
+    n = float(counts.sum())
+    if n == 0 or counts.shape[0] < 2:
+        return np.nan
+    p = counts / n
+    r, c = p.sum(axis=1), p.sum(axis=0)
+    pe = float((w * np.outer(r, c)).sum())
+    if np.isclose(pe, 1.0, rtol=0.0, atol=1e-12):
+        return np.nan
+    spread = np.outer(r, c) * (w - np.add.outer(w @ c, r @ w)) ** 2
+    return float(max((spread.sum() - pe**2) / (n * (1.0 - pe) ** 2), 0.0))
 
 
 def _kappa_parts(counts: np.ndarray, w: np.ndarray) -> tuple[float, float, float, float, int]:
@@ -120,9 +198,15 @@ class CohenKappa:
     n
         Number of units (coded pairs).
     weights
-        ``"none"``, ``"linear"`` or ``"quadratic"``.
+        ``"none"``, ``"linear"``, ``"quadratic"`` or ``"custom"`` (a user's weight matrix).
     table
         The confusion matrix of counts (rows: coder A, columns: coder B).
+    se_null
+        Standard error under ``H0: kappa = 0`` (Fleiss, Cohen & Everitt, 1969).
+    z, p_value
+        ``kappa / se_null`` and its two-sided normal p-value (as ``irr::kappa2``).
+    weight_matrix
+        The agreement weights used (the identity for ``"none"``).
     """
 
     kappa: float
@@ -134,18 +218,23 @@ class CohenKappa:
     expected_agreement: float
     percent_agreement: float
     n: int
-    weights: KappaWeights
+    weights: str
     table: pd.DataFrame
+    se_null: float = np.nan
+    z: float = np.nan
+    p_value: float = np.nan
+    weight_matrix: np.ndarray | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``weights, kappa, se, ci_lower, ci_upper, observed_agreement,
-        expected_agreement, percent_agreement, n``."""
+        expected_agreement, percent_agreement, n, se_null, z, p_value``."""
         return pd.DataFrame([{
             "weights": self.weights, "kappa": self.kappa, "se": self.se,
             "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
             "observed_agreement": self.observed_agreement,
             "expected_agreement": self.expected_agreement,
             "percent_agreement": self.percent_agreement, "n": self.n,
+            "se_null": self.se_null, "z": self.z, "p_value": self.p_value,
         }])
 
     def _repr_html_(self) -> str:
@@ -156,7 +245,7 @@ class CohenKappa:
                 + self.table.to_html())
 
 
-def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: KappaWeights = "none",
+def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: WeightsArgument = "none",
                      confidence: float = 0.95) -> CohenKappa:
     """Cohen's kappa from a square confusion matrix of counts.
 
@@ -166,7 +255,8 @@ def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: KappaWeights 
         ``K x K`` counts, rows coder A, columns coder B, categories in the same (for weighted
         kappa: ordered) sequence on both axes.
     weights
-        ``"none"``, ``"linear"`` or ``"quadratic"`` (see :func:`agreement_weights`).
+        ``"none"``, ``"linear"`` or ``"quadratic"`` (see :func:`agreement_weights`), or a
+        ``K x K`` matrix of agreement weights (see :func:`weight_matrix`).
     confidence
         Level of the confidence interval.
 
@@ -176,9 +266,11 @@ def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: KappaWeights 
 
     Notes
     -----
-    Formulas in the module docstring; validated against ``psych::cohen.kappa``.
+    Formulas in the module docstring; validated against ``psych::cohen.kappa`` and, for the z
+    test and user-supplied weights, ``irr::kappa2``.
     """
-    check_option("weights", weights, _WEIGHTS)
+    if isinstance(weights, str):
+        check_option("weights", weights, _WEIGHTS)
     if not 0 < confidence < 1:
         raise DataError(f"confidence={confidence!r} must lie between 0 and 1, e.g. 0.95")
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(np.asarray(table))
@@ -188,7 +280,15 @@ def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: KappaWeights 
                         "same categories, in the same order, on rows and columns")
     if (counts < 0).any() or not np.isfinite(counts).all():
         raise DataError("a confusion matrix holds counts; found negative or missing cells")
-    kappa, var, po, pe, n = _kappa_parts(counts, agreement_weights(counts.shape[0], weights))
+    labels = list(frame.index) if isinstance(table, pd.DataFrame) else counts.shape[0]
+    if isinstance(weights, pd.DataFrame) and isinstance(table, pd.DataFrame) and list(
+            frame.index) != list(frame.columns):
+        raise DataError("a labelled weight matrix needs the same categories, in the same order, "
+                        "on the rows and columns of the confusion matrix")
+    w = weight_matrix(weights, labels)
+    kappa, var, po, pe, n = _kappa_parts(counts, w)
+    se_null = np.sqrt(_null_variance(counts, w)) if np.isfinite(kappa) else np.nan
+    z_null = kappa / se_null if np.isfinite(se_null) and se_null > 0 else np.nan
     if np.isnan(kappa):
         why = ("there are no coded units" if n == 0 else
                "chance agreement is 1: both coders used a single, identical category")
@@ -202,7 +302,10 @@ def kappa_from_table(table: pd.DataFrame | np.ndarray, *, weights: KappaWeights 
         kappa=kappa, se=se, ci_lower=float(max(kappa - z * se, -1.0)),
         ci_upper=float(min(kappa + z * se, 1.0)), confidence=confidence,
         observed_agreement=po, expected_agreement=pe, percent_agreement=percent, n=n,
-        weights=weights, table=frame)
+        weights=weights if isinstance(weights, str) else "custom", table=frame,
+        se_null=float(se_null), z=float(z_null),
+        p_value=float(2 * stats.norm.sf(abs(z_null))) if np.isfinite(z_null) else np.nan,
+        weight_matrix=w)
 
 
 def _two_columns(data: pd.DataFrame, rater_a: str, rater_b: str) -> pd.DataFrame:
@@ -259,7 +362,7 @@ def confusion_matrix(data: pd.DataFrame, *, rater_a: str, rater_b: str,
 
 
 def cohen_kappa(data: pd.DataFrame, *, rater_a: str, rater_b: str,
-                weights: KappaWeights = "none", categories: Sequence | None = None,
+                weights: WeightsArgument = "none", categories: Sequence | None = None,
                 confidence: float = 0.95) -> CohenKappa:
     """Cohen's (weighted) kappa of two coders who coded the same units.
 
@@ -272,7 +375,8 @@ def cohen_kappa(data: pd.DataFrame, *, rater_a: str, rater_b: str,
         :class:`~classdyad.errors.DataWarning`.
     weights
         ``"none"`` (Cohen's kappa), ``"linear"`` or ``"quadratic"`` (weighted kappa; the order
-        of ``categories`` is the scale order).
+        of ``categories`` is the scale order), or a ``K x K`` matrix of agreement weights in
+        the order of ``categories`` (a DataFrame labelled by category is reordered).
     categories
         All categories in order; default the sorted union of the codes seen.
     confidence
@@ -281,7 +385,8 @@ def cohen_kappa(data: pd.DataFrame, *, rater_a: str, rater_b: str,
     Returns
     -------
     CohenKappa
-        Kappa, standard error, interval, agreement proportions and the confusion matrix.
+        Kappa, standard error, interval, z test under ``H0: kappa = 0``, agreement proportions and
+        the confusion matrix.
 
     Notes
     -----
