@@ -16,6 +16,12 @@ from classdyad.model.background import (
     origin_group_2022,
 )
 from classdyad.model.base import Base
+from classdyad.model.coding_records import (
+    Adjudication,
+    EventRevision,
+    LessonCoding,
+    PresenceSegment,
+)
 from classdyad.model.countries import Country, country_info, country_table, normalize_country
 from classdyad.model.education import EducationLevel, low_ses, normalize_education, pupil_weight
 from classdyad.model.enums import Gender, Informant, Role, TargetKind, Valence
@@ -51,6 +57,7 @@ from classdyad.model.tables import TABLE_COLUMNS, StudyTables
 __all__ = [
     "BACKGROUND_COLUMNS",
     "TABLE_COLUMNS",
+    "Adjudication",
     "AuditEntry",
     "Base",
     "Classroom",
@@ -62,6 +69,7 @@ __all__ = [
     "Country",
     "EducationLevel",
     "Enrolment",
+    "EventRevision",
     "Gender",
     "IatSession",
     "IatTrial",
@@ -70,11 +78,13 @@ __all__ = [
     "InteractionEvent",
     "Lesson",
     "LessonAttendance",
+    "LessonCoding",
     "LessonTeacher",
     "LoginSession",
     "MigrationBackground",
     "Origin2022",
     "OriginGroup2022",
+    "PresenceSegment",
     "QuestionnaireResponse",
     "ResponseItem",
     "Role",

@@ -124,6 +124,10 @@ class Coder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(50))
+    reaction_offset_seconds: Mapped[float | None] = mapped_column(Float)
+    """Subtracted from the video time of each key press in the coding page (reaction time)."""
+    master: Mapped[bool | None] = mapped_column(Boolean)
+    """A master coder, whose codings other coders are calibrated against."""
 
 
 class InteractionEvent(Base):
@@ -163,3 +167,7 @@ class InteractionEvent(Base):
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
     group_size: Mapped[int | None] = mapped_column(Integer)
+    frame: Mapped[int | None] = mapped_column(Integer)
+    """Index of the video frame on screen when the event was coded (0-based)."""
+    source: Mapped[str | None] = mapped_column(String(20))
+    """How the event was made: ``video``, ``live``, ``import`` or ``adjudication``."""
