@@ -32,6 +32,9 @@ EXPECTED = {
                      "stream_video", "classrooms_page", "students_page", "lessons_page",
                      "lesson_page"), frozenset({"researcher", "coder", "teacher"})),
     **dict.fromkeys(("list_codebooks", "list_assignments"), frozenset({"researcher", "coder"})),
+    **dict.fromkeys(("put_event", "delete_event", "list_lesson_events", "put_presence",
+                     "list_presence", "coding_page"), frozenset({"researcher", "coder"})),
+    **dict.fromkeys(("mark_lesson_done", "set_reaction_offset"), frozenset({"coder"})),
 }
 
 
@@ -80,7 +83,8 @@ def test_a_route_without_a_rule_is_refused() -> None:
 def _concrete(path: str, server) -> str:
     values = {"lesson_id": str(server.coder_lesson), "user_id": "999999",
               "assignment_id": "999999", "video_id": "999999", "kind": "roster",
-              "format": "csv", "path": "css/app.css"}
+              "format": "csv", "path": "css/app.css",
+              "client_id": "0c0ffee0-0000-4000-8000-000000000000"}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
 
 

@@ -83,6 +83,15 @@ ACCESS: dict[str, frozenset[str]] = {
     # researcher and coder
     "list_codebooks": frozenset({RESEARCHER, CODER}),
     "list_assignments": frozenset({RESEARCHER, CODER}),
+    # coding: coders write to their assigned lessons, researchers anywhere; teachers never
+    "put_event": frozenset({RESEARCHER, CODER}),
+    "delete_event": frozenset({RESEARCHER, CODER}),
+    "list_lesson_events": frozenset({RESEARCHER, CODER}),
+    "put_presence": frozenset({RESEARCHER, CODER}),
+    "list_presence": frozenset({RESEARCHER, CODER}),
+    "mark_lesson_done": frozenset({CODER}),
+    "set_reaction_offset": frozenset({CODER}),
+    "coding_page": frozenset({RESEARCHER, CODER}),
 }
 
 
