@@ -103,3 +103,26 @@ def test_admin_changes_settings_and_the_change_is_audited(server) -> None:
     audit = admin.get("/api/v1/audit").json()
     assert audit[0]["entity"] == "study_settings" and audit[0]["actor"] == "admin"
     admin.put("/api/v1/study/settings", json={"min_cell_size": 5})
+
+
+def test_class_groups_for_teachers_only_when_enabled_and_never_below_the_minimum(server) -> None:
+    url = f"/api/v1/classrooms/{server.teacher_classroom}/groups"
+    researcher = server.client("researcher").get(url, params={"by": "low_ses"}).json()
+    assert sum(cell["students"] for cell in researcher) > 0
+    assert not any(cell["suppressed"] for cell in researcher)
+    teacher = server.client("teacher")
+    refused = teacher.get(url, params={"by": "low_ses"})
+    assert refused.status_code == 403 and "teachers_see_background_groups" in refused.text
+    assert teacher.get(url, params={"by": "gender"}).status_code == 200
+    other = server.client("teacher2").get(url, params={"by": "gender"})
+    assert other.status_code == 404
+    _set_settings(server, teachers_see_background_groups=True, min_cell_size=5)
+    try:
+        for by in ("low_ses", "migration_background"):
+            cells = teacher.get(url, params={"by": by}).json()
+            shown = [c for c in cells if not c["suppressed"]]
+            assert all(c["students"] >= 5 for c in shown)
+            assert sum(c["suppressed"] for c in cells) != 1  # never one hidden cell alone
+            assert all(c["students"] is None for c in cells if c["suppressed"])
+    finally:
+        _set_settings(server, teachers_see_background_groups=False)

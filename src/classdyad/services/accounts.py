@@ -7,6 +7,7 @@ one coder; admins and researchers are bound to no one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,9 +39,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("a password nobody has")
+
+
 def dummy_verify(password: str) -> None:
     """Spend the time of one verification (so an unknown user answers as slowly as a known one)."""
-    verify_password(_DUMMY_HASH, password)
+    verify_password(_dummy_hash(), password)
 
 
 def check_password_strength(password: str) -> None:
@@ -48,9 +54,6 @@ def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DataError(f"the password has {len(password)} characters; use at least "
                         f"{MIN_PASSWORD_LENGTH} (a sentence of a few words is easy to remember)")
-
-
-_DUMMY_HASH = _hasher.hash("a password nobody has")
 
 
 @dataclass(frozen=True)

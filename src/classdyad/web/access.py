@@ -80,6 +80,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "students_page": OBSERVERS,
     "lessons_page": OBSERVERS,
     "lesson_page": OBSERVERS,
+    # researcher and teacher (own classes; background groups only where the study allows)
+    "classroom_groups": frozenset({RESEARCHER, TEACHER}),
     # researcher and coder
     "list_codebooks": frozenset({RESEARCHER, CODER}),
     "list_assignments": frozenset({RESEARCHER, CODER}),

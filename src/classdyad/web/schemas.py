@@ -92,6 +92,14 @@ class ClassroomPublic(BaseModel):
     teachers: list[str]
 
 
+class GroupCell(BaseModel):
+    """One group of a class: its number of students, or nothing where it is suppressed."""
+
+    group: str | None
+    students: int | None
+    suppressed: bool
+
+
 class TeacherPublic(BaseModel):
     code: str
     gender: str | None = None

@@ -114,7 +114,19 @@ def list_students(db: Session, user: CurrentUser, study: StudyContext, *,
     pseudonymous codes (and first names where the study enables it); teachers their own
     students' codes and first names. ``classroom`` limits the list to one class (by code).
     """
-    visible = classroom_ids(db, user, study)
+    records = student_records(db, study, classroom_ids(db, user, study), classroom=classroom,
+                              groups=user.role == "researcher")
+    return [filter_record(record, user.role, study.privacy) for record in records]
+
+
+def student_records(db: Session, study: StudyContext, visible: set[int] | None, *,
+                    classroom: str | None = None, groups: bool = False
+                    ) -> list[dict[str, Any]]:
+    """Every field of the students of the ``visible`` classes (``None``: all), unfiltered.
+
+    With ``groups`` the background groups derived by rule are added. Callers hand these records
+    to :mod:`classdyad.services.privacy` before anything leaves the server.
+    """
     query = (sa.select(Student, StudentRoster.first_name, StudentRoster.last_name,
                        Classroom.code.label("classroom"), Wave.number.label("wave"))
              .join(Enrolment, Enrolment.student_id == Student.id)
@@ -142,13 +154,13 @@ def list_students(db: Session, user: CurrentUser, study: StudyContext, *,
             }
         record["classrooms"][str(wave)] = classroom_code
     records = list(by_student.values())
-    if user.role == "researcher" and records:
-        groups = classify_background(pd.DataFrame(records), undetermined="missing")
-        for record, (_, row) in zip(records, groups.iterrows(), strict=True):
+    if groups and records:
+        derived = classify_background(pd.DataFrame(records), undetermined="missing")
+        for record, (_, row) in zip(records, derived.iterrows(), strict=True):
             record.update({key: (None if pd.isna(value) else
                                  value.item() if hasattr(value, "item") else value)
                            for key, value in row.items()})
-    return [filter_record(record, user.role, study.privacy) for record in records]
+    return records
 
 
 def _lesson_query(study: StudyContext) -> sa.Select:
@@ -208,4 +220,4 @@ def get_lesson(db: Session, user: CurrentUser, study: StudyContext,
 
 
 __all__ = ["classroom_ids", "get_lesson", "lesson_ids", "list_classrooms", "list_lessons",
-           "list_students", "list_teachers"]
+           "list_students", "list_teachers", "student_records"]

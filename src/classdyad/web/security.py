@@ -62,9 +62,14 @@ class LoginRateLimit:
             return len(self._recent(username.lower(), time.monotonic())) >= self.limit
 
     def failed(self, username: str) -> None:
-        """Count one failed login for the account."""
+        """Count one failed login for the account (names with no recent failure are forgotten,
+        so guessing many usernames cannot fill the memory)."""
         with self._lock:
             now = time.monotonic()
+            if len(self._failures) > 10_000:
+                for key in [k for k, v in self._failures.items()
+                            if not v or v[-1] <= now - self.window]:
+                    del self._failures[key]
             self._recent(username.lower(), now).append(now)
 
     def succeeded(self, username: str) -> None:

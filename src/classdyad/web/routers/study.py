@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query
 
+from classdyad.errors import DataError
 from classdyad.model import (
     AuditEntry,
     Classroom,
@@ -19,6 +20,7 @@ from classdyad.model import (
     Teacher,
     Wave,
 )
+from classdyad.services.privacy import group_summary
 from classdyad.web import scope
 from classdyad.web.dependencies import CurrentStudy, Db, User
 from classdyad.web.schemas import (
@@ -26,6 +28,7 @@ from classdyad.web.schemas import (
     ClassroomPublic,
     CoderCreate,
     CoderPublic,
+    GroupCell,
     LessonCreate,
     LessonPublic,
     LessonUpdate,
@@ -92,6 +95,46 @@ def list_classrooms(user: User, db: Db, study: CurrentStudy) -> list[dict[str, A
     """The classes the user may see (researchers: all; teachers: their own; coders: those of
     their assigned lessons)."""
     return scope.list_classrooms(db, user, study)
+
+
+Grouping = Literal["gender", "migration_background", "migration_generation", "non_western",
+                   "turkish_moroccan", "origin_2022", "low_ses"]
+
+
+@router.get("/classrooms/{code}/groups", response_model=list[GroupCell])
+def classroom_groups(code: str, user: User, db: Db, study: CurrentStudy,
+                     by: Annotated[Grouping, Query(description="the grouping")],
+                     wave: int | None = Query(default=None, ge=1,
+                                              description="one wave (default: the last)")
+                     ) -> list[dict[str, Any]]:
+    """Students of one class per group, as the user's role may see them.
+
+    Researchers see every cell. Teachers (their own classes only) see background groups only
+    where the study enables ``teachers_see_background_groups``, and then every cell under the
+    study's minimum cell size is suppressed, with a complementary cell.
+    """
+    import pandas as pd
+
+    visible = scope.classroom_ids(db, user, study)
+    classroom_id = db.scalar(sa.select(Classroom.id).join(School)
+                             .where(School.study_id == study.id, Classroom.code == code))
+    if classroom_id is None or (visible is not None and classroom_id not in visible):
+        raise HTTPException(404, f"no class {code!r}; the classes you can open are on the "
+                            "Classes page")
+    records = scope.student_records(db, study, {classroom_id}, groups=True)
+    waves = sorted({int(w) for r in records for w in r["classrooms"]})
+    chosen = wave if wave is not None else (waves[-1] if waves else 1)
+    frame = pd.DataFrame([r for r in records
+                          if r["classrooms"].get(str(chosen)) == code],
+                         columns=["code", by]) if records else pd.DataFrame(columns=["code", by])
+    try:
+        cells = group_summary(frame, by, role=user.role, settings=study.privacy, unit="code")
+    except DataError as error:
+        raise HTTPException(403, str(error)) from error
+    return [{"group": None if pd.isna(row[by]) else str(row[by]),
+             "students": None if row["students"] is None or pd.isna(row["students"])
+             else int(row["students"]), "suppressed": bool(row["suppressed"])}
+            for _, row in cells.iterrows()]
 
 
 @router.get("/teachers", response_model=list[TeacherPublic])

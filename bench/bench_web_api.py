@@ -1,0 +1,167 @@
+"""The web application under load: start time and ``GET /api/v1/lessons`` with 20 clients.
+
+For each engine (SQLite always; PostgreSQL with ``--postgres URL``, whose ``public`` schema is
+emptied first) the replica study (its events left out: the route does not read them) is
+stored, a researcher account is added, and ``classdyad serve`` is started as its own process,
+as a user would start it. The benchmark reports:
+
+- the start time: from launching ``classdyad serve`` to the first answer of ``GET /health``
+  (median of three starts);
+- ``GET /api/v1/lessons`` (every lesson of the study, with teachers, coders and videos) by
+  ``--clients`` concurrent clients (20 by default), each logged in with its own session and
+  sending ``--requests`` requests one after another: p50 and p99 latency and requests per
+  second, over all clients.
+
+Numbers depend on the machine and on what else runs on it: compare engines within one run.
+
+Run: ``python -m bench web_api [--clients 20] [--requests 50] [--postgres URL] [--scale 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy.orm import Session
+
+from classdyad.model.tables import empty_table
+from classdyad.services.accounts import create_user
+from classdyad.simulate import ReplicaDesign, simulate_study
+from classdyad.store import create_engine, open_database, write_study
+
+PASSWORD = "benchmark password"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _prepare(database: str, tables) -> None:
+    if "://" in database:
+        clean = create_engine(database)
+        with clean.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        clean.dispose()
+    engine = open_database(database)
+    write_study(engine, tables)
+    with Session(engine) as session:
+        create_user(session, "bench", PASSWORD, role="researcher")
+        session.commit()
+    engine.dispose()
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(database: str, port: int) -> tuple[subprocess.Popen, float]:
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from classdyad.cli.app import main; "
+         "sys.exit(main(sys.argv[1:]))", "serve", database, "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process, time.perf_counter() - started
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"classdyad serve {database} exited with {process.returncode}")
+        time.sleep(0.01)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _load(url: str, clients: int, requests: int) -> tuple[np.ndarray, float, int]:
+    sessions = []
+    for _ in range(clients):
+        client = httpx.Client(base_url=url, timeout=60)
+        client.post("/api/v1/auth/login", json={"username": "bench", "password": PASSWORD})
+        sessions.append(client)
+    lessons = len(sessions[0].get("/api/v1/lessons").json())
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+
+    def work(index: int) -> None:
+        client = sessions[index]
+        barrier.wait()
+        for _ in range(requests):
+            start = time.perf_counter()
+            response = client.get("/api/v1/lessons")
+            latencies[index].append(time.perf_counter() - start)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /api/v1/lessons answered {response.status_code}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    for client in sessions:
+        client.close()
+    return np.concatenate([np.asarray(x) for x in latencies]), elapsed, lessons
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench web_api")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=50, help="per client")
+    parser.add_argument("--postgres", default=None,
+                        help="a PostgreSQL URL (its public schema is emptied!)")
+    parser.add_argument("--scale", type=float, default=1.0, help="replica study size")
+    parser.add_argument("--seed", type=int, default=20260101)
+    args = parser.parse_args(argv)
+    study = simulate_study(ReplicaDesign(scale=args.scale), rng=args.seed)
+    tables = dataclasses.replace(study.tables, events=empty_table("events"))
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        engines = [("sqlite", str(Path(folder) / "study.sqlite"))]
+        if args.postgres:
+            engines.append(("postgresql", args.postgres))
+        for name, database in engines:
+            _prepare(database, tables)
+            starts = []
+            for _ in range(3):
+                port = _port()
+                process, seconds = _start(database, port)
+                starts.append(seconds)
+                _stop(process)
+            port = _port()
+            process, _ = _start(database, port)
+            try:
+                latencies, elapsed, lessons = _load(f"http://127.0.0.1:{port}", args.clients,
+                                                    args.requests)
+            finally:
+                _stop(process)
+            rows.append((name, statistics.median(starts), lessons, len(latencies),
+                         1000 * np.percentile(latencies, 50), 1000 * np.percentile(latencies, 99),
+                         len(latencies) / elapsed))
+    print(f"GET /api/v1/lessons, {args.clients} concurrent clients x {args.requests} requests; "
+          f"replica study (scale {args.scale:g})")
+    print(f"{'engine':<11} {'start s':>8} {'lessons':>8} {'requests':>9} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'req/s':>7}")
+    for name, start, lessons, n, p50, p99, rate in rows:
+        print(f"{name:<11} {start:>8.2f} {lessons:>8,} {n:>9,} {p50:>8.1f} {p99:>8.1f} "
+              f"{rate:>7.1f}")
+    if len(rows) == 2:
+        print(f"postgresql / sqlite: p50 x{rows[1][4] / rows[0][4]:.2f}, "
+              f"p99 x{rows[1][5] / rows[0][5]:.2f}")
