@@ -61,6 +61,7 @@ function renderClock() {
   const seconds = shownSeconds();
   ui.time.textContent = seconds.toFixed(3);
   ui.frame.textContent = String(frameOf(seconds));
+  ui.frame.dataset.value = ui.frame.textContent;
   ui.speed.textContent = `${video.playbackRate}×`;
 }
 
@@ -337,6 +338,13 @@ function bindControls() {
   }
   document.addEventListener("keydown", onKey);
   video.addEventListener("seeked", renderClock);
+  const playing = () => { document.body.dataset.paused = String(video.paused); };
+  video.addEventListener("play", playing);
+  video.addEventListener("pause", playing);
+  playing();
+  const loaded = () => { if (video.readyState >= 2) document.body.dataset.video = "loaded"; };
+  video.addEventListener("loadeddata", loaded);
+  loaded();
   video.addEventListener("ratechange", renderClock);
 }
 
