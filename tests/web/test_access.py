@@ -36,6 +36,10 @@ EXPECTED = {
     **dict.fromkeys(("put_event", "delete_event", "list_lesson_events", "put_presence",
                      "list_presence", "coding_page"), frozenset({"researcher", "coder"})),
     **dict.fromkeys(("mark_lesson_done", "set_reaction_offset"), frozenset({"coder"})),
+    **dict.fromkeys(("read_seating_chart", "save_seating_chart", "read_live_session",
+                     "put_live_session", "seating_page", "live_page"),
+                    frozenset({"researcher", "coder"})),
+    "live_manifest": PUBLIC, "live_service_worker": PUBLIC,
 }
 
 

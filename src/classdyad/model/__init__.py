@@ -25,6 +25,12 @@ from classdyad.model.coding_records import (
 from classdyad.model.countries import Country, country_info, country_table, normalize_country
 from classdyad.model.education import EducationLevel, low_ses, normalize_education, pupil_weight
 from classdyad.model.enums import Gender, Informant, Role, TargetKind, Valence
+from classdyad.model.live_records import (
+    CLOCK_STATES,
+    SAMPLING_METHODS,
+    LiveSession,
+    SeatingChart,
+)
 from classdyad.model.observation import (
     Codebook,
     CodebookCategory,
@@ -56,6 +62,8 @@ from classdyad.model.tables import TABLE_COLUMNS, StudyTables
 
 __all__ = [
     "BACKGROUND_COLUMNS",
+    "CLOCK_STATES",
+    "SAMPLING_METHODS",
     "TABLE_COLUMNS",
     "Adjudication",
     "AuditEntry",
@@ -80,6 +88,7 @@ __all__ = [
     "LessonAttendance",
     "LessonCoding",
     "LessonTeacher",
+    "LiveSession",
     "LoginSession",
     "MigrationBackground",
     "Origin2022",
@@ -89,6 +98,7 @@ __all__ = [
     "ResponseItem",
     "Role",
     "School",
+    "SeatingChart",
     "Student",
     "StudentRoster",
     "Study",

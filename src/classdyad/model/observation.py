@@ -75,6 +75,9 @@ class LessonAttendance(Base):
     )
     present: Mapped[bool] = mapped_column(Boolean)
     visible: Mapped[bool] = mapped_column(Boolean)
+    minutes_present: Mapped[float | None] = mapped_column(Float)
+    """Minutes the student was present and in view, from a live session's presence marks
+    (empty: the whole observed lesson when ``present``)."""
 
 
 class Codebook(Base):

@@ -94,6 +94,15 @@ ACCESS: dict[str, frozenset[str]] = {
     "mark_lesson_done": frozenset({CODER}),
     "set_reaction_offset": frozenset({CODER}),
     "coding_page": frozenset({RESEARCHER, CODER}),
+    # live observation: seating charts and the lesson clock (events go through put_event)
+    "read_seating_chart": frozenset({RESEARCHER, CODER}),
+    "save_seating_chart": frozenset({RESEARCHER, CODER}),
+    "read_live_session": frozenset({RESEARCHER, CODER}),
+    "put_live_session": frozenset({RESEARCHER, CODER}),
+    "seating_page": frozenset({RESEARCHER, CODER}),
+    "live_page": frozenset({RESEARCHER, CODER}),
+    "live_manifest": PUBLIC,
+    "live_service_worker": PUBLIC,
 }
 
 

@@ -28,7 +28,17 @@ from classdyad.errors import (
     ValidationError,
 )
 from classdyad.web.dependencies import LoginRequired, authorize
-from classdyad.web.routers import auth, coding, coding_page, events, files, pages, study, users
+from classdyad.web.routers import (
+    auth,
+    coding,
+    coding_page,
+    events,
+    files,
+    live,
+    pages,
+    study,
+    users,
+)
 from classdyad.web.security import LoginRateLimit, SecurityHeaders
 from classdyad.web.settings import WebSettings
 
@@ -132,6 +142,7 @@ def create_app(settings: WebSettings, *, engine: Engine | None = None) -> FastAP
 
     for module in (auth, users, study, coding, files, pages, events, coding_page):
         app.include_router(module.router)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 
