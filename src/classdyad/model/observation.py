@@ -174,3 +174,6 @@ class InteractionEvent(Base):
     """Index of the video frame on screen when the event was coded (0-based)."""
     source: Mapped[str | None] = mapped_column(String(20))
     """How the event was made: ``video``, ``live``, ``import`` or ``adjudication``."""
+    superseded: Mapped[bool | None] = mapped_column(Boolean)
+    """An adjudicator settled the disagreement this event was part of; the analysis counts the
+    adjudicated event instead (this one is kept as it was coded)."""

@@ -104,6 +104,27 @@ def read_frame(connection: Connection, query: sa.Select) -> pd.DataFrame:
         cursor.close()
 
 
+def _with_coding_columns(connection: Connection, events: pd.DataFrame,
+                         study_id: int) -> pd.DataFrame:
+    """Add ``frame``, ``source`` and ``superseded`` (settled by an adjudication) to the events.
+
+    :func:`classdyad.study.analysis_events` uses them to count adjudicated codes where they
+    exist, else the primary coder's.
+    """
+    md = Base.metadata
+    event, teacher = md.tables["interaction_event"], md.tables["teacher"]
+    extra = read_frame(connection, sa.select(event.c.id, event.c.frame, event.c.source,
+                                             event.c.superseded)
+                       .select_from(event.join(teacher, event.c.teacher_id == teacher.c.id))
+                       .where(teacher.c.study_id == study_id).order_by(event.c.id))
+    out = events.copy()
+    extra = extra.set_index("id").reindex(out["id"])
+    out["frame"] = extra["frame"].astype("Int64").to_numpy()
+    out["source"] = extra["source"].astype(object).to_numpy()
+    out["superseded"] = extra["superseded"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return out
+
+
 def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
     """Read a whole study (without names) into a :class:`~classdyad.model.StudyTables`.
 
@@ -132,6 +153,8 @@ def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
             if name == "events":
                 frame["student_id"] = frame["student_id"].astype("Int64")
             frames[name] = frame[list(TABLE_COLUMNS[name])]
+            if name == "events":
+                frames[name] = _with_coding_columns(connection, frames[name], info["id"])
     return StudyTables(name=info["name"], settings=info["settings"] or {},
                        description=info["description"], **frames)
 

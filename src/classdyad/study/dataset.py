@@ -95,6 +95,43 @@ def primary_teachers(tables: StudyTables) -> pd.Series:
     return primary.set_index("classroom_id")["teacher_id"]
 
 
+def analysis_events(events: pd.DataFrame, *, coder_id: int | None = None) -> pd.DataFrame:
+    """The coded events the analysis counts: adjudicated codes where they exist, else the
+    primary coder's.
+
+    Parameters
+    ----------
+    events
+        ``StudyTables.events``; the optional columns ``source`` (``"adjudication"`` marks an
+        adjudicated event) and ``superseded`` (an original event whose disagreement an
+        adjudicator settled) are used when present.
+    coder_id
+        Use this coder's events only (adjudications are then left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        In each lesson, the events of the coder with the lowest id who coded it (the primary
+        coding; a second coder's reliability coding is left out), less those an adjudication
+        replaced, plus the adjudicated events.
+    """
+    if coder_id is not None:
+        return events[events["coder_id"] == coder_id]
+    index = events.index
+    adjudicated = (events["source"].eq("adjudication").fillna(False).astype(bool)
+                   if "source" in events.columns else pd.Series(False, index=index))
+    superseded = (events["superseded"].fillna(False).astype(bool)
+                  if "superseded" in events.columns else pd.Series(False, index=index))
+    coded = events[~adjudicated]
+    if coded["coder_id"].notna().any():
+        primary_coder = coded.groupby("lesson_id")["coder_id"].transform("min")
+        coded = coded[(coded["coder_id"] == primary_coder) | primary_coder.isna()]
+    coded = coded[~superseded.reindex(coded.index).to_numpy()]
+    if not adjudicated.any():
+        return coded
+    return pd.concat([coded, events[adjudicated]])
+
+
 def interaction_rates(tables: StudyTables, *, coder_id: int | None = None) -> pd.DataFrame:
     """Counts and rates of each valence per student x wave, with the class's primary teacher.
 
@@ -127,12 +164,7 @@ def interaction_rates(tables: StudyTables, *, coder_id: int | None = None) -> pd
     present = attendance[attendance["present"].astype(bool)]
     exposure = present.groupby(["student_id", "wave_id"]).agg(
         lessons_present=("lesson_id", "size"), minutes_present=("observed_minutes", "sum"))
-    events = tables.events
-    if coder_id is not None:
-        events = events[events["coder_id"] == coder_id]
-    elif events["coder_id"].notna().any():
-        primary_coder = events.groupby("lesson_id")["coder_id"].transform("min")
-        events = events[(events["coder_id"] == primary_coder) | primary_coder.isna()]
+    events = analysis_events(tables.events, coder_id=coder_id)
     student_events = events[(events["target_kind"] == "student")
                             & events["lesson_id"].isin(lessons["lesson_id"])]
     wave_of = lessons.set_index("lesson_id")["wave_id"]
@@ -307,5 +339,5 @@ def rate_ratio(dataset: pd.DataFrame, *, valence: str, group: str) -> float:
     return float(rate_in / rate_out)
 
 
-__all__ = ["DATASET_COLUMNS", "aggregate_by_student", "build_analysis_dataset",
+__all__ = ["DATASET_COLUMNS", "aggregate_by_student", "analysis_events", "build_analysis_dataset",
            "describe_columns", "interaction_rates", "primary_teachers", "rate_ratio"]

@@ -96,11 +96,13 @@ def upgrade() -> None:
     with op.batch_alter_table('interaction_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('frame', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('source', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('superseded', sa.Boolean(), nullable=True))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('interaction_event', schema=None) as batch_op:
+        batch_op.drop_column('superseded')
         batch_op.drop_column('source')
         batch_op.drop_column('frame')
 
