@@ -125,6 +125,23 @@ def _with_coding_columns(connection: Connection, events: pd.DataFrame,
     return out
 
 
+def _with_attendance_minutes(connection: Connection, attendance: pd.DataFrame,
+                             study_id: int) -> pd.DataFrame:
+    """Add ``minutes_present`` (from a live session's presence marks; NaN where not measured)
+    to the attendance; :func:`classdyad.study.interaction_rates` uses it where it is known."""
+    md = Base.metadata
+    table, lesson, wave = (md.tables["lesson_attendance"], md.tables["lesson"],
+                           md.tables["wave"])
+    extra = read_frame(connection, sa.select(table.c.lesson_id, table.c.student_id,
+                                             table.c.minutes_present)
+                       .select_from(table.join(lesson, table.c.lesson_id == lesson.c.id)
+                                    .join(wave, lesson.c.wave_id == wave.c.id))
+                       .where(wave.c.study_id == study_id))
+    key = pd.MultiIndex.from_frame(attendance[["lesson_id", "student_id"]])
+    minutes = extra.set_index(["lesson_id", "student_id"])["minutes_present"]
+    return attendance.assign(minutes_present=minutes.reindex(key).astype(float).to_numpy())
+
+
 def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
     """Read a whole study (without names) into a :class:`~classdyad.model.StudyTables`.
 
@@ -155,6 +172,8 @@ def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
             frames[name] = frame[list(TABLE_COLUMNS[name])]
             if name == "events":
                 frames[name] = _with_coding_columns(connection, frames[name], info["id"])
+            if name == "attendance":
+                frames[name] = _with_attendance_minutes(connection, frames[name], info["id"])
     return StudyTables(name=info["name"], settings=info["settings"] or {},
                        description=info["description"], **frames)
 

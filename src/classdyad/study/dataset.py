@@ -52,7 +52,8 @@ DATASET_COLUMNS: dict[str, str] = {
     "low_ses": "low SES by the study's SES rule (default: pupil weight 0.3 or 1.2)",
     "lessons": "observed lessons the dyad's teacher taught in the class in this wave",
     "lessons_present": "of those, lessons the student was present in",
-    "minutes_present": "minutes of those lessons while the student was present",
+    "minutes_present": "minutes of those lessons while the student was present (and in view, "
+                       "where a live session marked absences)",
     "hours_present": "minutes_present / 60",
     "positive": "positive interactions of the teacher with the student",
     "negative": "negative interactions of the teacher with the student",
@@ -162,8 +163,13 @@ def interaction_rates(tables: StudyTables, *, coder_id: int | None = None) -> pd
     attendance = tables.attendance.merge(lessons[["lesson_id", "classroom_id", "wave_id",
                                                   "observed_minutes"]], on="lesson_id")
     present = attendance[attendance["present"].astype(bool)]
-    exposure = present.groupby(["student_id", "wave_id"]).agg(
-        lessons_present=("lesson_id", "size"), minutes_present=("observed_minutes", "sum"))
+    # minutes present: measured per student where a live session marked absences, else the
+    # whole observed lesson
+    minutes = present["observed_minutes"].astype(float)
+    if "minutes_present" in present.columns:
+        minutes = present["minutes_present"].astype(float).fillna(minutes)
+    exposure = present.assign(minutes=minutes).groupby(["student_id", "wave_id"]).agg(
+        lessons_present=("lesson_id", "size"), minutes_present=("minutes", "sum"))
     events = analysis_events(tables.events, coder_id=coder_id)
     student_events = events[(events["target_kind"] == "student")
                             & events["lesson_id"].isin(lessons["lesson_id"])]
