@@ -44,11 +44,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
-  if (request.mode === "navigate") {
-    if (PAGES.test(url.pathname)) event.respondWith(page(request));
-    return;
-  }
-  if (url.pathname.startsWith("/static/") || url.pathname === "/live.webmanifest") {
+  if (PAGES.test(url.pathname)) {
+    event.respondWith(page(request)); // navigations, and the page's own fetch that caches it
+  } else if (url.pathname.startsWith("/static/") || url.pathname === "/live.webmanifest") {
     event.respondWith(asset(request));
   }
 });
