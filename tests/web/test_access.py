@@ -36,6 +36,8 @@ EXPECTED = {
     **dict.fromkeys(("put_event", "delete_event", "list_lesson_events", "put_presence",
                      "list_presence", "coding_page"), frozenset({"researcher", "coder"})),
     **dict.fromkeys(("mark_lesson_done", "set_reaction_offset"), frozenset({"coder"})),
+    **dict.fromkeys(("lesson_agreement", "adjudicate", "calibration", "set_master_coder",
+                     "agreement_page", "calibration_page"), frozenset({"researcher"})),
 }
 
 

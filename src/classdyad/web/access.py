@@ -94,6 +94,13 @@ ACCESS: dict[str, frozenset[str]] = {
     "mark_lesson_done": frozenset({CODER}),
     "set_reaction_offset": frozenset({CODER}),
     "coding_page": frozenset({RESEARCHER, CODER}),
+    # double coding: agreement, adjudication and calibration are the researcher's
+    "lesson_agreement": RESEARCH,
+    "adjudicate": RESEARCH,
+    "calibration": RESEARCH,
+    "set_master_coder": RESEARCH,
+    "agreement_page": RESEARCH,
+    "calibration_page": RESEARCH,
 }
 
 
