@@ -1,8 +1,10 @@
 """classdyad: research on teacher-student relationships and the daily interactions that build them.
 
 Layers, bottom to top (a layer imports only from layers below it; ``make test`` checks this):
-``errors`` -> ``model`` -> ``store``, ``io``, ``coding`` -> ``measures`` -> ``analysis`` ->
-``simulate`` -> ``report`` -> ``cli``. Within DESIGN.md's statistics layer the analysis dataset
+``errors`` -> ``model`` -> ``store``, ``io``, ``coding`` -> ``measures`` -> ``mixed`` ->
+``analysis`` -> ``study`` -> ``simulate`` -> ``report`` -> ``services`` -> ``cli``, ``web`` (the
+command line and the web application share the policy of ``services`` and never import each
+other). Within DESIGN.md's statistics layer the analysis dataset
 scores questionnaires (``measures``) and the simulator fits models (``analysis``).
 """
 

@@ -40,6 +40,8 @@ EXPECTED = {
                      "put_live_session", "seating_page", "live_page"),
                     frozenset({"researcher", "coder"})),
     "live_manifest": PUBLIC, "live_service_worker": PUBLIC,
+    **dict.fromkeys(("lesson_agreement", "adjudicate", "calibration", "set_master_coder",
+                     "agreement_page", "calibration_page"), frozenset({"researcher"})),
 }
 
 

@@ -77,19 +77,17 @@ def roster(
     actor: ActorOption = "classdyad import",
 ) -> None:
     """Import schools, classes, teachers, students (with names) and enrolments."""
-    from classdyad.io.roster import read_roster
-    from classdyad.store import list_studies
-    from classdyad.store.importing import import_roster
+    from classdyad.services.imports import import_file, new_study_name
 
-    table = read_roster(file, mapping=_column_mapping(mapping, column),
-                        sheet=sheet if sheet is not None else 0)
+    columns = _column_mapping(mapping, column)
     with opened(database, create=True) as engine:
-        if study is None and list_studies(engine).empty:
-            study = file.stem
+        created = new_study_name(engine, study, file.name)
+        if created is not None:
             console.print(f"the database holds no study yet; the import creates study "
-                          f"{study!r} (name another with --study)", highlight=False)
-        _summary(import_roster(engine, table, study=study, source=file.name, actor=actor,
-                               dry_run=dry_run))
+                          f"{created!r} (name another with --study)", highlight=False)
+        _summary(import_file(engine, "roster", file, actor=actor, study=study,
+                             dry_run=dry_run, mapping=columns,
+                             sheet=sheet if sheet is not None else 0))
 
 
 @import_app.command("boris")
@@ -150,16 +148,12 @@ def responses(
     actor: ActorOption = "classdyad import",
 ) -> None:
     """Import questionnaire responses (teachers' and students' ratings of their dyads)."""
-    from classdyad.errors import check_option
-    from classdyad.io.questionnaires import read_responses
-    from classdyad.store.importing_questionnaires import import_questionnaire_responses
+    from classdyad.services.imports import import_file
 
-    if layout is not None:
-        check_option("layout", layout, ("wide", "long"))
-    table = read_responses(file, layout=layout,  # type: ignore[arg-type]
-                           mapping=_column_mapping(mapping, column))
-    _import(database, import_questionnaire_responses, table, study=study, source=file.name,
-            actor=actor, dry_run=dry_run)
+    columns = _column_mapping(mapping, column)
+    with opened(database) as engine:
+        _summary(import_file(engine, "responses", file, actor=actor, study=study,
+                             dry_run=dry_run, mapping=columns, layout=layout))
 
 
 @import_app.command("iat")

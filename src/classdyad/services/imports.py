@@ -22,9 +22,20 @@ ImportKind = Literal["roster", "responses"]
 IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".sav")
 
 
+def new_study_name(engine: Engine, study: int | str | None, source: str | Path) -> str | None:
+    """The study a roster import creates: ``None`` when the database holds one (or ``study`` is
+    named), else the file's stem."""
+    from classdyad.store import list_studies
+
+    if study is None and list_studies(engine).empty:
+        return Path(source).stem
+    return None
+
+
 def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
                 source: str | None = None, study: int | str | None = None,
-                dry_run: bool = False) -> Any:
+                dry_run: bool = False, mapping: Any = None, sheet: str | int = 0,
+                layout: str | None = None) -> Any:
     """Read ``path`` and import it as a roster or questionnaire responses (all or nothing).
 
     Parameters
@@ -45,6 +56,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
         (default: the file's stem).
     dry_run
         Check everything, write nothing.
+    mapping, sheet, layout
+        As :func:`classdyad.io.read_roster` and :func:`classdyad.io.read_responses` take them.
 
     Returns
     -------
@@ -61,18 +74,18 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
     source = source or path.name
     if kind == "roster":
         from classdyad.io.roster import read_roster
-        from classdyad.store import list_studies
         from classdyad.store.importing import import_roster
 
-        table = read_roster(path)
-        if study is None and list_studies(engine).empty:
-            study = Path(source).stem
+        table = read_roster(path, mapping=mapping, sheet=sheet)
+        study = new_study_name(engine, study, source) or study
         return import_roster(engine, table, study=study, source=source, actor=actor,
                              dry_run=dry_run)
     from classdyad.io.questionnaires import read_responses
     from classdyad.store.importing_questionnaires import import_questionnaire_responses
 
-    table = read_responses(path)
+    if layout is not None:
+        check_option("layout", layout, ("wide", "long"))
+    table = read_responses(path, layout=layout, mapping=mapping, sheet=sheet)  # type: ignore[arg-type]
     return import_questionnaire_responses(engine, table, study=study, source=source,
                                           actor=actor, dry_run=dry_run)
 
@@ -84,4 +97,4 @@ def problem_records(error: ValidationError) -> list[dict[str, Any]]:
             for p in error.problems]
 
 
-__all__ = ["IMPORT_KINDS", "IMPORT_SUFFIXES", "import_file", "problem_records"]
+__all__ = ["IMPORT_KINDS", "IMPORT_SUFFIXES", "import_file", "new_study_name", "problem_records"]

@@ -103,6 +103,13 @@ ACCESS: dict[str, frozenset[str]] = {
     "live_page": frozenset({RESEARCHER, CODER}),
     "live_manifest": PUBLIC,
     "live_service_worker": PUBLIC,
+    # double coding: agreement, adjudication and calibration are the researcher's
+    "lesson_agreement": RESEARCH,
+    "adjudicate": RESEARCH,
+    "calibration": RESEARCH,
+    "set_master_coder": RESEARCH,
+    "agreement_page": RESEARCH,
+    "calibration_page": RESEARCH,
 }
 
 

@@ -29,6 +29,7 @@ from classdyad.errors import (
 )
 from classdyad.web.dependencies import LoginRequired, authorize
 from classdyad.web.routers import (
+    agreement,
     auth,
     coding,
     coding_page,
@@ -140,7 +141,8 @@ def create_app(settings: WebSettings, *, engine: Engine | None = None) -> FastAP
         """Liveness check (no login): ``{"status": "ok", "version": ...}``."""
         return {"status": "ok", "version": __version__}
 
-    for module in (auth, users, study, coding, files, pages, events, coding_page):
+    for module in (auth, users, study, coding, files, pages, events, coding_page,
+                   agreement):
         app.include_router(module.router)
     app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

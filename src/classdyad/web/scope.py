@@ -164,14 +164,18 @@ def student_records(db: Session, study: StudyContext, visible: set[int] | None, 
 
 
 def _lesson_query(study: StudyContext) -> sa.Select:
-    return (sa.select(Lesson, Classroom.code.label("classroom"), Wave.number.label("wave"))
+    return (sa.select(Lesson.id, Lesson.date, Lesson.subject, Lesson.observed_minutes,
+                      Classroom.code.label("classroom"), Wave.number.label("wave"))
             .join(Classroom, Lesson.classroom_id == Classroom.id)
             .join(Wave, Lesson.wave_id == Wave.id)
             .where(Wave.study_id == study.id))
 
 
-def _lesson_records(db: Session, user: CurrentUser, rows: list[Any]) -> list[dict[str, Any]]:
-    ids = [row.Lesson.id for row in rows]
+def _lesson_records(db: Session, user: CurrentUser, query: sa.Select) -> list[dict[str, Any]]:
+    """The lessons of ``query`` with teachers, assignments and videos: four queries in all,
+    each restricted by the lesson query itself (no list of ids travels to the database)."""
+    rows = db.execute(query.order_by(Lesson.id)).all()
+    ids = query.with_only_columns(Lesson.id).scalar_subquery()
     teachers: dict[int, list[str]] = {}
     for lesson_id, code in db.execute(sa.select(LessonTeacher.lesson_id, Teacher.code)
                                       .join(Teacher, LessonTeacher.teacher_id == Teacher.id)
@@ -179,44 +183,57 @@ def _lesson_records(db: Session, user: CurrentUser, rows: list[Any]) -> list[dic
                                       .order_by(Teacher.code)):
         teachers.setdefault(lesson_id, []).append(code)
     assignments: dict[int, list[dict[str, str]]] = {}
-    query = (sa.select(CoderAssignment.lesson_id, Coder.code, CoderAssignment.role)
-             .join(Coder, CoderAssignment.coder_id == Coder.id)
-             .where(CoderAssignment.lesson_id.in_(ids)))
+    assigned = (sa.select(CoderAssignment.lesson_id, Coder.code, CoderAssignment.role)
+                .join(Coder, CoderAssignment.coder_id == Coder.id)
+                .where(CoderAssignment.lesson_id.in_(ids)))
     if user.role == "coder":
-        query = query.where(CoderAssignment.coder_id == user.coder_id)
-    for lesson_id, coder, role in db.execute(query):
+        assigned = assigned.where(CoderAssignment.coder_id == user.coder_id)
+    for lesson_id, coder, role in db.execute(assigned):
         assignments.setdefault(lesson_id, []).append({"coder": coder, "role": role})
     videos: dict[int, list[dict[str, Any]]] = {}
-    for video in db.scalars(sa.select(VideoFile).where(VideoFile.lesson_id.in_(ids))
-                            .order_by(VideoFile.position)):
-        videos.setdefault(video.lesson_id, []).append({
-            "id": video.id, "position": video.position,
-            "duration_seconds": video.duration_seconds, "frame_rate": video.frame_rate,
-            "codec": video.codec, "width": video.width, "height": video.height})
-    return [{"id": row.Lesson.id, "classroom": row.classroom, "wave": row.wave,
-             "date": row.Lesson.date, "subject": row.Lesson.subject,
-             "observed_minutes": row.Lesson.observed_minutes,
-             "teachers": teachers.get(row.Lesson.id, []),
-             "assignments": assignments.get(row.Lesson.id, []),
-             "videos": videos.get(row.Lesson.id, [])} for row in rows]
+    for video in db.execute(sa.select(VideoFile.lesson_id, VideoFile.id, VideoFile.position,
+                                      VideoFile.duration_seconds, VideoFile.frame_rate,
+                                      VideoFile.codec, VideoFile.width, VideoFile.height)
+                            .where(VideoFile.lesson_id.in_(ids))
+                            .order_by(VideoFile.position)).mappings():
+        record = dict(video)
+        videos.setdefault(record.pop("lesson_id"), []).append(record)
+    return [{"id": row.id, "classroom": row.classroom, "wave": row.wave, "date": row.date,
+             "subject": row.subject, "observed_minutes": row.observed_minutes,
+             "teachers": teachers.get(row.id, []), "assignments": assignments.get(row.id, []),
+             "videos": videos.get(row.id, [])} for row in rows]
+
+
+def _visible_lessons(db: Session, user: CurrentUser, study: StudyContext) -> sa.Select:
+    query = _lesson_query(study)
+    if user.role == "researcher":
+        return query
+    if user.role == "coder":
+        return query.where(Lesson.id.in_(sa.select(CoderAssignment.lesson_id)
+                                         .where(CoderAssignment.coder_id == user.coder_id)))
+    if user.role == "teacher":
+        own = sa.select(ClassroomTeacher.classroom_id).where(
+            ClassroomTeacher.teacher_id == user.teacher_id)
+        taught = sa.select(LessonTeacher.lesson_id).where(
+            LessonTeacher.teacher_id == user.teacher_id)
+        return query.where(sa.or_(Lesson.classroom_id.in_(own), Lesson.id.in_(taught)))
+    return query.where(sa.false())
 
 
 def list_lessons(db: Session, user: CurrentUser, study: StudyContext) -> list[dict[str, Any]]:
     """The user's lessons with classes, teachers, coder assignments and videos."""
-    query = _restrict(_lesson_query(study), Lesson.id, lesson_ids(db, user, study))
-    rows = db.execute(query.order_by(Lesson.id)).all()
-    return _lesson_records(db, user, rows)
+    return _lesson_records(db, user, _visible_lessons(db, user, study))
 
 
 def get_lesson(db: Session, user: CurrentUser, study: StudyContext,
                lesson_id: int) -> dict[str, Any]:
     """One lesson the user may see; 404 for any other (no existence leak)."""
-    visible = lesson_ids(db, user, study)
-    rows = db.execute(_lesson_query(study).where(Lesson.id == lesson_id)).all()
-    if not rows or (visible is not None and lesson_id not in visible):
+    records = _lesson_records(db, user, _visible_lessons(db, user, study)
+                              .where(Lesson.id == lesson_id))
+    if not records:
         raise HTTPException(404, f"no lesson {lesson_id}; the lessons you can open are on the "
                             "Lessons page")
-    return _lesson_records(db, user, rows)[0]
+    return records[0]
 
 
 __all__ = ["classroom_ids", "get_lesson", "lesson_ids", "list_classrooms", "list_lessons",
