@@ -86,9 +86,6 @@ def _tablet(browser, url: str, path: str, viewport: dict):
     page.on("console", lambda m: page.errors.append(m.text)  # type: ignore[attr-defined]
             if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
-    if os.environ.get("DEBUG_LIVE"):
-        page.on("console", lambda m: print("console:", m.text))
-        page.on("pageerror", lambda e: print("pageerror:", e))
     page.goto(f"{url}/login?next={path}")
     page.wait_for_selector("body[data-ready='true']")
     page.fill("input[name=username]", "coder")
