@@ -174,6 +174,8 @@ def test_keyboard_coding_locked_to_the_frame_and_offline(server, browser, coded_
         page.keyboard.press("Control+z")
         page.keyboard.press("Control+y")
         _wait_all_saved(page)
+        assert page.locator("[data-events] .pending").count() == 0
+        assert page.locator("[data-events] .saved").count() == len(coded)
         if os.environ.get("CLASSDYAD_SCREENSHOTS"):
             folder = Path(os.environ["CLASSDYAD_SCREENSHOTS"])
             folder.mkdir(parents=True, exist_ok=True)

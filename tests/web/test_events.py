@@ -146,3 +146,33 @@ def test_coding_page_lists_students_with_keys_and_the_codebook(server) -> None:
     assert "Praise or compliment" in page.text
     assert server.client("teacher").get(f"/lessons/{server.coder_lesson}/code",
                                         follow_redirects=False).status_code == 403
+
+
+def test_video_coded_and_imported_events_feed_the_same_analysis_dataset(server) -> None:
+    from classdyad.store import read_study
+    from classdyad.study import build_analysis_dataset
+
+    coder = server.client("coder")
+    tables = read_study(server.engine)
+    lesson = tables.lessons.set_index("id").loc[server.coder_lesson]
+    wave = int(tables.waves.set_index("id").loc[lesson["wave_id"], "number"])
+    coder_id = int(tables.coders.loc[tables.coders["code"] == server.coder, "id"].iloc[0])
+    imported = tables.events[(tables.events["lesson_id"] == server.coder_lesson)
+                             & tables.events["source"].isna()]
+    _, students = lesson_codes(server, server.coder_lesson)
+    student_id = int(tables.students.loc[tables.students["code"] == students[3], "id"].iloc[0])
+
+    def count(tables) -> float:
+        data = build_analysis_dataset(tables)
+        row = data[(data["student_id"] == student_id) & (data["wave"] == wave)]
+        return float(row["negative"].iloc[0])
+
+    before = count(tables)
+    response = coder.put(f"/api/v1/events/{uuid.uuid4()}",
+                         json=event_body(server, student=students[3], valence="negative",
+                                         subtype="irritation", video_seconds=61.0, frame=1525))
+    assert response.status_code == 201
+    after = read_study(server.engine)
+    assert count(after) == before + 1
+    assert len(imported) > 0  # the lesson's imported events are in ``before``
+    assert coder_id in set(tables.events["coder_id"].dropna().astype(int))

@@ -167,6 +167,10 @@ def _same(stored: EventRevision, action: str, content: dict[str, Any] | None,
 def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | None,
            writer: Writer) -> None:
     """Bring ``interaction_event`` to the new revision."""
+    if action == "create":  # revision 1: there is no current version yet
+        assert values is not None
+        db.add(InteractionEvent(client_id=client_id, coder_id=writer.coder_id, **values))
+        return
     current = db.scalar(sa.select(InteractionEvent)
                         .where(InteractionEvent.client_id == client_id))
     if action == "delete":

@@ -40,6 +40,19 @@ const state = {
 
 let store;
 let queue;
+let chain = Promise.resolve();
+let working = 0; // key presses whose changes are not in IndexedDB yet
+
+function serial(task) {
+  // Changes are made one after another, in the order of the key presses.
+  working += 1;
+  renderStatus();
+  chain = chain.then(task).catch((error) => {
+    ui.refused.hidden = false;
+    ui.refused.append(Object.assign(document.createElement("li"), { textContent: String(error) }));
+  }).finally(() => { working -= 1; renderStatus(); });
+  return chain;
+}
 
 function frameOf(seconds) { return Math.max(0, Math.round(seconds * fps)); }
 
@@ -85,7 +98,7 @@ function renderMode() {
 }
 
 async function renderStatus() {
-  const waiting = queue ? await queue.pending() : 0;
+  const waiting = (queue ? await queue.pending() : 0) + working;
   const saved = [...state.events.values()].filter((e) => (e.saved_revision || 0) >= e.revision).length;
   ui.status.textContent = waiting ? `${waiting} pending · ${saved} saved` : `all saved · ${saved} events`;
   ui.status.dataset.pending = String(waiting);
@@ -150,12 +163,9 @@ async function write(event, { deleted = false } = {}) {
   return next;
 }
 
-async function code(category) {
-  const target = state.pending;
-  state.pending = null;
-  if (state.recode) {
-    const original = state.events.get(state.recode);
-    state.recode = null;
+async function code(category, target, recode) {
+  if (recode) {
+    const original = state.events.get(recode);
     if (original && !original.deleted) {
       const before = contentOf(original);
       const after = { ...original, target_kind: target.target_kind, student: target.student,
@@ -252,9 +262,9 @@ function onKey(event) {
   const control = event.ctrlKey || event.metaKey;
   let handled = true;
   if (control && (key === "z" || key === "Z")) {
-    if (event.shiftKey) redo(); else undo();
+    serial(event.shiftKey ? redo : undo);
   } else if (control && (key === "y" || key === "Y")) {
-    redo();
+    serial(redo);
   } else if (control || event.altKey) {
     handled = false;
   } else if (key === " ") {
@@ -265,7 +275,16 @@ function onKey(event) {
     renderMode();
   } else if (state.pending) {
     const category = byHotkey.get(key);
-    if (category) code(category); else handled = false;
+    if (category) {
+      const target = state.pending;
+      const recode = state.recode;
+      state.pending = null;
+      state.recode = null;
+      renderMode();
+      serial(() => code(category, target, recode));
+    } else {
+      handled = false;
+    }
   } else if (key === "ArrowLeft") {
     video.currentTime = Math.max(0, video.currentTime - (Number(ui.jump.value) || 5));
   } else if (key === "ArrowRight") {
@@ -284,7 +303,7 @@ function onKey(event) {
   } else if (key === "ArrowDown") {
     moveSelection(1);
   } else if (key === "Delete" || key === "Backspace") {
-    deleteSelected();
+    serial(deleteSelected);
   } else if (key === "E") {
     if (state.selected) { state.recode = state.selected; renderMode(); }
   } else if (key === "G") {
@@ -352,6 +371,10 @@ async function start() {
   store = await EventStore.open(`classdyad-coding-${setup.username}`);
   queue = new SendQueue(store, {
     onChange: () => { renderList(); },
+    onSaved: (change) => {
+      const event = change.client_id && state.events.get(change.client_id);
+      if (event) event.saved_revision = Math.max(event.saved_revision || 0, change.revision);
+    },
     onRefused: (change, status, detail) => {
       const item = document.createElement("li");
       item.textContent = `${change.method} ${change.url}: ${status} ${detail}`;

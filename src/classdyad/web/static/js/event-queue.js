@@ -102,9 +102,10 @@ export class EventStore {
 export class SendQueue {
   // Sends the outbox in order, one change at a time; retries network failures and server
   // errors with a growing pause; a refused change (4xx) is set aside and reported.
-  constructor(store, { onChange = () => {}, onRefused = () => {} } = {}) {
+  constructor(store, { onChange = () => {}, onSaved = () => {}, onRefused = () => {} } = {}) {
     this.store = store;
     this.onChange = onChange;
+    this.onSaved = onSaved;
     this.onRefused = onRefused;
     this.running = false;
     this.delay = 250;
@@ -144,6 +145,7 @@ export class SendQueue {
         }
         if (response.ok) {
           await this.store.confirm(change.seq, change.client_id, change.revision);
+          this.onSaved(change);
           this.delay = 250;
           this.onChange();
         } else if (response.status >= 500 || response.status === 401 || response.status === 429) {
