@@ -280,7 +280,7 @@ async function clockAction(action) {
     changed = clock.start();
   } else if (action === "end") {
     state.endArmed = true;
-    setTimeout(() => { state.endArmed = false; renderClock(); }, 4000);
+    setTimeout(() => { state.endArmed = false; renderClock(); }, 8000);
   } else if (action === "end-confirm") {
     state.endArmed = false;
     changed = clock.end();
