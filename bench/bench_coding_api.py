@@ -145,9 +145,13 @@ def _drop(url: str, cookie: str, csrf: str, client_id: str, body: dict) -> None:
 def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: float,
           drop: float, barrier: threading.Barrier, latencies: list, failures: list) -> None:
     with httpx.Client(base_url=url, timeout=60) as client:
-        login = client.post("/api/v1/auth/login",
-                            json={"username": plan["username"], "password": PASSWORD})
-        csrf = login.json()["csrf_token"]
+        try:
+            login = client.post("/api/v1/auth/login",
+                                json={"username": plan["username"], "password": PASSWORD})
+            csrf = login.json()["csrf_token"]
+        except BaseException:
+            barrier.abort()  # the run cannot be measured without every coder
+            raise
         client.headers["X-CSRF-Token"] = csrf
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         barrier.wait()
@@ -182,7 +186,7 @@ def _run(database: str, tables, args) -> dict:
     url = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     failures: list = []
-    barrier = threading.Barrier(len(plans) + 1)
+    barrier = threading.Barrier(len(plans) + 1, timeout=900)
     threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, args.retry,
                                                     args.drop, barrier, latencies, failures))
                for plan, (events, coder_rng) in zip(plans, work, strict=True)]

@@ -36,7 +36,7 @@ def serve(
         "--secure-cookies", help="Send the login cookie over HTTPS only (behind a TLS "
         "proxy).")] = False,
 ) -> None:
-    """Start the web application (administration, coding, feedback) on DATABASE."""
+    """Start the web application (accounts, roles, study administration) on DATABASE."""
     import json
     import os
 
