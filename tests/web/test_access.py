@@ -33,6 +33,15 @@ EXPECTED = {
                      "lesson_page"), frozenset({"researcher", "coder", "teacher"})),
     **dict.fromkeys(("list_codebooks", "list_assignments"), frozenset({"researcher", "coder"})),
     "classroom_groups": frozenset({"researcher", "teacher"}),
+    **dict.fromkeys(("put_event", "delete_event", "list_lesson_events", "put_presence",
+                     "list_presence", "coding_page"), frozenset({"researcher", "coder"})),
+    **dict.fromkeys(("mark_lesson_done", "set_reaction_offset"), frozenset({"coder"})),
+    **dict.fromkeys(("read_seating_chart", "save_seating_chart", "read_live_session",
+                     "put_live_session", "seating_page", "live_page"),
+                    frozenset({"researcher", "coder"})),
+    "live_manifest": PUBLIC, "live_service_worker": PUBLIC,
+    **dict.fromkeys(("lesson_agreement", "adjudicate", "calibration", "set_master_coder",
+                     "agreement_page", "calibration_page"), frozenset({"researcher"})),
 }
 
 
@@ -81,7 +90,8 @@ def test_a_route_without_a_rule_is_refused() -> None:
 def _concrete(path: str, server) -> str:
     values = {"lesson_id": str(server.coder_lesson), "user_id": "999999",
               "assignment_id": "999999", "video_id": "999999", "kind": "roster",
-              "format": "csv", "path": "css/app.css", "code": server.teacher_classroom}
+              "format": "csv", "path": "css/app.css", "code": server.teacher_classroom,
+              "client_id": "0c0ffee0-0000-4000-8000-000000000000"}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
 
 

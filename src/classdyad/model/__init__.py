@@ -16,6 +16,12 @@ from classdyad.model.background import (
     origin_group_2022,
 )
 from classdyad.model.base import Base
+from classdyad.model.coding_records import (
+    Adjudication,
+    EventRevision,
+    LessonCoding,
+    PresenceSegment,
+)
 from classdyad.model.countries import Country, country_info, country_table, normalize_country
 from classdyad.model.education import EducationLevel, low_ses, normalize_education, pupil_weight
 from classdyad.model.enums import (
@@ -26,6 +32,12 @@ from classdyad.model.enums import (
     Role,
     TargetKind,
     Valence,
+)
+from classdyad.model.live_records import (
+    CLOCK_STATES,
+    SAMPLING_METHODS,
+    LiveSession,
+    SeatingChart,
 )
 from classdyad.model.observation import (
     Codebook,
@@ -59,7 +71,10 @@ from classdyad.model.tables import TABLE_COLUMNS, StudyTables
 
 __all__ = [
     "BACKGROUND_COLUMNS",
+    "CLOCK_STATES",
+    "SAMPLING_METHODS",
     "TABLE_COLUMNS",
+    "Adjudication",
     "AuditEntry",
     "Base",
     "Classroom",
@@ -72,6 +87,7 @@ __all__ = [
     "EducationLevel",
     "Enrolment",
     "EventChange",
+    "EventRevision",
     "Gender",
     "IatSession",
     "IatTrial",
@@ -81,16 +97,20 @@ __all__ = [
     "InteractionEventRevision",
     "Lesson",
     "LessonAttendance",
+    "LessonCoding",
     "LessonStatus",
     "LessonTeacher",
+    "LiveSession",
     "LoginSession",
     "MigrationBackground",
     "Origin2022",
     "OriginGroup2022",
+    "PresenceSegment",
     "QuestionnaireResponse",
     "ResponseItem",
     "Role",
     "School",
+    "SeatingChart",
     "Student",
     "StudentRoster",
     "Study",

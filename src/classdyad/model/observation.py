@@ -84,6 +84,9 @@ class LessonAttendance(Base):
     )
     present: Mapped[bool] = mapped_column(Boolean)
     visible: Mapped[bool] = mapped_column(Boolean)
+    minutes_present: Mapped[float | None] = mapped_column(Float)
+    """Minutes the student was present and in view, from a live session's presence marks
+    (empty: the whole observed lesson when ``present``)."""
 
 
 class Codebook(Base):
@@ -133,6 +136,10 @@ class Coder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(50))
+    reaction_offset_seconds: Mapped[float | None] = mapped_column(Float)
+    """Subtracted from the video time of each key press in the coding page (reaction time)."""
+    master: Mapped[bool | None] = mapped_column(Boolean)
+    """A master coder, whose codings other coders are calibrated against."""
 
 
 class InteractionEvent(Base):
@@ -178,6 +185,13 @@ class InteractionEvent(Base):
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When the event was voided (withdrawn); a voided event is kept but never analysed."""
 
+    frame: Mapped[int | None] = mapped_column(Integer)
+    """Index of the video frame on screen when the event was coded (0-based)."""
+    source: Mapped[str | None] = mapped_column(String(20))
+    """How the event was made: ``video``, ``live``, ``import`` or ``adjudication``."""
+    superseded: Mapped[bool | None] = mapped_column(Boolean)
+    """An adjudicator settled the disagreement this event was part of; the analysis counts the
+    adjudicated event instead (this one is kept as it was coded)."""
 
 class InteractionEventRevision(Base):
     """An earlier state of a coded event, kept when the event is updated or voided.

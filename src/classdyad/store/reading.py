@@ -107,6 +107,44 @@ def read_frame(connection: Connection, query: sa.Select) -> pd.DataFrame:
         cursor.close()
 
 
+def _with_coding_columns(connection: Connection, events: pd.DataFrame,
+                         study_id: int) -> pd.DataFrame:
+    """Add ``frame``, ``source`` and ``superseded`` (settled by an adjudication) to the events.
+
+    :func:`classdyad.study.analysis_events` uses them to count adjudicated codes where they
+    exist, else the primary coder's.
+    """
+    md = Base.metadata
+    event, teacher = md.tables["interaction_event"], md.tables["teacher"]
+    extra = read_frame(connection, sa.select(event.c.id, event.c.frame, event.c.source,
+                                             event.c.superseded)
+                       .select_from(event.join(teacher, event.c.teacher_id == teacher.c.id))
+                       .where(teacher.c.study_id == study_id).order_by(event.c.id))
+    out = events.copy()
+    extra = extra.set_index("id").reindex(out["id"])
+    out["frame"] = extra["frame"].astype("Int64").to_numpy()
+    out["source"] = extra["source"].astype(object).to_numpy()
+    out["superseded"] = extra["superseded"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return out
+
+
+def _with_attendance_minutes(connection: Connection, attendance: pd.DataFrame,
+                             study_id: int) -> pd.DataFrame:
+    """Add ``minutes_present`` (from a live session's presence marks; NaN where not measured)
+    to the attendance; :func:`classdyad.study.interaction_rates` uses it where it is known."""
+    md = Base.metadata
+    table, lesson, wave = (md.tables["lesson_attendance"], md.tables["lesson"],
+                           md.tables["wave"])
+    extra = read_frame(connection, sa.select(table.c.lesson_id, table.c.student_id,
+                                             table.c.minutes_present)
+                       .select_from(table.join(lesson, table.c.lesson_id == lesson.c.id)
+                                    .join(wave, lesson.c.wave_id == wave.c.id))
+                       .where(wave.c.study_id == study_id))
+    key = pd.MultiIndex.from_frame(attendance[["lesson_id", "student_id"]])
+    minutes = extra.set_index(["lesson_id", "student_id"])["minutes_present"]
+    return attendance.assign(minutes_present=minutes.reindex(key).astype(float).to_numpy())
+
+
 def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
     """Read a whole study (without names) into a :class:`~classdyad.model.StudyTables`.
 
@@ -135,6 +173,10 @@ def read_study(engine: Engine, study: int | str | None = None) -> StudyTables:
             if name == "events":
                 frame["student_id"] = frame["student_id"].astype("Int64")
             frames[name] = frame[list(TABLE_COLUMNS[name])]
+            if name == "events":
+                frames[name] = _with_coding_columns(connection, frames[name], info["id"])
+            if name == "attendance":
+                frames[name] = _with_attendance_minutes(connection, frames[name], info["id"])
     return StudyTables(name=info["name"], settings=info["settings"] or {},
                        description=info["description"], **frames)
 

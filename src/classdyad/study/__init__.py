@@ -11,6 +11,7 @@ regressions the R and Mplus exports write.
 from classdyad.study.dataset import (
     DATASET_COLUMNS,
     aggregate_by_student,
+    analysis_events,
     build_analysis_dataset,
     describe_columns,
     interaction_rates,
@@ -31,6 +32,7 @@ __all__ = [
     "PublishedComparison",
     "StudyPlanResult",
     "aggregate_by_student",
+    "analysis_events",
     "build_analysis_dataset",
     "compare_with_published",
     "describe_columns",

@@ -52,7 +52,8 @@ DATASET_COLUMNS: dict[str, str] = {
     "low_ses": "low SES by the study's SES rule (default: pupil weight 0.3 or 1.2)",
     "lessons": "observed lessons the dyad's teacher taught in the class in this wave",
     "lessons_present": "of those, lessons the student was present in",
-    "minutes_present": "minutes of those lessons while the student was present",
+    "minutes_present": "minutes of those lessons while the student was present (and in view, "
+                       "where a live session marked absences)",
     "hours_present": "minutes_present / 60",
     "positive": "positive interactions of the teacher with the student",
     "negative": "negative interactions of the teacher with the student",
@@ -95,6 +96,43 @@ def primary_teachers(tables: StudyTables) -> pd.Series:
     return primary.set_index("classroom_id")["teacher_id"]
 
 
+def analysis_events(events: pd.DataFrame, *, coder_id: int | None = None) -> pd.DataFrame:
+    """The coded events the analysis counts: adjudicated codes where they exist, else the
+    primary coder's.
+
+    Parameters
+    ----------
+    events
+        ``StudyTables.events``; the optional columns ``source`` (``"adjudication"`` marks an
+        adjudicated event) and ``superseded`` (an original event whose disagreement an
+        adjudicator settled) are used when present.
+    coder_id
+        Use this coder's events only (adjudications are then left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        In each lesson, the events of the coder with the lowest id who coded it (the primary
+        coding; a second coder's reliability coding is left out), less those an adjudication
+        replaced, plus the adjudicated events.
+    """
+    if coder_id is not None:
+        return events[events["coder_id"] == coder_id]
+    index = events.index
+    adjudicated = (events["source"].eq("adjudication").fillna(False).astype(bool)
+                   if "source" in events.columns else pd.Series(False, index=index))
+    superseded = (events["superseded"].fillna(False).astype(bool)
+                  if "superseded" in events.columns else pd.Series(False, index=index))
+    coded = events[~adjudicated]
+    if coded["coder_id"].notna().any():
+        primary_coder = coded.groupby("lesson_id")["coder_id"].transform("min")
+        coded = coded[(coded["coder_id"] == primary_coder) | primary_coder.isna()]
+    coded = coded[~superseded.reindex(coded.index).to_numpy()]
+    if not adjudicated.any():
+        return coded
+    return pd.concat([coded, events[adjudicated]])
+
+
 def interaction_rates(tables: StudyTables, *, coder_id: int | None = None) -> pd.DataFrame:
     """Counts and rates of each valence per student x wave, with the class's primary teacher.
 
@@ -125,14 +163,14 @@ def interaction_rates(tables: StudyTables, *, coder_id: int | None = None) -> pd
     attendance = tables.attendance.merge(lessons[["lesson_id", "classroom_id", "wave_id",
                                                   "observed_minutes"]], on="lesson_id")
     present = attendance[attendance["present"].astype(bool)]
-    exposure = present.groupby(["student_id", "wave_id"]).agg(
-        lessons_present=("lesson_id", "size"), minutes_present=("observed_minutes", "sum"))
-    events = tables.events
-    if coder_id is not None:
-        events = events[events["coder_id"] == coder_id]
-    elif events["coder_id"].notna().any():
-        primary_coder = events.groupby("lesson_id")["coder_id"].transform("min")
-        events = events[(events["coder_id"] == primary_coder) | primary_coder.isna()]
+    # minutes present: measured per student where a live session marked absences, else the
+    # whole observed lesson
+    minutes = present["observed_minutes"].astype(float)
+    if "minutes_present" in present.columns:
+        minutes = present["minutes_present"].astype(float).fillna(minutes)
+    exposure = present.assign(minutes=minutes).groupby(["student_id", "wave_id"]).agg(
+        lessons_present=("lesson_id", "size"), minutes_present=("minutes", "sum"))
+    events = analysis_events(tables.events, coder_id=coder_id)
     student_events = events[(events["target_kind"] == "student")
                             & events["lesson_id"].isin(lessons["lesson_id"])]
     wave_of = lessons.set_index("lesson_id")["wave_id"]
@@ -307,5 +345,5 @@ def rate_ratio(dataset: pd.DataFrame, *, valence: str, group: str) -> float:
     return float(rate_in / rate_out)
 
 
-__all__ = ["DATASET_COLUMNS", "aggregate_by_student", "build_analysis_dataset",
+__all__ = ["DATASET_COLUMNS", "aggregate_by_student", "analysis_events", "build_analysis_dataset",
            "describe_columns", "interaction_rates", "primary_teachers", "rate_ratio"]

@@ -85,6 +85,31 @@ ACCESS: dict[str, frozenset[str]] = {
     # researcher and coder
     "list_codebooks": frozenset({RESEARCHER, CODER}),
     "list_assignments": frozenset({RESEARCHER, CODER}),
+    # coding: coders write to their assigned lessons, researchers anywhere; teachers never
+    "put_event": frozenset({RESEARCHER, CODER}),
+    "delete_event": frozenset({RESEARCHER, CODER}),
+    "list_lesson_events": frozenset({RESEARCHER, CODER}),
+    "put_presence": frozenset({RESEARCHER, CODER}),
+    "list_presence": frozenset({RESEARCHER, CODER}),
+    "mark_lesson_done": frozenset({CODER}),
+    "set_reaction_offset": frozenset({CODER}),
+    "coding_page": frozenset({RESEARCHER, CODER}),
+    # live observation: seating charts and the lesson clock (events go through put_event)
+    "read_seating_chart": frozenset({RESEARCHER, CODER}),
+    "save_seating_chart": frozenset({RESEARCHER, CODER}),
+    "read_live_session": frozenset({RESEARCHER, CODER}),
+    "put_live_session": frozenset({RESEARCHER, CODER}),
+    "seating_page": frozenset({RESEARCHER, CODER}),
+    "live_page": frozenset({RESEARCHER, CODER}),
+    "live_manifest": PUBLIC,
+    "live_service_worker": PUBLIC,
+    # double coding: agreement, adjudication and calibration are the researcher's
+    "lesson_agreement": RESEARCH,
+    "adjudicate": RESEARCH,
+    "calibration": RESEARCH,
+    "set_master_coder": RESEARCH,
+    "agreement_page": RESEARCH,
+    "calibration_page": RESEARCH,
 }
 
 

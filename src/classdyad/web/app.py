@@ -28,7 +28,18 @@ from classdyad.errors import (
     ValidationError,
 )
 from classdyad.web.dependencies import LoginRequired, authorize
-from classdyad.web.routers import auth, coding, files, pages, study, users
+from classdyad.web.routers import (
+    agreement,
+    auth,
+    coding,
+    coding_page,
+    events,
+    files,
+    live,
+    pages,
+    study,
+    users,
+)
 from classdyad.web.security import LoginRateLimit, SecurityHeaders
 from classdyad.web.settings import WebSettings
 
@@ -130,8 +141,10 @@ def create_app(settings: WebSettings, *, engine: Engine | None = None) -> FastAP
         """Liveness check (no login): ``{"status": "ok", "version": ...}``."""
         return {"status": "ok", "version": __version__}
 
-    for module in (auth, users, study, coding, files, pages):
+    for module in (auth, users, study, coding, files, pages, events, coding_page,
+                   agreement):
         app.include_router(module.router)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

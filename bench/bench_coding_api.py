@@ -1,0 +1,262 @@
+"""Coders writing events at once: nothing lost, nothing duplicated, and how fast.
+
+``--coders`` coders (50 by default), each logged in with their own account and assigned one
+lesson, write ``--events`` events each (2,000 by default) with ``PUT /api/v1/events/{client_id}``
+against ``classdyad serve`` started as its own process, all coders at the same time. To act like
+real networks, each event is, at random (fixed seed):
+
+- sent again after its answer came (a retry: the server must answer 200 and store nothing new),
+  with probability ``--retry`` (0.1);
+- first sent on a connection that is dropped before the answer is read (the server may or may
+  not have stored it), then sent again, with probability ``--drop`` (0.05).
+
+Afterwards the database is read: **lost** events (sent, answered, and not stored), **duplicated**
+ones (stored more than once) and events whose stored content differs from what was sent; and the
+p50 / p99 latency of the writes (every answered PUT, retries included).
+
+Engines: SQLite always; PostgreSQL with ``--postgres URL`` (its ``public`` schema is emptied) or,
+when it is set, ``CLASSDYAD_TEST_POSTGRES_URL``. Numbers depend on the machine and what else
+runs on it; compare engines within one run.
+
+Run: ``python -m bench coding_api [--coders 50] [--events 2000] [--postgres URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from classdyad.model import Coder, CoderAssignment, EventRevision, InteractionEvent
+from classdyad.model.tables import empty_table
+from classdyad.services.accounts import create_user
+from classdyad.simulate import ReplicaDesign, simulate_study
+from classdyad.store import create_engine, open_database, write_study
+
+PASSWORD = "benchmark password"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _prepare(database: str, tables, coders: int) -> list[dict]:
+    """Store the study, add the coders with accounts and a lesson each; their work plans."""
+    if "://" in database:
+        clean = create_engine(database)
+        with clean.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        clean.dispose()
+    engine = open_database(database)
+    write_study(engine, tables)
+    lessons = tables.lessons.sort_values("id")
+    teacher_of = tables.lesson_teachers.groupby("lesson_id")["teacher_id"].min()
+    teacher_code = tables.teachers.set_index("id")["code"]
+    student_code = tables.students.set_index("id")["code"]
+    plans = []
+    with Session(engine) as session:
+        study_id = int(session.execute(sa.text("SELECT id FROM study")).scalar_one())
+        for index in range(coders):
+            lesson = lessons.iloc[index % len(lessons)]
+            role = "primary" if index < len(lessons) else "second"
+            if index >= 2 * len(lessons):
+                raise SystemExit(f"{coders} coders need at least {coders // 2 + 1} lessons")
+            coder = Coder(study_id=study_id, code=f"bench{index:03d}")
+            session.add(coder)
+            session.flush()
+            session.add(CoderAssignment(lesson_id=int(lesson["id"]), coder_id=coder.id,
+                                        role=role))
+            create_user(session, f"bench{index:03d}", PASSWORD, role="coder", coder=coder.code)
+            enrolled = tables.enrolments[
+                (tables.enrolments["classroom_id"] == lesson["classroom_id"])
+                & (tables.enrolments["wave_id"] == lesson["wave_id"])]["student_id"]
+            plans.append({"username": coder.code, "coder_id": coder.id,
+                          "lesson_id": int(lesson["id"]),
+                          "teacher": str(teacher_code[teacher_of[lesson["id"]]]),
+                          "students": [str(student_code[s]) for s in enrolled]})
+        session.commit()
+    engine.dispose()
+    return plans
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(database: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from classdyad.cli.app import main; "
+         "sys.exit(main(sys.argv[1:]))", "serve", database, "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"classdyad serve {database} exited with {process.returncode}")
+        time.sleep(0.05)
+
+
+def _events(plan: dict, n: int, rng: np.random.Generator) -> list[tuple[str, dict]]:
+    times = np.sort(rng.uniform(0, 45 * 60, n))
+    kinds = rng.choice(["student", "group", "class"], size=n, p=[0.8, 0.1, 0.1])
+    valences = rng.choice(["positive", "negative", "neutral"], size=n, p=[0.2, 0.1, 0.7])
+    students = rng.integers(0, len(plan["students"]), n)
+    out = []
+    for i in range(n):
+        student = plan["students"][students[i]] if kinds[i] == "student" else None
+        out.append((str(uuid.uuid4()), {
+            "lesson_id": plan["lesson_id"], "video_seconds": round(float(times[i]), 3),
+            "frame": round(float(times[i]) * 25), "teacher": plan["teacher"],
+            "target_kind": str(kinds[i]), "student": student, "valence": str(valences[i]),
+            "subtype": None}))
+    return out
+
+
+def _drop(url: str, cookie: str, csrf: str, client_id: str, body: dict) -> None:
+    """Send a PUT and close the connection before the answer is read."""
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    head = (f"PUT /api/v1/events/{client_id} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head + payload)
+
+
+def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: float,
+          drop: float, barrier: threading.Barrier, latencies: list, failures: list) -> None:
+    with httpx.Client(base_url=url, timeout=60) as client:
+        try:
+            login = client.post("/api/v1/auth/login",
+                                json={"username": plan["username"], "password": PASSWORD})
+            csrf = login.json()["csrf_token"]
+        except BaseException:
+            barrier.abort()  # the run cannot be measured without every coder
+            raise
+        client.headers["X-CSRF-Token"] = csrf
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        barrier.wait()
+        for client_id, body in events:
+            if rng.random() < drop:
+                _drop(url, cookie, csrf, client_id, body)
+            sends = 2 if rng.random() < retry else 1
+            for _ in range(sends):
+                for _attempt in range(20):
+                    start = time.perf_counter()
+                    try:
+                        response = client.put(f"/api/v1/events/{client_id}", json=body)
+                    except httpx.TransportError:
+                        time.sleep(0.05)
+                        continue
+                    latencies.append(time.perf_counter() - start)
+                    if response.status_code in (200, 201):
+                        break
+                    if response.status_code < 500:
+                        failures.append((client_id, response.status_code, response.text))
+                        break
+                    time.sleep(0.05)
+
+
+def _run(database: str, tables, args) -> dict:
+    plans = _prepare(database, tables, args.coders)
+    rng = np.random.default_rng(args.seed)
+    work = [(_events(p, args.events, rng), np.random.default_rng(rng.integers(2**63)))
+            for p in plans]
+    port = _port()
+    process = _start(database, port)
+    url = f"http://127.0.0.1:{port}"
+    latencies: list[float] = []
+    failures: list = []
+    barrier = threading.Barrier(len(plans) + 1, timeout=900)
+    threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, args.retry,
+                                                    args.drop, barrier, latencies, failures))
+               for plan, (events, coder_rng) in zip(plans, work, strict=True)]
+    try:
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    sent = {client_id: body for events, _ in work for client_id, body in events}
+    engine = open_database(database)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(InteractionEvent.client_id,
+                                              InteractionEvent.video_seconds,
+                                              InteractionEvent.valence,
+                                              InteractionEvent.frame)
+                                    .where(InteractionEvent.client_id.in_(list(sent)))).all()
+        creations = connection.execute(sa.select(sa.func.count()).select_from(EventRevision)
+                                       .where(EventRevision.client_id.in_(list(sent)))
+                                       ).scalar_one()
+    engine.dispose()
+    seen: dict[str, int] = {}
+    wrong = 0
+    for client_id, seconds, valence, frame in stored:
+        seen[client_id] = seen.get(client_id, 0) + 1
+        body = sent[client_id]
+        if (seconds, valence, frame) != (body["video_seconds"], body["valence"], body["frame"]):
+            wrong += 1
+    lost = sum(1 for c in sent if c not in seen)
+    duplicated = sum(n - 1 for n in seen.values()) + max(0, creations - len(seen))
+    array = np.asarray(latencies)
+    return {"events": len(sent), "writes": len(array), "lost": lost, "duplicated": duplicated,
+            "wrong": wrong, "refused": len(failures), "p50": 1000 * np.percentile(array, 50),
+            "p99": 1000 * np.percentile(array, 99), "rate": len(array) / elapsed}
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench coding_api")
+    parser.add_argument("--coders", type=int, default=50)
+    parser.add_argument("--events", type=int, default=2000, help="per coder")
+    parser.add_argument("--retry", type=float, default=0.1, help="share of events sent twice")
+    parser.add_argument("--drop", type=float, default=0.05,
+                        help="share of events first sent on a dropped connection")
+    parser.add_argument("--postgres", default=os.environ.get("CLASSDYAD_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL URL (its public schema is emptied!)")
+    parser.add_argument("--seed", type=int, default=20261206)
+    args = parser.parse_args(argv)
+    design = ReplicaDesign(schools=4, classes=8, students=170)
+    study = simulate_study(design, rng=args.seed)
+    tables = dataclasses.replace(study.tables, events=empty_table("events"))
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        engines = [("sqlite", str(Path(folder) / "study.sqlite"))]
+        if args.postgres:
+            engines.append(("postgresql", args.postgres))
+        for name, database in engines:
+            rows.append((name, _run(database, tables, args)))
+    print(f"PUT /api/v1/events: {args.coders} concurrent coders x {args.events} events, "
+          f"{args.retry:.0%} retried, {args.drop:.0%} first sent on a dropped connection")
+    print(f"{'engine':<11} {'events':>8} {'writes':>8} {'lost':>5} {'dup':>5} {'wrong':>6} "
+          f"{'refused':>8} {'p50 ms':>8} {'p99 ms':>8} {'writes/s':>9}")
+    for name, r in rows:
+        print(f"{name:<11} {r['events']:>8,} {r['writes']:>8,} {r['lost']:>5} "
+              f"{r['duplicated']:>5} {r['wrong']:>6} {r['refused']:>8} {r['p50']:>8.1f} "
+              f"{r['p99']:>8.1f} {r['rate']:>9.1f}")
+    if len(rows) == 2:
+        print(f"postgresql / sqlite: p50 x{rows[1][1]['p50'] / rows[0][1]['p50']:.2f}, "
+              f"p99 x{rows[1][1]['p99'] / rows[0][1]['p99']:.2f}")
