@@ -26,7 +26,9 @@ def test_a_database_that_needs_migrating_is_refused_until_migrated(
     assert main(["info", database]) == 2
     assert f"classdyad migrate {database}" in " ".join(capsys.readouterr().err.split())
     assert main(["migrate", database]) == 0
-    assert "from schema 0001 to 0002" in " ".join(capsys.readouterr().out.split())
+    newest = max(path.name[:4] for path in (Path(__file__).parents[2] / "src" / "classdyad"
+                                           / "store" / "migrations" / "versions").glob("[0-9]*.py"))
+    assert f"from schema 0001 to {newest}" in " ".join(capsys.readouterr().out.split())
     assert main(["migrate", database]) == 0
     assert "nothing to do" in " ".join(capsys.readouterr().out.split())
     assert main(["migrate", str(tmp_path / "absent.sqlite")]) == 2

@@ -254,7 +254,8 @@ def _fit_prepared(
 
     def fixed_effects() -> pd.DataFrame:
         limit_blas_threads()
-        state = satterthwaite_state(pls, theta, sigma, reml=reml)
+        with estimation_failure(design.formula):  # computed on first use, after the fit
+            state = satterthwaite_state(pls, theta, sigma, reml=reml)
         return _fixed_table(design, ev.beta, state, confidence_level)
 
     n_groups: dict[str, int] = {}
