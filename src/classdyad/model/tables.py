@@ -50,6 +50,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("coded_at", "group_size", "revision", "voided_at", "frame", "source",
                "superseded"),
     "attendance": ("minutes_present",),
+    "coders": ("reaction_offset_seconds", "master"),
     "responses": ("answered_on",),
     "iat_sessions": ("administered_on",),
     "iat_trials": ("stimulus",),
