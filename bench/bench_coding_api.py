@@ -28,8 +28,6 @@ import dataclasses
 import json
 import os
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,26 +40,19 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench.web_server import free_port, fresh_database, start_server
 from classdyad.model import Coder, CoderAssignment, EventRevision, InteractionEvent
 from classdyad.model.tables import empty_table
 from classdyad.services.accounts import create_user
 from classdyad.simulate import ReplicaDesign, simulate_study
-from classdyad.store import create_engine, open_database, write_study
+from classdyad.store import open_database
 
 PASSWORD = "benchmark password"
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def _prepare(database: str, tables, coders: int) -> list[dict]:
     """Store the study, add the coders with accounts and a lesson each; their work plans."""
-    if "://" in database:
-        clean = create_engine(database)
-        with clean.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
-        clean.dispose()
-    engine = open_database(database)
-    write_study(engine, tables)
+    engine = fresh_database(database, tables)
     lessons = tables.lessons.sort_values("id")
     teacher_of = tables.lesson_teachers.groupby("lesson_id")["teacher_id"].min()
     teacher_code = tables.teachers.set_index("id")["code"]
@@ -90,29 +81,6 @@ def _prepare(database: str, tables, coders: int) -> list[dict]:
         session.commit()
     engine.dispose()
     return plans
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(database: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from classdyad.cli.app import main; "
-         "sys.exit(main(sys.argv[1:]))", "serve", database, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"classdyad serve {database} exited with {process.returncode}")
-        time.sleep(0.05)
 
 
 def _events(plan: dict, n: int, rng: np.random.Generator) -> list[tuple[str, dict]]:
@@ -148,6 +116,9 @@ def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: f
         try:
             login = client.post("/api/v1/auth/login",
                                 json={"username": plan["username"], "password": PASSWORD})
+            if login.status_code != 200:
+                raise RuntimeError(f"coder {plan['username']} cannot log in: "
+                                   f"{login.status_code} {login.text}")
             csrf = login.json()["csrf_token"]
         except BaseException:
             barrier.abort()  # the run cannot be measured without every coder
@@ -181,8 +152,8 @@ def _run(database: str, tables, args) -> dict:
     rng = np.random.default_rng(args.seed)
     work = [(_events(p, args.events, rng), np.random.default_rng(rng.integers(2**63)))
             for p in plans]
-    port = _port()
-    process = _start(database, port)
+    port = free_port()
+    process, _ = start_server(database, port)
     url = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     failures: list = []

@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -36,34 +34,20 @@ import httpx
 import numpy as np
 from sqlalchemy.orm import Session
 
+from bench.web_server import free_port, fresh_database, start_server
 from classdyad.model.tables import empty_table
 from classdyad.services.accounts import create_user
 from classdyad.simulate import ReplicaDesign, simulate_study
-from classdyad.store import create_engine, open_database, write_study
 
 PASSWORD = "benchmark password"
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def _prepare(database: str, tables) -> None:
-    if "://" in database:
-        clean = create_engine(database)
-        with clean.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
-        clean.dispose()
-    engine = open_database(database)
-    write_study(engine, tables)
+    engine = fresh_database(database, tables)
     with Session(engine) as session:
         create_user(session, "bench", PASSWORD, role="researcher")
         session.commit()
     engine.dispose()
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -73,24 +57,6 @@ def _cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return float("nan")
-
-
-def _start(database: str, port: int) -> tuple[subprocess.Popen, float]:
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from classdyad.cli.app import main; "
-         "sys.exit(main(sys.argv[1:]))", "serve", database, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process, time.perf_counter() - started
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"classdyad serve {database} exited with {process.returncode}")
-        time.sleep(0.01)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -151,13 +117,13 @@ def main(argv: list[str]) -> None:
             _prepare(database, tables)
             starts, cpu = [], []
             for _ in range(3):
-                port = _port()
-                process, seconds = _start(database, port)
+                port = free_port()
+                process, seconds = start_server(database, port)
                 starts.append(seconds)
                 cpu.append(_cpu_seconds(process.pid))
                 _stop(process)
-            port = _port()
-            process, _ = _start(database, port)
+            port = free_port()
+            process, _ = start_server(database, port)
             try:
                 latencies, elapsed, lessons = _load(f"http://127.0.0.1:{port}", args.clients,
                                                     args.requests)

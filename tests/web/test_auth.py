@@ -130,3 +130,20 @@ def test_admin_creates_accounts_bound_to_a_teacher_or_coder(server) -> None:
     again = admin.post("/api/v1/users", json={"username": "t-new", "role": "researcher",
                                               "password": "long enough password"})
     assert again.status_code == 409
+
+
+def test_users_logging_in_at_the_same_moment_all_get_in(server) -> None:
+    """A login reads the account, then writes a session: on SQLite each request's write
+    transaction starts with BEGIN IMMEDIATE, so simultaneous logins wait for each other instead
+    of one failing with "database is locked"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = list(PASSWORDS) * 2
+
+    def login(name: str) -> int:
+        return server.client().post("/api/v1/auth/login", json={
+            "username": name, "password": PASSWORDS[name]}).status_code
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = list(pool.map(login, names))
+    assert answers == [200] * len(names)
