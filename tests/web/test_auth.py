@@ -133,9 +133,9 @@ def test_admin_creates_accounts_bound_to_a_teacher_or_coder(server) -> None:
 
 
 def test_users_logging_in_at_the_same_moment_all_get_in(server) -> None:
-    """A login reads the account, then writes a session: on SQLite each request's write
-    transaction starts with BEGIN IMMEDIATE, so simultaneous logins wait for each other instead
-    of one failing with "database is locked"."""
+    """A login reads the account, then writes a session: the write runs in a transaction of its
+    own, so on SQLite simultaneous logins wait for each other instead of one failing with
+    "database is locked" (a read transaction cannot become a write one under a writer)."""
     from concurrent.futures import ThreadPoolExecutor
 
     names = list(PASSWORDS) * 2

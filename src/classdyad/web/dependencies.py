@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from classdyad.model import LoginSession, Study, UserAccount
 from classdyad.services.privacy import PrivacySettings, privacy_settings
-from classdyad.store.engine import write_engine
 from classdyad.web.access import ACCESS, PUBLIC
 from classdyad.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, token_hash
 from classdyad.web.settings import WebSettings
@@ -70,18 +69,8 @@ def get_settings(request: Request) -> WebSettings:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One database session for the request (the unit of work), closed at its end.
-
-    A state-changing request gets a write session (:func:`classdyad.store.engine.write_engine`:
-    ``BEGIN IMMEDIATE`` on SQLite), so that what it reads before writing cannot be overtaken by
-    another writer: several coders writing at once wait for each other (up to the busy timeout)
-    instead of failing with "database is locked" when a read transaction tries to become a write
-    transaction. Reads (GET, HEAD, OPTIONS) never wait for a writer.
-    """
-    engine = get_engine(request)
-    if request.method not in SAFE_METHODS:
-        engine = write_engine(engine)
-    with Session(engine, expire_on_commit=False) as session:
+    """One database session for the request (the unit of work), closed at its end."""
+    with Session(get_engine(request), expire_on_commit=False) as session:
         yield session
 
 

@@ -39,19 +39,24 @@ def login(body: LoginRequest, request: Request, response: Response, db: Db) -> L
         limit.failed(body.username)
         raise HTTPException(401, LOGIN_FAILED)
     limit.succeeded(body.username)
+    user_id, username, role = user.id, user.username, user.role
+    # end the reading transaction: on SQLite a read transaction cannot become a write one
+    # while another login writes ("database is locked"); a new one that starts with the
+    # DELETE takes the write lock at once, waiting its turn (busy timeout)
+    db.rollback()
     settings = get_settings(request)
     token, csrf = new_token(), new_token()
     now = dt.datetime.now(dt.UTC)
-    db.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
+    db.execute(sa.delete(LoginSession).where(LoginSession.user_id == user_id,
                                              LoginSession.expires_at < now))
-    db.add(LoginSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf,
+    db.add(LoginSession(token_hash=token_hash(token), user_id=user_id, csrf_token=csrf,
                         created_at=now,
                         expires_at=now + dt.timedelta(minutes=settings.session_minutes)))
     db.commit()
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_minutes * 60,
                         httponly=True, samesite="strict", secure=settings.secure_cookies,
                         path="/")
-    return LoginResponse(csrf_token=csrf, username=user.username, role=user.role)  # type: ignore[arg-type]
+    return LoginResponse(csrf_token=csrf, username=username, role=role)  # type: ignore[arg-type]
 
 
 @router.post("/auth/logout", status_code=204)
