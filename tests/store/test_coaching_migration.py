@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,29 @@ from classdyad.model import Base
 from classdyad.simulate import SimulatedStudy
 from classdyad.store import create_engine, migrate, open_database, schema_revision, write_study
 
+POSTGRES_URL = os.environ.get("CLASSDYAD_TEST_POSTGRES_URL")
 COUNTED = ("student", "lesson", "interaction_event", "user_account", "login_session",
            "questionnaire_response")
 
 
-def _downgrade(database_path: Path, revision: str) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
+    pytest.mark.postgres, pytest.mark.skipif(POSTGRES_URL is None, reason="no PostgreSQL "
+                                             "server: set CLASSDYAD_TEST_POSTGRES_URL (.ci/run "
+                                             "starts one)")])])
+def target(request, tmp_path: Path) -> str | Path:
+    """A new database: a SQLite file, or the PostgreSQL test server with an empty schema."""
+    if request.param == "sqlite":
+        return tmp_path / "study.sqlite"
+    assert POSTGRES_URL is not None
+    clean = create_engine(POSTGRES_URL)
+    with clean.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    clean.dispose()
+    return POSTGRES_URL
+
+
+def _downgrade(database_path: str | Path, revision: str) -> None:
     from alembic import command
 
     from classdyad.store.engine import _alembic_config, write_engine
@@ -36,10 +55,10 @@ def _counts(engine) -> dict[str, int]:
 
 
 def test_upgrade_from_0006_keeps_the_data_and_allows_coaches(
-        tmp_path: Path, small_study: SimulatedStudy) -> None:
+        target: str | Path, small_study: SimulatedStudy) -> None:
     from classdyad.services.accounts import create_user
 
-    path = tmp_path / "study.sqlite"
+    path = target
     engine = open_database(path)
     write_study(engine, small_study.tables)
     teacher = str(small_study.tables.teachers["code"].iloc[0])
@@ -75,16 +94,17 @@ def test_upgrade_from_0006_keeps_the_data_and_allows_coaches(
         session.commit()
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.execute(sa.text("insert into user_account (username, password_hash, role, "
-                                   "active) values ('x', 'y', 'nobody', 1)"))
+                                   "active) values ('x', 'y', 'nobody', true)"))
     engine.dispose()
 
 
-def test_downgrade_to_0006_removes_coaches_and_the_coaching_tables(tmp_path: Path) -> None:
+def test_downgrade_to_0006_removes_coaches_and_the_coaching_tables(target: str | Path
+                                                                    ) -> None:
     from sqlalchemy.orm import Session
 
     from classdyad.services.accounts import create_user
 
-    path = tmp_path / "study.sqlite"
+    path = target
     engine = open_database(path)
     with Session(engine) as session:
         create_user(session, "coach", "coach password 1", role="coach")

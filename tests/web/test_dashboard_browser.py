@@ -14,18 +14,18 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
                                 "(apt-get install chromium)")
 
 
-def _set_goal_and_reflect(page, student: str, reflection: str, goals: int) -> None:
-    page.select_option("#new-goal select[name=kind]", "fewer_negative")
-    page.fill("#new-goal input[name=students]", student)
-    page.fill("#new-goal input[name=target]", "0.8")
-    page.click("#new-goal button[type=submit]")
-    page.locator("article.goal").nth(goals - 1).wait_for()
-    page.wait_for_selector("body[data-ready='true']")
-    goal = page.locator("article.goal").last
+def _set_goal_and_reflect(tab, student: str, reflection: str, goals: int) -> None:
+    tab.select_option("#new-goal select[name=kind]", "fewer_negative")
+    tab.fill("#new-goal input[name=students]", student)
+    tab.fill("#new-goal input[name=target]", "0.8")
+    tab.click("#new-goal button[type=submit]")
+    tab.locator("article.goal").nth(goals - 1).wait_for()
+    tab.wait_for_selector("body[data-ready='true']")
+    goal = tab.locator("article.goal").last
     goal.locator("textarea[name=text]").fill(reflection)
     goal.locator("button[type=submit]").click()
-    page.wait_for_selector(f"article.goal ul.notes li:has-text('{reflection}')")
-    page.wait_for_selector("body[data-ready='true']")
+    tab.wait_for_selector(f"article.goal ul.notes li:has-text('{reflection}')")
+    tab.wait_for_selector("body[data-ready='true']")
 
 
 def test_teacher_sets_goals_and_reflects_in_english_and_dutch(page, server) -> None:  # noqa: F811
