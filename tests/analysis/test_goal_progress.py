@@ -116,6 +116,8 @@ def test_goals_without_a_current_wave_or_a_baseline_say_so(result) -> None:
     assert set(progress.loc[progress["goal"] == 4, "status"]) == {"not_observed_yet"}
     assert set(progress.loc[progress["goal"] == 5, "status"]) == {"no_baseline"}
     assert progress.loc[progress["goal"] == 4, "rate_ratio"].isna().all()
+    unobserved = goal_progress(result, GOALS.iloc[[2]].assign(classroom="9Z"))
+    assert list(unobserved["status"]) == ["no_baseline"]
 
 
 def test_an_unknown_student_is_not_observed_and_an_unknown_kind_is_refused(result) -> None:

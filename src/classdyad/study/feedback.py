@@ -192,7 +192,8 @@ def study_teacher_feedback(tables: StudyTables, teacher: str, *,
     The smallest group cell shown is the study's ``min_cell_size`` setting (5 by default).
     ``goals`` (the teacher's coaching goals, as
     :func:`~classdyad.analysis.goal_progress.goal_progress` takes them) add the progress on each
-    goal to the result (``progress``); goals of other classes than the teacher's are refused.
+    goal to the result (``progress``); a goal for a class without observed lessons of this
+    teacher has no baseline yet.
     ``options`` go to :func:`~classdyad.analysis.teacher_feedback.teacher_feedback`.
     """
     data = feedback_input(tables, teacher, coder_id=coder_id)
@@ -201,10 +202,5 @@ def study_teacher_feedback(tables: StudyTables, teacher: str, *,
                               teacher=data.teacher, flag_rule=flag_rule,
                               flag_level=flag_level, min_cell=min_cell, **options)
     if goals is not None and len(goals):
-        foreign = sorted(set(goals["classroom"].astype(str))
-                         - set(data.interactions["classroom"].astype(str)))
-        if foreign:
-            raise DataError(f"goals name class(es) {foreign} where teacher {teacher!r} has no "
-                            "observed lessons; a goal is for one of the teacher's own classes")
         result = replace(result, progress=goal_progress(result, goals))
     return result, data
