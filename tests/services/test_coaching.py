@@ -150,3 +150,11 @@ def test_goals_are_checked(db: Session) -> None:
     with pytest.raises(DataError, match="characters"):
         coaching.add_note(db, teacher, tid, "   ")
     db.rollback()
+
+
+def test_a_coach_sees_codes_only() -> None:
+    from classdyad.services.privacy import BACKGROUND_FIELDS, hidden_columns
+
+    hidden = hidden_columns("coach")
+    assert {"first_name", "last_name"} <= hidden and BACKGROUND_FIELDS <= hidden
+    assert "first_name" not in hidden_columns("teacher")

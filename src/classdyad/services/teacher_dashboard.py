@@ -34,8 +34,8 @@ from classdyad.model import (
 from classdyad.report.i18n import Language, translations
 from classdyad.services.coaching import CoachingActor, goals_frame
 
-__all__ = ["MOMENTS_PER_STUDENT", "VIDEO_SETTING", "dashboard_feedback", "first_names",
-           "negative_moments"]
+__all__ = ["MOMENTS_PER_STUDENT", "VIDEO_SETTING", "coaching_view", "dashboard_feedback",
+           "first_names", "negative_moments"]
 
 #: the study setting that lets teachers watch videos of their own lessons (default: off)
 VIDEO_SETTING = "teachers_see_own_videos"
