@@ -2,7 +2,8 @@
 
 Each module gets one uvicorn server in a thread over a small replica study with one account of
 each role: ``admin``, ``researcher``, ``coder`` (bound to a coder with one assigned lesson) and
-``teacher`` (bound to the teacher of the first class), plus ``teacher2`` of another class.
+``teacher`` (bound to the teacher of the first class), plus ``teacher2`` of another class and
+``coach`` (a coach account that no teacher has invited).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ENGINES = [
 ]
 PASSWORDS = {"admin": "admin password 1", "researcher": "researcher password",
              "coder": "coder password 1", "teacher": "teacher password",
-             "teacher2": "teacher2 password"}
+             "teacher2": "teacher2 password", "coach": "coach password 1"}
 
 
 @dataclass
@@ -111,6 +112,7 @@ def server(request, small_study: SimulatedStudy, tmp_path_factory) -> Iterator[W
                     teacher=str(codes[teacher_id]))
         create_user(session, "teacher2", PASSWORDS["teacher2"], role="teacher",
                     teacher=str(codes[other_id]))
+        create_user(session, "coach", PASSWORDS["coach"], role="coach")
         coder_id = int(tables.coders["id"].iloc[0])
         session.add(CoderAssignment(lesson_id=coder_lesson, coder_id=coder_id, role="primary"))
         session.commit()

@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 
 from classdyad.web.access import ACCESS, PUBLIC, allowed
 
-ROLES = ("admin", "researcher", "coder", "teacher")
+ROLES = ("admin", "researcher", "coder", "teacher", "coach")
 
 #: the table as a test states it: route name -> roles (PUBLIC: no login); it must match ACCESS
 #: exactly, so changing who may use a route is a deliberate change in two places
@@ -42,6 +42,10 @@ EXPECTED = {
     "live_manifest": PUBLIC, "live_service_worker": PUBLIC,
     **dict.fromkeys(("lesson_agreement", "adjudicate", "calibration", "set_master_coder",
                      "agreement_page", "calibration_page"), frozenset({"researcher"})),
+    **dict.fromkeys(("dashboard_page", "teacher_feedback_data", "read_coaching", "create_goal",
+                     "delete_goal", "create_note"), frozenset({"teacher", "coach"})),
+    **dict.fromkeys(("invite_coach", "revoke_coach"), frozenset({"teacher"})),
+    "feedback_stylesheet": PUBLIC,
 }
 
 
@@ -91,7 +95,8 @@ def _concrete(path: str, server) -> str:
     values = {"lesson_id": str(server.coder_lesson), "user_id": "999999",
               "assignment_id": "999999", "video_id": "999999", "kind": "roster",
               "format": "csv", "path": "css/app.css", "code": server.teacher_classroom,
-              "client_id": "0c0ffee0-0000-4000-8000-000000000000"}
+              "client_id": "0c0ffee0-0000-4000-8000-000000000000",
+              "teacher_code": server.teacher, "goal_id": "999999", "username": "nobody"}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
 
 

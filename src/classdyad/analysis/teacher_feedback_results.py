@@ -118,6 +118,9 @@ class TeacherFeedbackResult:
         ``classroom, wave, first, last, students, ratio, share``.
     notes
         Fit notes (singular fits, cells without interactions), in English.
+    progress
+        Progress on the teacher's coaching goals
+        (:func:`classdyad.analysis.goal_progress.goal_progress`), or ``None`` (no goals given).
     """
 
     teacher: str | None
@@ -137,6 +140,7 @@ class TeacherFeedbackResult:
     flag_level: float
     confidence_level: float
     min_cell: int
+    progress: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def flag_rule_text(self) -> str:
@@ -179,6 +183,7 @@ class TeacherFeedbackResult:
             "groups": records(self.groups),
             "guidance": records(self.guidance),
             "notes": list(self.notes),
+            "progress": records(self.progress),
         }
 
     def _repr_html_(self) -> str:

@@ -20,6 +20,7 @@ from classdyad.cli import (
     report_commands,
     study_commands,
 )
+from classdyad.cli.coaching_commands import coaching_app
 from classdyad.cli.export_commands import export_app
 from classdyad.cli.import_commands import import_app
 from classdyad.cli.web_commands import serve, user_app
@@ -48,6 +49,7 @@ app.command("serve")(serve)
 app.add_typer(user_app, name="user")
 app.command("power")(power_commands.power)
 app.command("feedback")(feedback_commands.feedback)
+app.add_typer(coaching_app, name="coaching")
 
 
 @app.callback()

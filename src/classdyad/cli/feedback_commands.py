@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,19 @@ from classdyad.cli.database import opened
 from classdyad.errors import check_option
 
 console = Console()
+
+
+def _goals(engine: Any, study: str, teacher: str) -> Any:
+    """The teacher's coaching goals (the command line acts for the teacher it names)."""
+    from sqlalchemy.orm import Session
+
+    from classdyad.services.coaching import goals_frame, teacher_actor
+    from classdyad.store.reading import resolve_study
+
+    with Session(engine) as session:
+        info = resolve_study(session.connection(), study)
+        actor, teacher_id = teacher_actor(session, int(info["id"]), teacher)
+        return goals_frame(session, actor, teacher_id)
 
 
 def feedback(
@@ -34,7 +47,8 @@ def feedback(
     actor: Annotated[str, typer.Option("--actor", help="Who writes the page (audit log).")] =
     "cli",
 ) -> None:
-    """Write one teacher's feedback: shrunken rates per student, flags, spread, trends, guidance."""
+    """Write one teacher's feedback: shrunken rates per student, flags, spread, trends, guidance,
+    and progress on the teacher's coaching goals (``classdyad coaching goal``)."""
     from classdyad.analysis.teacher_feedback import FLAG_RULES
     from classdyad.report.feedback import feedback_page
     from classdyad.report.i18n import LANGUAGES
@@ -47,7 +61,9 @@ def feedback(
     started = time.perf_counter()
     with opened(database) as engine:
         tables = read_teacher_study(engine, teacher, study)
-        result, data = study_teacher_feedback(tables, teacher, flag_rule=flag_rule)  # type: ignore[arg-type]
+        goals = _goals(engine, tables.name, teacher)
+        result, data = study_teacher_feedback(tables, teacher, flag_rule=flag_rule,  # type: ignore[arg-type]
+                                              goals=goals)
         shown: dict[str, str] = {}
         if names:
             roster = student_names(engine, tables.name)
@@ -69,6 +85,9 @@ def feedback(
                   f"{flagged['student'].nunique()} flagged (negative rate credibly above the "
                   f"class's), written in {time.perf_counter() - started:.1f} s:",
                   highlight=False)
+    if result.progress is not None:
+        goals = result.progress.drop_duplicates("goal")
+        console.print(f"progress on {len(goals)} coaching goal(s) included", highlight=False)
     print(written)
     if json_path is not None:
         print(json_path)

@@ -71,7 +71,8 @@ def _read_password(password_stdin: bool) -> str:
 def add(
     database: DatabaseArgument,
     username: Annotated[str, typer.Argument(help="The login name.")],
-    role: Annotated[str, typer.Option("--role", help="admin, researcher, coder or teacher.")],
+    role: Annotated[str, typer.Option("--role", help="admin, researcher, coder, teacher or "
+                                                     "coach.")],
     teacher: Annotated[str | None, typer.Option("--teacher", help="The teacher code a teacher "
                                                 "account belongs to.")] = None,
     coder: Annotated[str | None, typer.Option("--coder", help="The coder code a coder account "

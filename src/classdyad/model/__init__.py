@@ -16,6 +16,12 @@ from classdyad.model.background import (
     origin_group_2022,
 )
 from classdyad.model.base import Base
+from classdyad.model.coaching_records import (
+    GOAL_KINDS,
+    CoachingGoal,
+    CoachingNote,
+    CoachInvitation,
+)
 from classdyad.model.coding_records import (
     Adjudication,
     EventRevision,
@@ -72,6 +78,7 @@ from classdyad.model.tables import TABLE_COLUMNS, StudyTables
 __all__ = [
     "BACKGROUND_COLUMNS",
     "CLOCK_STATES",
+    "GOAL_KINDS",
     "SAMPLING_METHODS",
     "TABLE_COLUMNS",
     "Adjudication",
@@ -79,6 +86,9 @@ __all__ = [
     "Base",
     "Classroom",
     "ClassroomTeacher",
+    "CoachInvitation",
+    "CoachingGoal",
+    "CoachingNote",
     "Codebook",
     "CodebookCategory",
     "Coder",

@@ -59,6 +59,8 @@ class Role(StrEnum):
     RESEARCHER = "researcher"
     CODER = "coder"
     TEACHER = "teacher"
+    COACH = "coach"
+    """Sees only the feedback dashboards and coaching spaces of teachers who invited them."""
 
 
 def sql_in(values: type[StrEnum]) -> str:

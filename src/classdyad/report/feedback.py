@@ -36,9 +36,24 @@ from classdyad.report.feedback_figures import (
 from classdyad.report.i18n import LANGUAGES, Language, translations
 from classdyad.report.numbers import NumberFormatter
 
-__all__ = ["FeedbackPage", "feedback_page"]
+__all__ = ["FEEDBACK_STYLESHEET", "FeedbackPage", "Moment", "feedback_fragment",
+           "feedback_page"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: the feedback's styles (scoped to ``.feedback``), for pages that embed the fragment
+FEEDBACK_STYLESHEET = TEMPLATES / "feedback.css"
+
+#: (classroom, wave, student code) -> links to moments: ``{"href": ..., "label": ...}``
+Moment = dict[str, str]
+
+_PROGRESS_STATUS = {
+    "credible_progress": "credible progress",
+    "no_credible_change": "no credible change",
+    "credibly_worse": "credibly the other way",
+    "not_observed_yet": "the goal's wave is not observed yet",
+    "no_baseline": "no earlier wave to compare with",
+    "not_observed": "not observed in both waves",
+}
 
 
 @dataclass(frozen=True)
@@ -75,8 +90,10 @@ class _Page:
     """Formatting helpers bound to one language and one set of names."""
 
     def __init__(self, result: TeacherFeedbackResult, language: str,
-                 names: Mapping[str, str] | None):
+                 names: Mapping[str, str] | None,
+                 moments: Mapping[tuple[str, int, str], list[Moment]] | None = None):
         self.result = result
+        self.moments = dict(moments or {})
         self.language = language
         self.gettext = translations(language).gettext  # type: ignore[arg-type]
         self.numbers = NumberFormatter(language)
@@ -240,10 +257,59 @@ class _Page:
                               else "" if hidden else self.percent(row.share)),
                     "negative": "" if hidden else self.text(row.negative_rate),
                     "positive": "" if hidden else self.text(row.positive_rate)})
+        moments = [{"student": self.student(c), "links": self.moments[(classroom, wave, c)]}
+                   for c in order if bool(by[(c, "negative")]["flag"])
+                   and self.moments.get((classroom, wave, c))]
         return {"classroom": classroom, "wave": wave, "charts": charts, "table": table,
                 "facts": facts, "lorenz": lorenz, "class_rates": class_rates,
                 "flagged": flagged, "disagreements": disagreements, "groups": groups,
-                "rated": len(perceived)}
+                "rated": len(perceived), "moments": moments}
+
+    def progress(self) -> list[dict[str, Any]]:
+        frame = self.result.progress
+        if frame is None or frame.empty:
+            return []
+        goals = []
+        for goal_id, part in frame.groupby("goal", sort=False):
+            first = part.iloc[0]
+            chosen = [s for s in part["student"] if isinstance(s, str)]
+            whom = self.students(chosen) if chosen else self._("the class as a whole")
+            title = (self._("Fewer negative interactions with %(whom)s (class %(classroom)s, "
+                            "wave %(wave)s)", whom=whom, classroom=first["classroom"],
+                            wave=int(first["wave"]))
+                     if first["kind"] == "fewer_negative" else
+                     self._("More positive interactions with %(whom)s (class %(classroom)s, "
+                            "wave %(wave)s)", whom=whom, classroom=first["classroom"],
+                            wave=int(first["wave"])))
+            baseline = first["baseline_wave"]
+            has_baseline = baseline is not None and not pd.isna(baseline)
+            rows = []
+            for row in part.itertuples(index=False):
+                if row.status in ("not_observed_yet", "no_baseline"):
+                    continue
+                who = (self.student(row.student) if row.level == "student" else
+                       self._("the chosen students together") if row.level == "chosen" else
+                       self._("typical student"))
+                rows.append({
+                    "who": who,
+                    "before": self.rate(row.baseline_rate, row.baseline_ci_low,
+                                        row.baseline_ci_high),
+                    "now": self.rate(row.current_rate, row.current_ci_low, row.current_ci_high),
+                    "ratio": self.rate(row.rate_ratio, row.ratio_ci_low, row.ratio_ci_high),
+                    "probability": self.percent(row.prob_progress),
+                    "reached": self.percent(row.prob_target),
+                    "status": self._(_PROGRESS_STATUS[row.status])})
+            summary = ""
+            if first["status"] in ("not_observed_yet", "no_baseline"):
+                summary = self._(_PROGRESS_STATUS[first["status"]])
+            target = first["target"]
+            goals.append({
+                "id": goal_id, "title": title, "summary": summary, "rows": rows,
+                "target": self.text(target) if _finite(target) else "",
+                "before_label": self._("wave %(wave)s per hour", wave=int(baseline))
+                if has_baseline else "",
+                "now_label": self._("wave %(wave)s per hour", wave=int(first["wave"]))})
+        return goals
 
     def trends(self, classroom: str) -> dict[str, Any] | None:
         classes = self.result.classes[self.result.classes["classroom"] == classroom]
@@ -289,6 +355,25 @@ def _environment(language: str) -> jinja2.Environment:
     return environment
 
 
+def _context(result: TeacherFeedbackResult, language: str, names: Mapping[str, str] | None,
+             moments: Mapping[tuple[str, int, str], list[Moment]] | None) -> dict[str, Any]:
+    page = _Page(result, language, names, moments)
+    sections = []
+    classrooms = sorted(result.students["classroom"].unique())
+    for classroom in classrooms:
+        waves = sorted(result.students.loc[result.students["classroom"] == classroom,
+                                           "wave"].unique())
+        sections.append({"classroom": classroom, "trends": page.trends(classroom),
+                         "waves": [page.section(classroom, int(w)) for w in waves]})
+    return dict(
+        language=language, teacher=result.teacher, guidance=page.guidance(),
+        progress=page.progress(), sections=sections, notes=page.notes(),
+        flag_level=page.percent(result.flag_level), fdr=result.flag_rule == "fdr",
+        fdr_level=page.text(1.0 - result.flag_level),
+        confidence=page.percent(result.confidence_level), min_cell=result.min_cell,
+        groups_shown=result.groups is not None)
+
+
 def feedback_page(result: TeacherFeedbackResult, *, language: Language = "en",
                   names: Mapping[str, str] | None = None, study: str | None = None,
                   written: _datetime.date | None = None) -> FeedbackPage:
@@ -312,21 +397,24 @@ def feedback_page(result: TeacherFeedbackResult, *, language: Language = "en",
     FeedbackPage
     """
     check_option("language", language, LANGUAGES)
-    page = _Page(result, language, names)
-    sections = []
-    classrooms = sorted(result.students["classroom"].unique())
-    for classroom in classrooms:
-        waves = sorted(result.students.loc[result.students["classroom"] == classroom,
-                                           "wave"].unique())
-        sections.append({"classroom": classroom, "trends": page.trends(classroom),
-                         "waves": [page.section(classroom, int(w)) for w in waves]})
     html = _environment(language).get_template("feedback.html").render(
-        language=language, teacher=result.teacher, study=study,
-        written=(written or _datetime.date.today()).isoformat(),
-        guidance=page.guidance(), sections=sections, notes=page.notes(),
-        flag_level=page.percent(result.flag_level), fdr=result.flag_rule == "fdr",
-        fdr_level=page.text(1.0 - result.flag_level),
-        confidence=page.percent(result.confidence_level), min_cell=result.min_cell,
-        groups_shown=result.groups is not None)
+        study=study, written=(written or _datetime.date.today()).isoformat(),
+        **_context(result, language, names, None))
     return FeedbackPage(html=html, language=language, teacher=result.teacher,
                         data=result.to_dict())
+
+
+def feedback_fragment(result: TeacherFeedbackResult, *, language: Language = "en",
+                      names: Mapping[str, str] | None = None,
+                      moments: Mapping[tuple[str, int, str], list[Moment]] | None = None
+                      ) -> Markup:
+    """The feedback's content (the page without its heading and footer) as HTML to embed.
+
+    The same template as :func:`feedback_page` (``feedback_body.html``); wrap it in an element
+    of class ``feedback`` and load :data:`FEEDBACK_STYLESHEET`. ``moments`` adds, below each
+    flagged student of a class and wave, links to the moments of the negative interactions
+    (``(classroom, wave, student) -> [{"href", "label"}]``).
+    """
+    check_option("language", language, LANGUAGES)
+    return Markup(_environment(language).get_template("feedback_body.html").render(
+        **_context(result, language, names, moments)))

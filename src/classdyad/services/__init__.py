@@ -4,7 +4,10 @@
 - :mod:`~classdyad.services.imports`: file imports, all or nothing, with located problems;
 - :mod:`~classdyad.services.privacy`: which columns each role may see, minimum cell sizes and
   suppression of small groups;
-- :mod:`~classdyad.services.accounts`: user accounts with argon2id password hashes.
+- :mod:`~classdyad.services.accounts`: user accounts with argon2id password hashes;
+- :mod:`~classdyad.services.coaching`: teachers' coaching goals, notes and invited coaches,
+  private to the teacher and those coaches; :mod:`~classdyad.services.teacher_dashboard`: what
+  the teacher's dashboard shows.
 """
 
 from classdyad.services.exports import (

@@ -100,14 +100,15 @@ def hidden_columns(role: str, settings: Mapping[str, Any] | PrivacySettings | No
     Researchers and admins see everything except names, which need ``include_names``; coders see
     neither background nor IAT columns, and first names only where the study enables it;
     teachers see their own students' first names, never row-level background or IAT columns
-    (background groups reach them only as suppressed summaries, see :func:`group_summary`).
+    (background groups reach them only as suppressed summaries, see :func:`group_summary`);
+    coaches see pseudonymous codes only.
     """
     check_option("role", role, ROLES)
     options = settings if isinstance(settings, PrivacySettings) else privacy_settings(settings)
     if role in (Role.ADMIN, Role.RESEARCHER):
         return frozenset() if include_names else frozenset(NAME_FIELDS)
     hidden = set(BACKGROUND_FIELDS | IAT_FIELDS | {"last_name"})
-    if role == Role.CODER and not options.coders_see_first_names:
+    if (role == Role.CODER and not options.coders_see_first_names) or role == Role.COACH:
         hidden.add("first_name")
     return frozenset(hidden)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from classdyad.analysis.goal_progress import goal_progress
 from classdyad.analysis.teacher_feedback import (
     FlagRule,
     TeacherFeedbackResult,
@@ -184,11 +185,15 @@ def feedback_input(tables: StudyTables, teacher: str, *, coder_id: int | None = 
 
 def study_teacher_feedback(tables: StudyTables, teacher: str, *,
                            flag_rule: FlagRule = "posterior", flag_level: float = 0.95,
-                           coder_id: int | None = None, **options: Any
-                           ) -> tuple[TeacherFeedbackResult, FeedbackInput]:
+                           coder_id: int | None = None, goals: pd.DataFrame | None = None,
+                           **options: Any) -> tuple[TeacherFeedbackResult, FeedbackInput]:
     """The feedback of one teacher of a study, and the input it was computed from.
 
     The smallest group cell shown is the study's ``min_cell_size`` setting (5 by default).
+    ``goals`` (the teacher's coaching goals, as
+    :func:`~classdyad.analysis.goal_progress.goal_progress` takes them) add the progress on each
+    goal to the result (``progress``); a goal for a class without observed lessons of this
+    teacher has no baseline yet.
     ``options`` go to :func:`~classdyad.analysis.teacher_feedback.teacher_feedback`.
     """
     data = feedback_input(tables, teacher, coder_id=coder_id)
@@ -196,4 +201,6 @@ def study_teacher_feedback(tables: StudyTables, teacher: str, *,
     result = teacher_feedback(data.interactions, ratings=data.ratings, groups=data.groups,
                               teacher=data.teacher, flag_rule=flag_rule,
                               flag_level=flag_level, min_cell=min_cell, **options)
+    if goals is not None and len(goals):
+        result = replace(result, progress=goal_progress(result, goals))
     return result, data

@@ -17,9 +17,10 @@ from classdyad.model.enums import Role
 PUBLIC = frozenset({"public"})
 """A route anyone may call without logging in."""
 
-ADMIN, RESEARCHER, CODER, TEACHER = (Role.ADMIN.value, Role.RESEARCHER.value, Role.CODER.value,
-                                     Role.TEACHER.value)
-EVERYONE = frozenset({ADMIN, RESEARCHER, CODER, TEACHER})
+ADMIN, RESEARCHER, CODER, TEACHER, COACH = (Role.ADMIN.value, Role.RESEARCHER.value,
+                                            Role.CODER.value, Role.TEACHER.value,
+                                            Role.COACH.value)
+EVERYONE = frozenset({ADMIN, RESEARCHER, CODER, TEACHER, COACH})
 STAFF = frozenset({ADMIN, RESEARCHER})
 RESEARCH = frozenset({RESEARCHER})
 OBSERVERS = frozenset({RESEARCHER, CODER, TEACHER})
@@ -110,6 +111,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "set_master_coder": RESEARCH,
     "agreement_page": RESEARCH,
     "calibration_page": RESEARCH,
+    # the teacher's dashboard and coaching cycle: the teacher's own, and a coach's of the
+    # teachers who invited them (classdyad.services.coaching); never researchers or admins
+    "dashboard_page": frozenset({TEACHER, COACH}),
+    "feedback_stylesheet": PUBLIC,
+    "teacher_feedback_data": frozenset({TEACHER, COACH}),
+    "read_coaching": frozenset({TEACHER, COACH}),
+    "create_goal": frozenset({TEACHER, COACH}),
+    "delete_goal": frozenset({TEACHER, COACH}),
+    "create_note": frozenset({TEACHER, COACH}),
+    "invite_coach": frozenset({TEACHER}),
+    "revoke_coach": frozenset({TEACHER}),
 }
 
 

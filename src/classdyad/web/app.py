@@ -33,6 +33,7 @@ from classdyad.web.routers import (
     auth,
     coding,
     coding_page,
+    dashboard,
     events,
     files,
     live,
@@ -142,7 +143,7 @@ def create_app(settings: WebSettings, *, engine: Engine | None = None) -> FastAP
         return {"status": "ok", "version": __version__}
 
     for module in (auth, users, study, coding, files, pages, events, coding_page,
-                   agreement):
+                   agreement, dashboard):
         app.include_router(module.router)
     app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RoleName = Literal["admin", "researcher", "coder", "teacher"]
+RoleName = Literal["admin", "researcher", "coder", "teacher", "coach"]
 
 
 class _In(BaseModel):

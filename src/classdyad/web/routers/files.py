@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 
 from classdyad.errors import ValidationError
 from classdyad.io.video import VIDEO_SUFFIXES, read_video_info
-from classdyad.model import VideoFile
+from classdyad.model import LessonTeacher, VideoFile
 from classdyad.services import exports, imports
 from classdyad.web import scope
 from classdyad.web.dependencies import CurrentStudy, Db, MaybeStudy, User, get_settings
@@ -153,14 +153,18 @@ async def upload_video(lesson_id: int, request: Request, user: User, db: Db,
 def stream_video(video_id: int, user: User, db: Db, study: CurrentStudy) -> FileResponse:
     """The video file, with HTTP range requests (seeking); 404 outside the user's lessons.
 
-    Teachers may watch their own lessons only where the study enables
-    ``teachers_see_own_videos``.
+    Teachers may watch the lessons they taught (not a colleague's lessons in their class) only
+    where the study enables ``teachers_see_own_videos``.
     """
     video = db.get(VideoFile, video_id)
     missing = HTTPException(404, f"no video {video_id}; open videos from the lesson's page")
     if video is None:
         raise missing
-    if user.role == "teacher" and not study.settings.get("teachers_see_own_videos", False):
+    if user.role == "teacher" and not (
+            study.settings.get("teachers_see_own_videos", False)
+            and db.scalar(sa.select(LessonTeacher.lesson_id).where(
+                LessonTeacher.lesson_id == video.lesson_id,
+                LessonTeacher.teacher_id == user.teacher_id)) is not None):
         raise missing
     visible = scope.lesson_ids(db, user, study)
     if visible is not None and video.lesson_id not in visible:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from classdyad.model import LessonTeacher
 from classdyad.services import exports
 from classdyad.web import scope
 from classdyad.web.access import allowed
@@ -26,10 +28,11 @@ NAV = (("/study", "Overview", "overview_page"), ("/classrooms", "Classes", "clas
        ("/lessons", "Lessons", "lessons_page"), ("/codebooks", "Codebooks", "codebooks_page"),
        ("/assignments", "Assignments", "assignments_page"), ("/import", "Import", "import_page"),
        ("/exports", "Exports", "exports_page"), ("/audit", "Audit log", "audit_page"),
-       ("/users", "Users", "users_page"), ("/settings", "Settings", "settings_page"))
+       ("/users", "Users", "users_page"), ("/settings", "Settings", "settings_page"),
+       ("/dashboard", "Feedback", "dashboard_page"))
 
 LANDING = {"admin": "/users", "researcher": "/study", "coder": "/lessons",
-           "teacher": "/classrooms"}
+           "teacher": "/classrooms", "coach": "/dashboard"}
 
 
 def _col(key: str, label: str | None = None, *, numeric: bool = False,
@@ -128,7 +131,11 @@ def lesson_page(request: Request, lesson_id: int, user: User, db: Db,
                 study: CurrentStudy) -> HTMLResponse:
     """One lesson: facts, videos, and (researchers) editing and attaching videos."""
     lesson = scope.get_lesson(db, user, study, lesson_id)
-    can_watch = user.role != "teacher" or bool(study.settings.get("teachers_see_own_videos"))
+    can_watch = user.role != "teacher" or (
+        bool(study.settings.get("teachers_see_own_videos"))
+        and db.scalar(sa.select(LessonTeacher.lesson_id).where(
+            LessonTeacher.lesson_id == lesson_id,
+            LessonTeacher.teacher_id == user.teacher_id)) is not None)
     return render(request, "lesson.html", user, f"Lesson {lesson_id}", study.name,
                   lesson=lesson, can_watch=can_watch)
 
