@@ -62,6 +62,7 @@ from classdyad.mixed._formula import MixedDesign, build_design
 from classdyad.mixed._linear_mixed_optimiser import optimise
 from classdyad.mixed._mixed_results import Deferred, MixedModelResult
 from classdyad.mixed._model_input import check_design, estimation_failure
+from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import lower_triangular_inverse
 from classdyad.mixed._satterthwaite import SatterthwaiteState, satterthwaite_state
@@ -75,9 +76,16 @@ _SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4)
 class _Prepared:
     """What a refit reuses: the sufficient statistics of the design and the fit's options."""
 
-    pls: PenalizedLeastSquares
+    pls: PenalizedLeastSquares | NestedSufficientStatistics
     reml: bool
     confidence_level: float
+
+
+def _solver(design: MixedDesign) -> PenalizedLeastSquares | NestedSufficientStatistics:
+    """The per-group recursion of fully nested designs
+    (:mod:`~classdyad.mixed._nested_sufficient_statistics`), else the general solver."""
+    nested = NestedSufficientStatistics.detect(design)
+    return PenalizedLeastSquares(design) if nested is None else nested
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +148,7 @@ class LinearMixedModelResult(MixedModelResult):
 
 
 def _variance_tables(
-    pls: PenalizedLeastSquares, theta: np.ndarray, sigma: float
+    pls: PenalizedLeastSquares | NestedSufficientStatistics, theta: np.ndarray, sigma: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     variances: dict[str, list[Any]] = {"group": [], "term": [], "variance": [], "std_dev": []}
     correlations: dict[str, list[Any]] = {
@@ -210,12 +218,12 @@ def _fit_single_threaded(
     design: MixedDesign, *, reml: bool, confidence_level: float
 ) -> LinearMixedModelResult:
     _check_dimensions(design)
-    return _fit_prepared(PenalizedLeastSquares(design), reml=reml,
+    return _fit_prepared(_solver(design), reml=reml,
                          confidence_level=confidence_level, stacklevel=4)
 
 
 def _fit_prepared(
-    pls: PenalizedLeastSquares,
+    pls: PenalizedLeastSquares | NestedSufficientStatistics,
     *,
     reml: bool,
     confidence_level: float,
@@ -348,5 +356,5 @@ def lmm(
     check_design(design, model="lmm")
     _check_dimensions(design)
     with estimation_failure(formula):
-        return _fit_prepared(PenalizedLeastSquares(design), reml=reml,
+        return _fit_prepared(_solver(design), reml=reml,
                              confidence_level=confidence_level, stacklevel=3)

@@ -1,0 +1,122 @@
+"""The finest term of :mod:`~classdyad.mixed._nested_sufficient_statistics` when it is not a
+plain random intercept (e.g. ``(1 + wave | student)``): its per-group Woodbury step and the
+reverse-mode gradient of the deviance in its relative covariance factor.
+
+For level ``g`` with ``G_g = Z_g' Z_g``, ``H_g = Z_g' [1 E]``, ``M_g = Lambda' G_g Lambda + I``,
+``J_g = Lambda' H_g`` and ``P_g = M_g^-1 J_g``, the step gives ``log|M_g|``, the rows
+``[t, w] = 1'[1 E] - J_g[:, 0]' P_g`` passed to the next coarser term and the correction
+``sum_g J_g,E' P_g,E`` to ``E'E``. With ``Omega_g`` the adjoint of ``[1 E]' V_g^-1 [1 E]`` (the
+adjoint of ``A`` in the ``E`` block, plus ``(e_0 z_g' + z_g e_0') / 2`` from the coarser term's
+adjoint ``z_g`` of ``[t, w]``) and ``Q_g = M_g^-1 + P_g Omega_g P_g'``, the derivative is
+``dD / dLambda = sum_g 2 G_g Lambda Q_g - 2 H_g Omega_g P_g'`` (lower triangle). Two effects per
+level (a random slope) are worked on the three distinct entries of the symmetric 2 x 2 blocks
+in closed form: numpy's stacked 2 x 2 inverses and products cost several times more.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # the recursion imports this module: no import at run time
+    from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
+
+__all__ = ["finest_forward", "finest_gradient"]
+
+_NOT_POSITIVE_DEFINITE = "a per-level block is not positive definite"
+
+
+def finest_forward(stats: NestedSufficientStatistics, theta: np.ndarray):
+    """``log sum_g |M_g|``, the rows ``[t, w]`` per group, the correction to ``E'E`` and what
+    :func:`finest_gradient` reuses. Raises ``numpy.linalg.LinAlgError`` when an ``M_g`` is not
+    positive definite."""
+    lam = stats.lambda_factor(theta, stats.primary)
+    if stats.q1 == 2:
+        return _two_by_two_forward(stats, lam)
+    m = lam.T @ stats.gram @ lam
+    m[:, np.arange(stats.q1), np.arange(stats.q1)] += 1.0
+    sign, log_det = np.linalg.slogdet(m)
+    if np.any(sign <= 0):
+        raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
+    m_inv = np.linalg.inv(m)
+    j = lam.T @ stats.cross
+    pm = m_inv @ j
+    rows = stats.level_sums - np.einsum("gq,gqj->gj", j[:, :, 0], pm)
+    width = stats.p + 1
+    correction = j[:, :, 1:].reshape(-1, width).T @ pm[:, :, 1:].reshape(-1, width)
+    return float(np.sum(log_det)), rows, correction, (m_inv, pm)
+
+
+def _two_by_two_forward(stats: NestedSufficientStatistics, lam: np.ndarray):
+    l0, l1, l2 = float(lam[0, 0]), float(lam[1, 0]), float(lam[1, 1])
+    to_m = np.array([[l0 * l0, 0.0, 0.0],
+                     [2.0 * l0 * l1, l0 * l2, 0.0],
+                     [l1 * l1, l1 * l2, l2 * l2]])
+    m = stats.gram3 @ to_m  # entries (00, 01, 11) of M_g
+    m[:, 0] += 1.0
+    m[:, 2] += 1.0
+    det = m[:, 0] * m[:, 2] - m[:, 1] * m[:, 1]
+    if not det.min() > 0.0:
+        raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
+    i00, i01, i11 = m[:, 2] / det, -m[:, 1] / det, m[:, 0] / det
+    h0, h1 = stats.cross0, stats.cross1
+    j0, j1 = l0 * h0 + l1 * h1, l2 * h1
+    p0 = i00[:, None] * j0 + i01[:, None] * j1
+    p1 = i01[:, None] * j0 + i11[:, None] * j1
+    rows = stats.level_sums - j0[:, :1] * p0 - j1[:, :1] * p1
+    correction = j0[:, 1:].T @ p0[:, 1:] + j1[:, 1:].T @ p1[:, 1:]
+    return float(np.sum(np.log(det))), rows, correction, (i00, i01, i11, p0, p1)
+
+
+def finest_gradient(
+    stats: NestedSufficientStatistics, theta: np.ndarray, pieces, adjoint: np.ndarray,
+    z: np.ndarray,
+) -> np.ndarray:
+    """``dD / dtheta`` of the finest term from the adjoint of ``A`` and the adjoints ``z`` of its
+    groups' ``[t, w]`` (see the module docstring)."""
+    lam = stats.lambda_factor(theta, stats.primary)
+    if stats.q1 == 2:
+        return _two_by_two_gradient(stats, lam, pieces, adjoint, z)
+    m_inv, pm = pieces
+    h = stats.cross
+    pm_e = pm[:, :, 1:]
+    pe, pz = pm[:, :, 0], np.einsum("gqj,gj->gq", pm, z)
+    he, hz = h[:, :, 0], np.einsum("gqj,gj->gq", h, z)
+    pa_t = np.transpose(pm_e @ adjoint, (0, 2, 1))
+    q = (m_inv + pm_e @ pa_t
+         + 0.5 * (pe[:, :, None] * pz[:, None, :] + pz[:, :, None] * pe[:, None, :]))
+    hop = (h[:, :, 1:] @ pa_t
+           + 0.5 * (he[:, :, None] * pz[:, None, :] + hz[:, :, None] * pe[:, None, :]))
+    lam_bar = 2.0 * np.sum(stats.gram @ lam @ q, axis=0) - 2.0 * np.sum(hop, axis=0)
+    rows, cols = stats.triangles[stats.primary]
+    return lam_bar[rows, cols]
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("gj,gj->g", a, b)
+
+
+def _two_by_two_gradient(stats, lam, pieces, adjoint, z) -> np.ndarray:
+    i00, i01, i11, p0, p1 = pieces
+    l0, l1, l2 = float(lam[0, 0]), float(lam[1, 0]), float(lam[1, 1])
+    h0, h1 = stats.cross0, stats.cross1
+    p0e, p1e = p0[:, 1:], p1[:, 1:]
+    pa0, pa1 = p0e @ adjoint, p1e @ adjoint
+    pz0, pz1 = _rowdot(p0, z), _rowdot(p1, z)
+    pe0, pe1 = p0[:, 0], p1[:, 0]
+    q00 = i00 + _rowdot(pa0, p0e) + pe0 * pz0
+    q01 = i01 + _rowdot(pa0, p1e) + 0.5 * (pe0 * pz1 + pz0 * pe1)
+    q11 = i11 + _rowdot(pa1, p1e) + pe1 * pz1
+    hz0, hz1 = _rowdot(h0, z), _rowdot(h1, z)
+    hop00 = _rowdot(h0[:, 1:], pa0) + 0.5 * (h0[:, 0] * pz0 + hz0 * pe0)
+    hop10 = _rowdot(h1[:, 1:], pa0) + 0.5 * (h1[:, 0] * pz0 + hz1 * pe0)
+    hop11 = _rowdot(h1[:, 1:], pa1) + 0.5 * (h1[:, 0] * pz1 + hz1 * pe1)
+    g00, g01, g11 = stats.gram3[:, 0], stats.gram3[:, 1], stats.gram3[:, 2]
+    gl00, gl01 = g00 * l0 + g01 * l1, g01 * l2
+    gl10, gl11 = g01 * l0 + g11 * l1, g11 * l2
+    return 2.0 * np.array([
+        np.sum(gl00 * q00 + gl01 * q01 - hop00),
+        np.sum(gl10 * q00 + gl11 * q01 - hop10),
+        np.sum(gl10 * q01 + gl11 * q11 - hop11),
+    ])

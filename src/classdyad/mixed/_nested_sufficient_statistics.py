@@ -1,0 +1,400 @@
+"""Profiled (RE)ML deviance of fully nested designs from per-group sufficient statistics.
+
+The study's models are nested: observations within students within classrooms within schools,
+e.g. ``(1 | school/classroom) + (1 | student)`` or ``(1 | classroom) + (1 + wave | student)``.
+When every random-effects term but the finest (the one with the most levels) is a random
+intercept and each term's levels lie within a single level of the next coarser term, the
+marginal covariance ``V = I + Z Lambda Lambda' Z'`` (in units of ``sigma^2``) is block diagonal by
+the coarsest term, and the quantities the profiled deviance needs, ``log|V|`` (equal to lme4's
+``log|L_theta|^2``) and ``A = E' V^-1 E`` with ``E = [X y]``, follow from a recursion over the
+levels from the finest to the coarsest (Sherman-Morrison for each random intercept; Woodbury
+with a ``q x q`` block for the finest term):
+
+- finest term, level ``g`` with ``M_g = Lambda' Z_g' Z_g Lambda + I`` and
+  ``J_g = Lambda' Z_g' [1 E]``: ``log|V_g| = log|M_g|`` and
+  ``[1 E]' V_g^-1 [1 E] = [1 E]'[1 E] - J_g' M_g^-1 J_g``;
+- a random intercept ``phi = theta^2`` of a group ``h`` whose finer groups give ``t = 1' V^-1 1``
+  and ``w = E' V^-1 1`` (sums over the finer groups in ``h``): with ``d = 1 + phi t``,
+  ``log|V_h| = sum log|V_g| + log d``, ``E' V_h^-1 E = sum E' V_g^-1 E - phi w w' / d``, and
+  ``h`` passes ``t / d`` and ``w / d`` on to the next coarser term.
+
+``A`` is therefore ``E'E`` less the sum of all those rank-``q`` corrections, and only the
+per-group ``t`` and ``w`` travel up the levels. With ``A = [[A_xx, a], [a', a_yy]]``,
+``R_X R_X' = A_xx`` and ``r^2 = a_yy - a' A_xx^-1 a`` (the penalized residual sum of squares),
+giving lme4's profiled deviances (Bates et al. 2015, eq. 34 and 41). The per-group statistics
+``Z_g' Z_g``, ``Z_g' [1 E]`` and ``1' [1 E]`` are computed once per design, so an evaluation costs
+O(groups x (p + 1)^2), whatever the number of observations; a new response changes only
+the response's column of them (:meth:`NestedSufficientStatistics.with_response`).
+
+The gradient in theta is exact, by reverse-mode differentiation of the recursion: the adjoint
+of ``A`` is ``c [[beta beta', -beta], [-beta', 1]]`` (``c = dof / r^2``) plus ``A_xx^-1`` in
+the fixed block for REML; it is passed down the levels (each group's ``t`` and ``w`` receive
+the adjoints of their coarser group's), and for the finest term
+``dD / dLambda = sum_g 2 G_g Lambda Q_g - 2 H_g Omega_g P_g'`` with ``G_g = Z_g' Z_g``,
+``H_g = Z_g'[1 E]``, ``P_g = M_g^-1 J_g``, ``Omega_g`` the adjoint of ``[1 E]' V_g^-1 [1 E]``
+and ``Q_g = M_g^-1 + P_g Omega_g P_g'``. A deviance with its gradient costs about two deviance
+evaluations.
+
+Beta, ``R_X`` and ``r^2`` come from the same recursion; the conditional modes and their variances
+(asked for after the fit, if at all) come from the general solver
+(:class:`~classdyad.mixed._penalized_least_squares.PenalizedLeastSquares`), built on first use.
+
+References
+----------
+Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models using
+lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
+
+Henderson, H. V. & Searle, S. R. (1981). On deriving the inverse of a sum of matrices. *SIAM
+Review*, 23(1), 53-60 (the Sherman-Morrison-Woodbury identities).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+
+import numpy as np
+from scipy.linalg import lapack
+
+from classdyad.mixed._formula import MixedDesign
+from classdyad.mixed._nested_finest_term import finest_forward, finest_gradient
+from classdyad.mixed._penalized_least_squares import (
+    Evaluation,
+    PenalizedLeastSquares,
+    lower_triangle_indices,
+)
+from classdyad.mixed._penalized_least_squares_start import slope_start
+
+__all__ = ["NestedSufficientStatistics"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+_NOT_POSITIVE_DEFINITE = "the penalized least-squares matrix is not positive definite"
+
+
+def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable order of ``keys`` and where each key's run starts in it (keys 0..K-1, all
+    present), for sums by ``numpy.add.reduceat``."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    return order, starts
+
+
+class NestedSufficientStatistics:
+    """Sufficient statistics of a fully nested design and its profiled deviance in theta.
+
+    Build with :meth:`detect`, which returns ``None`` for designs the recursion does not cover
+    (a single random-effects term, crossed or partly nested terms, or a coarser term with more
+    than a random intercept). The interface is the one the optimiser and Satterthwaite's step
+    use from :class:`~classdyad.mixed._penalized_least_squares.PenalizedLeastSquares`.
+    """
+
+    has_analytic_gradient = True
+
+    def __init__(self, design: MixedDesign, chain: list[int], parents: list[np.ndarray]):
+        terms = design.random_terms
+        self.design = design
+        self.n, self.p = design.fixed.shape
+        self.q_sizes = [t.n_effects for t in terms]
+        self.theta_slices, self.triangles, lower, start = [], [], [], 0
+        for q in self.q_sizes:
+            rows, cols = lower_triangle_indices(q)
+            self.triangles.append((rows, cols))
+            self.theta_slices.append(slice(start, start + len(rows)))
+            lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]
+            start += len(rows)
+        self.lower = np.array(lower)
+        self.theta_start = np.array([1.0 if b == 0.0 else 0.0 for b in self.lower])
+        self.primary = chain[0]  # the finest term (names as the general solver's)
+        finest = terms[self.primary]
+        self.q1, self.j1 = finest.n_effects, finest.n_levels
+        # the coarser terms, finest first: theta index, and the segments that sum each finer
+        # level's groups into theirs (``parent`` maps a finer group to its group here)
+        self.finest_intercept = finest.effect_names == ("(Intercept)",)
+        self.levels: list[tuple[int, np.ndarray | None, np.ndarray | None, np.ndarray | None]]
+        self.levels = []
+        if self.finest_intercept:  # the same step as the coarser intercepts, on 1'E per group
+            self.levels.append((self.theta_slices[self.primary].start, None, None, None))
+        for k, parent in zip(chain[1:], parents, strict=True):
+            self.levels.append((self.theta_slices[k].start, parent, *_segments(parent)))
+        self._rows = _segments(finest.codes)
+        self._z_sorted = finest.matrix[self._rows[0]]
+        p = self.p
+        e = np.empty((self.n, p + 2))  # [1 X y]
+        e[:, 0] = 1.0
+        self._centre(design)
+        e[:, 1 : p + 1] = self._x
+        e[:, p + 1] = self._centred_response(design)
+        sorted_e = e[self._rows[0]]
+        q1, starts = self.q1, self._rows[1]
+        self.level_sums = np.add.reduceat(sorted_e, starts, axis=0)  # 1'[1 E] per group
+        self.gram = np.empty((self.j1, q1, q1))
+        self.cross = np.empty((self.j1, q1, p + 2))  # Z_g'[1 E]
+        for r in range(q1):
+            z_r = self._z_sorted[:, r]
+            for s in range(r, q1):
+                self.gram[:, r, s] = self.gram[:, s, r] = np.add.reduceat(
+                    z_r * self._z_sorted[:, s], starts)
+            self.cross[:, r, :] = np.add.reduceat(sorted_e * z_r[:, None], starts, axis=0)
+        self._finest_layouts()
+        self.total = e[:, 1:].T @ e[:, 1:]  # E'E
+        self._general: PenalizedLeastSquares | None = None
+
+    def _finest_layouts(self) -> None:
+        """Views of the finest term's statistics in the layouts its step uses."""
+        self.cross_xy = self.cross[:, :, 1:]  # Z_g'[X y], as the general solver names it
+        if self.q1 == 2:
+            self.gram3 = np.stack([self.gram[:, 0, 0], self.gram[:, 0, 1], self.gram[:, 1, 1]],
+                                  axis=1)
+            self.cross0 = np.ascontiguousarray(self.cross[:, 0, :])
+            self.cross1 = np.ascontiguousarray(self.cross[:, 1, :])
+
+    def _centre(self, design: MixedDesign) -> None:
+        """Centre the fixed effects' columns other than the intercept (when there is one).
+
+        ``X_c = X T`` with ``T^-1 = I + e_0 m'`` (``m`` the columns' means, 0 for the
+        intercept's column ``e_0``) leaves ``r^2`` and ``|R_X|`` unchanged; it removes the
+        cancellation between ``E'E`` and the corrections, which otherwise costs about two
+        digits of the deviance (and the optimiser's last steps). Beta and ``R_X`` are mapped
+        back in :meth:`solve`.
+        """
+        x = design.fixed
+        ones = np.flatnonzero(np.all(x == 1.0, axis=0))
+        self._intercept = int(ones[0]) if ones.size else None
+        self._means = np.zeros(self.p)
+        if self._intercept is not None:
+            self._means = x.mean(axis=0)
+            self._means[self._intercept] = 0.0
+        self._x = x - self._means
+
+    def _centred_response(self, design: MixedDesign) -> np.ndarray:
+        """``y`` less the offset, centred when there is an intercept (its mean kept)."""
+        y = design.response - design.offset
+        self._y_mean = float(y.mean()) if self._intercept is not None else 0.0
+        return y - self._y_mean
+
+    @classmethod
+    def detect(cls, design: MixedDesign) -> NestedSufficientStatistics | None:
+        """The nested recursion for ``design``, or ``None`` where it does not apply."""
+        terms = design.random_terms
+        if len(terms) < 2:
+            return None  # one term: the general solver is already per level
+        chain = sorted(range(len(terms)), key=lambda k: -terms[k].n_levels)
+        if any(terms[k].effect_names != ("(Intercept)",) for k in chain[1:]):
+            return None
+        parents = []
+        for fine, coarse in itertools.pairwise(chain):
+            parent = np.zeros(terms[fine].n_levels, dtype=np.int64)
+            parent[terms[fine].codes] = terms[coarse].codes
+            if not np.array_equal(parent[terms[fine].codes], terms[coarse].codes):
+                return None  # a finer level spans several coarser ones: not nested
+            parents.append(parent)
+        return cls(design, chain, parents)
+
+    def with_response(self, response: np.ndarray) -> NestedSufficientStatistics:
+        """The same design with a new response: only the response's sums are recomputed."""
+        new = copy.copy(self)
+        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        y = new._centred_response(new.design)
+        p, starts = self.p, self._rows[1]
+        sorted_y = y[self._rows[0]]
+        new.level_sums = self.level_sums.copy()
+        new.level_sums[:, p + 1] = np.add.reduceat(sorted_y, starts)
+        new.cross = self.cross.copy()
+        for r in range(self.q1):
+            new.cross[:, r, p + 1] = np.add.reduceat(sorted_y * self._z_sorted[:, r], starts)
+        new._finest_layouts()
+        new.total = self.total.copy()
+        new.total[p, :p] = new.total[:p, p] = self._x.T @ y
+        new.total[p, p] = y @ y
+        new._general = None if self._general is None else self._general.with_response(response)
+        return new
+
+    # ------------------------------------------------------------- parameters
+    def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
+        """The q_k x q_k lower-triangular relative covariance factor of term ``k``."""
+        q = self.q_sizes[k]
+        out = np.zeros((q, q))
+        rows, cols = self.triangles[k]
+        out[rows, cols] = theta[self.theta_slices[k]]
+        return out
+
+    def moment_start(self) -> np.ndarray:
+        """Starting theta from moment estimates, as the general solver's
+        (:func:`~classdyad.mixed._penalized_least_squares_start.moment_start`): one-way
+        analyses of variance of the least-squares residuals for the random intercepts,
+        per-level least squares for a finest term with several effects."""
+        theta = self.theta_start.copy()
+        p = self.p
+        try:
+            beta = np.linalg.solve(self.total[:p, :p], self.total[:p, p])
+        except np.linalg.LinAlgError:
+            return theta
+        s2 = max((self.total[p, p] - beta @ self.total[:p, p]) / max(self.n - p, 1), 1e-12)
+        sizes = self.level_sums[:, 0]
+        sums = self.level_sums[:, p + 1] - self.level_sums[:, 1 : p + 1] @ beta
+        variances: dict[int, float] = {}
+        within = s2
+        if not self.finest_intercept:
+            start = slope_start(self, beta, s2)
+            if start is not None:
+                theta[self.theta_slices[self.primary]], within = start
+        for index, _parent, order, starts in self.levels:
+            if order is not None:
+                sizes = np.add.reduceat(sizes[order], starts)
+                sums = np.add.reduceat(sums[order], starts)
+            variances[index] = _one_way(sizes, sums, s2)
+        for index, tau2 in variances.items():
+            theta[index] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
+        return theta
+
+    # ------------------------------------------------------------- evaluation
+    def _forward(self, theta: np.ndarray):
+        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
+        p = self.p
+        if self.finest_intercept:
+            log_det, correction, pieces = 0.0, np.zeros((p + 1, p + 1)), None
+            t, w = self.level_sums[:, 0], self.level_sums[:, 1:]
+        else:
+            log_det, rows, correction, pieces = finest_forward(self, theta)
+            t, w = rows[:, 0], rows[:, 1:]
+        states = []
+        for index, _parent, order, starts in self.levels:
+            if order is not None:  # sums over the finer level's groups
+                t = np.add.reduceat(t[order], starts)
+                w = np.add.reduceat(w[order], starts, axis=0)
+            phi = theta[index] ** 2
+            d = 1.0 + phi * t
+            log_det += float(np.sum(np.log(d)))
+            w_over_d = w / d[:, None]
+            correction += phi * (w.T @ w_over_d)
+            states.append((t, w, d, phi))
+            t, w = t / d, w_over_d
+        factor, info = lapack.dpotrf(self.total - correction, lower=1, clean=1,
+                                     overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
+        return log_det, factor, (pieces, states)
+
+    def _deviance(self, log_det: float, factor: np.ndarray, reml: bool) -> tuple[float, float]:
+        p = self.p
+        pwrss = float(factor[p, p] ** 2)
+        if reml:
+            dof = self.n - p
+            log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(factor)[:p])))
+            return log_det + log_det_rx + dof * (1.0 + _LOG_2PI + np.log(pwrss / dof)), pwrss
+        return log_det + self.n * (1.0 + _LOG_2PI + np.log(pwrss / self.n)), pwrss
+
+    def solve(self, theta: np.ndarray, *, modes: bool = False) -> Evaluation:
+        """``log|L|^2``, ``log|R_X|^2``, ``r^2``, ``R_X`` and beta at ``theta`` (no conditional
+        modes: ``modes`` is accepted for the general solver's signature). Raises
+        ``numpy.linalg.LinAlgError`` when a factor is not positive definite."""
+        del modes
+        theta = np.asarray(theta, dtype=float)
+        log_det, factor, _ = self._forward(theta)
+        p = self.p
+        rx = factor[:p, :p]
+        beta, info = lapack.dtrtrs(rx, factor[p, :p], lower=1, trans=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
+        log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(rx))))
+        if self._intercept is not None:  # back from the centred columns (see _centre)
+            i = self._intercept
+            beta[i] += self._y_mean - self._means @ beta
+            t_inverse = np.eye(p)
+            t_inverse[i] += self._means
+            rx = np.linalg.cholesky(t_inverse.T @ (rx @ rx.T) @ t_inverse)
+        return Evaluation(theta, log_det, log_det_rx, float(factor[p, p] ** 2), beta, rx)
+
+    def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
+        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
+        try:
+            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
+        except np.linalg.LinAlgError:
+            return np.inf
+        return self._deviance(log_det, factor, reml)[0]
+
+    def deviance_from(self, ev: Evaluation, *, reml: bool) -> float:
+        """Profiled deviance from a solved evaluation."""
+        if reml:
+            dof = self.n - self.p
+            return ev.log_det_l + ev.log_det_rx + dof * (1.0 + _LOG_2PI + np.log(ev.pwrss / dof))
+        return ev.log_det_l + self.n * (1.0 + _LOG_2PI + np.log(ev.pwrss / self.n))
+
+    def sigma(self, ev: Evaluation, *, reml: bool) -> float:
+        """Residual standard deviation at a solved evaluation (lme4's ``sigma()``)."""
+        return float(np.sqrt(ev.pwrss / (self.n - self.p if reml else self.n)))
+
+    def deviance_and_gradient(self, theta: np.ndarray, *, reml: bool) -> tuple[float, np.ndarray]:
+        """Profiled deviance and its exact gradient in theta (see the module docstring)."""
+        theta = np.asarray(theta, dtype=float)
+        try:
+            log_det, factor, extra = self._forward(theta)
+        except np.linalg.LinAlgError:
+            return np.inf, np.full(theta.size, np.nan)
+        deviance, pwrss = self._deviance(log_det, factor, reml)
+        p = self.p
+        rx_inverse, info = lapack.dtrtri(factor[:p, :p], lower=1)
+        if info != 0:
+            return np.inf, np.full(theta.size, np.nan)
+        beta = rx_inverse.T @ factor[p, :p]
+        c = (self.n - p if reml else self.n) / pwrss
+        adjoint = np.empty((p + 1, p + 1))  # dD / dA
+        adjoint[:p, :p] = c * np.outer(beta, beta)
+        if reml:
+            adjoint[:p, :p] += rx_inverse.T @ rx_inverse
+        adjoint[:p, p] = adjoint[p, :p] = -c * beta
+        adjoint[p, p] = c
+        grad = np.zeros(theta.size)
+        pieces, states = extra
+        t_bar = w_bar = None  # adjoints of the groups' t / d and w / d (none at the top)
+        for (index, parent, _order, _starts), (t, w, d, phi) in zip(
+                reversed(self.levels), reversed(states), strict=True):
+            aw = w @ adjoint
+            quad = np.einsum("gj,gj->g", aw, w)
+            d2 = d * d
+            if t_bar is None:
+                g_phi = np.sum((t - quad) / d + t * phi * quad / d2)
+                t_new = phi / d + phi * phi * quad / d2
+                w_new = (-2.0 * phi / d)[:, None] * aw
+            else:
+                cross = np.einsum("gj,gj->g", w_bar, w)
+                g_phi = np.sum((t - quad) / d + t * (phi * quad - t_bar * t - cross) / d2)
+                t_new = phi / d + (phi * phi * quad + t_bar - phi * cross) / d2
+                w_new = (w_bar - 2.0 * phi * aw) / d[:, None]
+            grad[index] = 2.0 * theta[index] * g_phi
+            if parent is None:  # the finest term's own intercept: nothing below it
+                break
+            t_bar, w_bar = t_new[parent], w_new[parent]
+        if not self.finest_intercept:
+            z = np.column_stack([t_bar, w_bar])
+            grad[self.theta_slices[self.primary]] = finest_gradient(self, theta, pieces,
+                                                                    adjoint, z)
+        return float(deviance), grad
+
+    # --------------------------------------------------- after the fit (general solver)
+    def general(self) -> PenalizedLeastSquares:
+        """The general solver for the same design and response (built once, on first use)."""
+        if self._general is None:
+            self._general = PenalizedLeastSquares(self.design)
+        return self._general
+
+    def random_effects(self, ev: Evaluation) -> list[np.ndarray]:
+        """Conditional modes b = Lambda u per term, each an (n_levels, q_k) array."""
+        general = self.general()
+        return general.random_effects(general.solve(ev.theta, modes=True))
+
+    def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
+        """Conditional covariance blocks of b per level, (n_levels, q_k, q_k) per term."""
+        return self.general().conditional_variances(theta, sigma)
+
+
+def _one_way(sizes: np.ndarray, sums: np.ndarray, s2: float) -> float:
+    """One-way ANOVA estimate of a random intercept's variance from its groups' sizes and
+    residual sums (the general solver's moment start)."""
+    total = sizes.sum()
+    levels = max(len(sizes) - 1, 1)
+    n0 = (total - np.sum(sizes**2) / total) / levels
+    ms_between = np.sum(sums**2 / np.maximum(sizes, 1e-12)) / levels
+    return max((ms_between - s2) / max(n0, 1e-12), 0.0)
