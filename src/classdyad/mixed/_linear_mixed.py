@@ -257,7 +257,7 @@ def _fit_prepared(
     sigma = pls.sigma(ev, reml=reml)
     rx_inverse = lower_triangular_inverse(ev.rx)
     fixed_covariance = sigma * sigma * (rx_inverse.T @ rx_inverse)
-    variance_components, correlations = _variance_tables(pls, theta, sigma)
+    tables = functools.cache(lambda: _variance_tables(pls, theta, sigma))
     n_parameters = p + theta.size + 1
 
     def fixed_effects() -> pd.DataFrame:
@@ -274,8 +274,8 @@ def _fit_prepared(
         family="gaussian",
         method=method,
         fixed_effects=Deferred(fixed_effects),
-        variance_components=variance_components,
-        correlations=correlations,
+        variance_components=Deferred(lambda: tables()[0]),
+        correlations=Deferred(lambda: tables()[1]),
         loglik=-deviance / 2.0,
         n_parameters=n_parameters,
         aic=deviance + 2.0 * n_parameters,

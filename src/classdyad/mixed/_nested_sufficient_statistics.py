@@ -172,7 +172,8 @@ class NestedSufficientStatistics:
         """``y`` less the offset, centred when there is an intercept (its mean kept)."""
         y = design.response - design.offset
         self._y_mean = float(y.mean()) if self._intercept is not None else 0.0
-        return y - self._y_mean
+        self._y = y - self._y_mean
+        return self._y
 
     @classmethod
     def detect(cls, design: MixedDesign) -> NestedSufficientStatistics | None:
@@ -237,7 +238,7 @@ class NestedSufficientStatistics:
         variances: dict[int, float] = {}
         within = s2
         if not self.finest_intercept:
-            start = slope_start(self, beta, s2)
+            start = slope_start(self, beta, s2, self._y - self._x @ beta)
             if start is not None:
                 theta[self.theta_slices[self.primary]], within = start
         for index, _parent, order, starts in self.levels:

@@ -73,7 +73,7 @@ def moment_start(pls: PenalizedLeastSquares) -> np.ndarray:
 
 
 def slope_start(
-    pls: PenalizedLeastSquares, beta: np.ndarray, s2: float
+    pls: PenalizedLeastSquares, beta: np.ndarray, s2: float, residual: np.ndarray | None = None
 ) -> tuple[np.ndarray, float] | None:
     """Starting theta of the primary term from per-level least-squares coefficients, and the
     residual variance within its levels.
@@ -95,7 +95,8 @@ def slope_start(
     coefficients = (gram_inv @ z_r[usable][..., None])[..., 0]
     design = pls.design
     codes = design.random_terms[pls.primary].codes
-    residual = design.response - design.offset - design.fixed @ beta
+    if residual is None:  # (a solver on transformed columns passes its own)
+        residual = design.response - design.offset - design.fixed @ beta
     rss = np.bincount(codes, residual * residual, minlength=pls.j1)[usable]
     rss -= np.einsum("jq,jq->j", coefficients, z_r[usable])
     dof = np.bincount(codes, minlength=pls.j1)[usable].sum() - q * usable.sum()
