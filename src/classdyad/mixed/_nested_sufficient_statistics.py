@@ -58,7 +58,11 @@ import numpy as np
 from scipy.linalg import lapack
 
 from classdyad.mixed._formula import MixedDesign
-from classdyad.mixed._nested_finest_term import finest_forward, finest_gradient
+from classdyad.mixed._nested_finest_term import (
+    InterceptCells,
+    finest_forward,
+    finest_gradient,
+)
 from classdyad.mixed._penalized_least_squares import (
     Evaluation,
     PenalizedLeastSquares,
@@ -112,12 +116,7 @@ class NestedSufficientStatistics:
         # the coarser terms, finest first: theta index, and the segments that sum each finer
         # level's groups into theirs (``parent`` maps a finer group to its group here)
         self.finest_intercept = finest.effect_names == ("(Intercept)",)
-        self.levels: list[tuple[int, np.ndarray | None, np.ndarray | None, np.ndarray | None]]
-        self.levels = []
-        if self.finest_intercept:  # the same step as the coarser intercepts, on 1'E per group
-            self.levels.append((self.theta_slices[self.primary].start, None, None, None))
-        for k, parent in zip(chain[1:], parents, strict=True):
-            self.levels.append((self.theta_slices[k].start, parent, *_segments(parent)))
+        self._parents = parents
         self._rows = _segments(finest.codes)
         self._z_sorted = finest.matrix[self._rows[0]]
         p = self.p
@@ -139,6 +138,16 @@ class NestedSufficientStatistics:
             self.cross[:, r, :] = np.add.reduceat(sorted_e * z_r[:, None], starts, axis=0)
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
+        self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
+        self.cells = None
+        for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
+            if i == 0 and self.finest_intercept:  # the finest term's cells, by coarser group
+                self.cells = InterceptCells(self.level_sums, parent)
+                order, starts = None, _segments(self.cells.cell_parent)[1]
+                parent = self.cells.cell_parent
+            else:
+                order, starts = _segments(parent)
+            self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
 
     def _finest_layouts(self) -> None:
@@ -206,6 +215,9 @@ class NestedSufficientStatistics:
         for r in range(self.q1):
             new.cross[:, r, p + 1] = np.add.reduceat(sorted_y * self._z_sorted[:, r], starts)
         new._finest_layouts()
+        if self.cells is not None:
+            new.cells = copy.copy(self.cells)
+            new.cells.set_sums(new.level_sums)
         new.total = self.total.copy()
         new.total[p, :p] = new.total[:p, p] = self._x.T @ y
         new.total[p, p] = y @ y
@@ -241,10 +253,10 @@ class NestedSufficientStatistics:
             start = slope_start(self, beta, s2, self._y - self._x @ beta)
             if start is not None:
                 theta[self.theta_slices[self.primary]], within = start
-        for index, _parent, order, starts in self.levels:
-            if order is not None:
-                sizes = np.add.reduceat(sizes[order], starts)
-                sums = np.add.reduceat(sums[order], starts)
+        if self.finest_intercept:
+            variances[self.theta_slices[self.primary].start] = _one_way(sizes, sums, s2)
+        for (index, *_), parent in zip(self.levels, self._parents, strict=True):
+            sizes, sums = np.bincount(parent, sizes), np.bincount(parent, sums)
             variances[index] = _one_way(sizes, sums, s2)
         for index, tau2 in variances.items():
             theta[index] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
@@ -253,18 +265,18 @@ class NestedSufficientStatistics:
     # ------------------------------------------------------------- evaluation
     def _forward(self, theta: np.ndarray):
         """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
-        p = self.p
-        if self.finest_intercept:
-            log_det, correction, pieces = 0.0, np.zeros((p + 1, p + 1)), None
-            t, w = self.level_sums[:, 0], self.level_sums[:, 1:]
+        if self.cells is not None:
+            log_det, correction, t, w, pieces = self.cells.forward(
+                theta[self.theta_slices[self.primary].start] ** 2)
         else:
             log_det, rows, correction, pieces = finest_forward(self, theta)
             t, w = rows[:, 0], rows[:, 1:]
         states = []
         for index, _parent, order, starts in self.levels:
-            if order is not None:  # sums over the finer level's groups
-                t = np.add.reduceat(t[order], starts)
-                w = np.add.reduceat(w[order], starts, axis=0)
+            if order is not None:  # (the cells come sorted by their coarser group)
+                t, w = t[order], w[order]
+            t = np.add.reduceat(t, starts)  # sums over the finer level's groups
+            w = np.add.reduceat(w, starts, axis=0)
             phi = theta[index] ** 2
             d = 1.0 + phi * t
             log_det += float(np.sum(np.log(d)))
@@ -365,10 +377,11 @@ class NestedSufficientStatistics:
                 t_new = phi / d + (phi * phi * quad + t_bar - phi * cross) / d2
                 w_new = (w_bar - 2.0 * phi * aw) / d[:, None]
             grad[index] = 2.0 * theta[index] * g_phi
-            if parent is None:  # the finest term's own intercept: nothing below it
-                break
             t_bar, w_bar = t_new[parent], w_new[parent]
-        if not self.finest_intercept:
+        if self.cells is not None:
+            index = self.theta_slices[self.primary].start
+            grad[index] = self.cells.gradient(theta[index], adjoint, t_bar, w_bar, pieces)
+        else:
             z = np.column_stack([t_bar, w_bar])
             grad[self.theta_slices[self.primary]] = finest_gradient(self, theta, pieces,
                                                                     adjoint, z)
