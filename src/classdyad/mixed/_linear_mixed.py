@@ -79,6 +79,8 @@ class _Prepared:
     pls: PenalizedLeastSquares | NestedSufficientStatistics
     reml: bool
     confidence_level: float
+    theta: np.ndarray  # where a refit starts, with the optimiser's Hessian there (or None)
+    hessian: np.ndarray | None
 
 
 def _solver(design: MixedDesign) -> PenalizedLeastSquares | NestedSufficientStatistics:
@@ -106,10 +108,10 @@ class LinearMixedModelResult(MixedModelResult):
         Everything that depends only on the design (the formula's matrices, the grouping
         factors' codes and the per-level cross-products of the random effects with each other
         and with the fixed effects) is reused; only the response's cross-products are
-        recomputed before the optimisation (which starts, as a new fit does, from moment
-        estimates for the new response). This is what parametric bootstraps and simulation-
-        based power analyses need: the result equals ``lmm`` on the data with the response
-        replaced (to rounding), as lme4's ``refit``.
+        recomputed before the optimisation, which starts, as lme4's ``refit`` does, from this
+        fit's theta (with the optimiser's curvature there). This is what parametric bootstraps
+        and simulation-based power analyses need: the result equals ``lmm`` on the data with
+        the response replaced (to the optimiser's tolerance).
 
         Parameters
         ----------
@@ -144,7 +146,8 @@ class LinearMixedModelResult(MixedModelResult):
         limit_blas_threads()
         pls = prepared.pls.with_response(values)
         return _fit_prepared(pls, reml=prepared.reml,
-                             confidence_level=prepared.confidence_level, stacklevel=3)
+                             confidence_level=prepared.confidence_level, stacklevel=3,
+                             start=prepared.theta, hessian=prepared.hessian)
 
 
 def _variance_tables(
@@ -229,12 +232,13 @@ def _fit_prepared(
     confidence_level: float,
     stacklevel: int,
     start: np.ndarray | None = None,
+    hessian: np.ndarray | None = None,
 ) -> LinearMixedModelResult:
     """Optimise and assemble the result; Satterthwaite's step and the conditional modes are
     computed when first asked for (``fixed_effects``, ``random_effects()``)."""
     design = pls.design
     n, p = design.fixed.shape
-    theta, deviance, converged = optimise(pls, reml, start)
+    theta, deviance, converged, hessian = optimise(pls, reml, start, hessian)
     method = "REML" if reml else "ML"
     if not converged:
         warnings.warn(
@@ -299,7 +303,7 @@ def _fit_prepared(
             if reml else None
         ),
         reml_criterion=deviance if reml else float("nan"),
-        prepared=_Prepared(pls, reml, confidence_level),
+        prepared=_Prepared(pls, reml, confidence_level, theta, hessian),
     )
 
 

@@ -117,25 +117,23 @@ class NestedSufficientStatistics:
         # level's groups into theirs (``parent`` maps a finer group to its group here)
         self.finest_intercept = finest.effect_names == ("(Intercept)",)
         self._parents = parents
-        self._rows = _segments(finest.codes)
-        self._z_sorted = finest.matrix[self._rows[0]]
+        self._codes, self._z = finest.codes, finest.matrix
         p = self.p
         e = np.empty((self.n, p + 2))  # [1 X y]
         e[:, 0] = 1.0
         self._centre(design)
         e[:, 1 : p + 1] = self._x
         e[:, p + 1] = self._centred_response(design)
-        sorted_e = e[self._rows[0]]
-        q1, starts = self.q1, self._rows[1]
-        self.level_sums = np.add.reduceat(sorted_e, starts, axis=0)  # 1'[1 E] per group
-        self.gram = np.empty((self.j1, q1, q1))
-        self.cross = np.empty((self.j1, q1, p + 2))  # Z_g'[1 E]
-        for r in range(q1):
-            z_r = self._z_sorted[:, r]
-            for s in range(r, q1):
-                self.gram[:, r, s] = self.gram[:, s, r] = np.add.reduceat(
-                    z_r * self._z_sorted[:, s], starts)
-            self.cross[:, r, :] = np.add.reduceat(sorted_e * z_r[:, None], starts, axis=0)
+        # per-group sums by bincount (cheaper than sorting the observations by group)
+        self.level_sums = self._group_sums(e)  # 1'[1 E] per group
+        self.gram = np.empty((self.j1, self.q1, self.q1))
+        self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
+        for r in range(self.q1):
+            z_r = self._z[:, r]
+            for s in range(r, self.q1):
+                self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
+                    self._codes, z_r * self._z[:, s], minlength=self.j1)
+            self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
         self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
@@ -149,6 +147,13 @@ class NestedSufficientStatistics:
                 order, starts = _segments(parent)
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
+
+    def _group_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums of the columns of ``values`` over each finest group, (groups, columns)."""
+        out = np.empty((self.j1, values.shape[1]))
+        for c in range(values.shape[1]):
+            out[:, c] = np.bincount(self._codes, values[:, c], minlength=self.j1)
+        return out
 
     def _finest_layouts(self) -> None:
         """Views of the finest term's statistics in the layouts its step uses."""
@@ -207,13 +212,12 @@ class NestedSufficientStatistics:
         new = copy.copy(self)
         new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
         y = new._centred_response(new.design)
-        p, starts = self.p, self._rows[1]
-        sorted_y = y[self._rows[0]]
+        p, codes = self.p, self._codes
         new.level_sums = self.level_sums.copy()
-        new.level_sums[:, p + 1] = np.add.reduceat(sorted_y, starts)
+        new.level_sums[:, p + 1] = np.bincount(codes, y, minlength=self.j1)
         new.cross = self.cross.copy()
         for r in range(self.q1):
-            new.cross[:, r, p + 1] = np.add.reduceat(sorted_y * self._z_sorted[:, r], starts)
+            new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
         new._finest_layouts()
         if self.cells is not None:
             new.cells = copy.copy(self.cells)
