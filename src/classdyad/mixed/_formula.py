@@ -239,6 +239,30 @@ def _group_labels(data: pd.DataFrame, variables: tuple[str, ...]) -> np.ndarray:
                     dtype=object)
 
 
+def _mark_missing(column: pd.Series, complete: np.ndarray) -> None:
+    """Set ``complete`` to False where ``column`` is missing (numpy integer and boolean columns
+    cannot be; float columns are checked for NaN without pandas' general machinery)."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind in "iub" and kind:
+        return
+    if kind == "f":
+        complete &= ~np.isnan(column.to_numpy())
+    else:
+        complete &= column.notna().to_numpy()
+
+
+def _sorted_factorize(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pandas.factorize(column, sort=True)``; text columns are factorised unsorted and their
+    (fewer) levels sorted afterwards, which costs less than sorting while factorising."""
+    if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        return pd.factorize(column, sort=True)
+    codes, uniques = pd.factorize(column, sort=False)
+    order = np.asarray(uniques.argsort())
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[codes], uniques.take(order)
+
+
 def _group_codes(
     data: pd.DataFrame, variables: tuple[str, ...], factorized: dict[str, tuple] | None = None
 ) -> tuple[np.ndarray, pd.Index]:
@@ -252,7 +276,7 @@ def _group_codes(
     keys = []
     for name in variables:
         if name not in factorized:
-            codes, uniques = pd.factorize(data[name], sort=True)
+            codes, uniques = _sorted_factorize(data[name])
             values = uniques.tolist()
             # text levels are their own labels (no str() per level)
             labels = values if pd.api.types.is_string_dtype(uniques) else None
@@ -502,7 +526,7 @@ def build_design(
     needed = _required(parsed, data)
     complete = np.ones(len(data), dtype=bool)
     for name in needed:
-        complete &= data[name].notna().to_numpy()
+        _mark_missing(data[name], complete)
     used = _apply_reference(data if complete.all() else data.loc[complete], reference)
     if len(used) == 0:
         raise FormulaError(
