@@ -50,43 +50,47 @@ class InterceptCells:
         self.cell_parent = cell_keys // n_sizes
         self.cell_size = cell_keys % n_sizes
         self.cell_n = self.size_values[self.cell_size]
-        self.cell_t = np.bincount(cell_of_group) * self.cell_n  # sum of n over the cell
-        self.cell_tn = self.cell_t * self.cell_n
-        self.size_counts = np.bincount(size_index, minlength=n_sizes)
+        cell_t = np.bincount(cell_of_group) * self.cell_n  # sum of n over the cell
+        self.cell_tn = cell_t * self.cell_n
+        self.size_counts = np.bincount(size_index, minlength=n_sizes).astype(float)
         self._cells = _order_and_starts(cell_of_group)
-        self._sizes = _order_and_starts(size_index)
+        self._size_groups = [np.flatnonzero(size_index == s) for s in range(n_sizes)]
+        self.cell_u = np.empty((cell_keys.size, level_sums.shape[1]))  # [t, w] per cell
+        self.cell_u[:, 0] = cell_t
         self.set_sums(level_sums)
 
     def set_sums(self, level_sums: np.ndarray) -> None:
         """The sums that involve the response: ``w`` per cell and ``w w'`` per size."""
         w = level_sums[:, 1:]
         order, starts = self._cells
-        self.cell_w = np.add.reduceat(w[order], starts, axis=0)
-        order, starts = self._sizes
-        sorted_w = w[order]
-        self.size_ww = np.add.reduceat(sorted_w[:, :, None] * sorted_w[:, None, :], starts,
-                                       axis=0)
+        self.cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
+        self.cell_w = self.cell_u[:, 1:]
+        width = w.shape[1]
+        self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
+        for s, groups in enumerate(self._size_groups):
+            block = w[groups]
+            self.size_ww[s] = (block.T @ block).ravel()
 
     def forward(self, phi: float):
-        """``log|V|``, the correction to ``E'E``, ``t / d`` and ``w / d`` per cell, and what
+        """``log|V|``, the correction to ``E'E``, ``[t, w] / d`` per cell, and what
         :meth:`gradient` reuses."""
         d_size = 1.0 + phi * self.size_values
+        r_size = 1.0 / d_size
         log_det = float(self.size_counts @ np.log(d_size))
-        correction = np.tensordot(phi / d_size, self.size_ww, axes=1)
-        d_cell = d_size[self.cell_size]
-        return (log_det, correction, self.cell_t / d_cell, self.cell_w / d_cell[:, None],
-                (phi, d_size, d_cell))
+        correction = ((phi * r_size) @ self.size_ww).reshape(self.cell_u.shape[1] - 1, -1)
+        r_cell = r_size[self.cell_size]
+        return log_det, correction, self.cell_u * r_cell[:, None], (phi, r_size, r_cell)
 
-    def gradient(self, theta: float, adjoint: np.ndarray, t_bar: np.ndarray,
-                 w_bar: np.ndarray, pieces) -> float:
-        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints of the cells' outputs."""
-        phi, d_size, d_cell = pieces
-        quad = np.einsum("sij,ij->s", self.size_ww, adjoint)  # sum_g w_g' A_bar w_g per size
-        d2 = d_cell * d_cell
-        g_phi = (np.sum(self.cell_t / d_cell) - np.sum(quad / d_size)
-                 + phi * np.sum(self.size_values * quad / (d_size * d_size))
-                 - np.sum((t_bar * self.cell_tn + self.cell_n * _rowdot(w_bar, self.cell_w))
-                          / d2))
+    def gradient(self, theta: float, adjoint: np.ndarray, u_bar: np.ndarray, pieces) -> float:
+        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the cells'
+        ``[t, w] / d``."""
+        phi, r_size, r_cell = pieces
+        quad = self.size_ww @ adjoint.ravel()  # sum_g w_g' A_bar w_g per size
+        r2 = r_cell * r_cell
+        g_phi = (self.size_counts @ (self.size_values * r_size)
+                 + quad @ (r_size * (phi * self.size_values * r_size - 1.0))
+                 - r2 @ (u_bar[:, 0] * self.cell_tn
+                         + self.cell_n * _rowdot(u_bar[:, 1:], self.cell_w)))
         return 2.0 * theta * float(g_phi)
 
 

@@ -74,6 +74,7 @@ __all__ = ["NestedSufficientStatistics"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 _NOT_POSITIVE_DEFINITE = "the penalized least-squares matrix is not positive definite"
+_START_FLOOR = 0.1  # smallest starting theta of a random intercept (a zero one would stay there)
 
 
 def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -251,13 +252,20 @@ class NestedSufficientStatistics:
         s2 = max((self.total[p, p] - beta @ self.total[:p, p]) / max(self.n - p, 1), 1e-12)
         sizes = self.level_sums[:, 0]
         sums = self.level_sums[:, p + 1] - self.level_sums[:, 1 : p + 1] @ beta
+        if self.finest_intercept:
+            variances = self._nested_anova(sizes, sums, s2 * (self.n - p))
+            if variances is not None:
+                indices = [self.theta_slices[self.primary].start] + [i for i, *_ in self.levels]
+                theta[indices] = np.clip(np.sqrt(variances[1:] / variances[0]), _START_FLOOR,
+                                         10.0)
+                return theta
         variances: dict[int, float] = {}
         within = s2
         if not self.finest_intercept:
             start = slope_start(self, beta, s2, self._y - self._x @ beta)
             if start is not None:
                 theta[self.theta_slices[self.primary]], within = start
-        if self.finest_intercept:
+        else:
             variances[self.theta_slices[self.primary].start] = _one_way(sizes, sums, s2)
         for (index, *_), parent in zip(self.levels, self._parents, strict=True):
             sizes, sums = np.bincount(parent, sizes), np.bincount(parent, sums)
@@ -266,28 +274,68 @@ class NestedSufficientStatistics:
             theta[index] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
         return theta
 
+    def _nested_anova(self, sizes: np.ndarray, sums: np.ndarray,
+                      residual_ss: float) -> np.ndarray | None:
+        """Variances ``(sigma^2, tau_finest^2, ..., tau_coarsest^2)`` of a nested
+        random-intercept model by the analysis of variance of the least-squares residuals
+        (Henderson's method I), or None where the equations have no positive ``sigma^2``.
+
+        With ``S_h`` and ``n_h`` a group's residual sum and size at level ``k``, the expected
+        between-group sum of squares is ``E[sum_h S_h^2 / n_h] = (G_k - 1) sigma^2 +
+        sum_j a_kj tau_j^2``, where ``a_kj = sum_h (sum_{g of level j in h} n_g^2) / n_h -
+        sum_g n_g^2 / n`` for a level ``j`` no coarser than ``k`` and ``n - sum_g n_g^2 / n``
+        for a coarser one; the within-group sum of squares of the finest level has expectation
+        ``(n - G_finest) sigma^2``. The least-squares fit's own degrees of freedom are ignored.
+        """
+        level_sizes, level_sums = [sizes], [sums]
+        for parent in self._parents:
+            level_sizes.append(np.bincount(parent, level_sizes[-1]))
+            level_sums.append(np.bincount(parent, level_sums[-1]))
+        n, k_levels = float(self.n), len(level_sizes)
+        equations = np.zeros((k_levels + 1, k_levels + 1))
+        values = np.zeros(k_levels + 1)
+        equations[0, 0] = n - sizes.size
+        values[0] = residual_ss - np.sum(sums**2 / sizes)
+        for k in range(k_levels):
+            equations[k + 1, 0] = level_sizes[k].size - 1
+            values[k + 1] = np.sum(level_sums[k] ** 2 / level_sizes[k])
+            for j in range(k_levels):
+                squares = level_sizes[j] ** 2
+                if j <= k:
+                    for parent in self._parents[j:k]:  # up to level k
+                        squares = np.bincount(parent, squares)
+                    equations[k + 1, j + 1] = (np.sum(squares / level_sizes[k])
+                                               - np.sum(level_sizes[j] ** 2) / n)
+                else:
+                    equations[k + 1, j + 1] = n - np.sum(squares) / n
+        try:
+            variances = np.linalg.solve(equations, values)
+        except np.linalg.LinAlgError:
+            return None
+        if not variances[0] > 0.0:
+            return None
+        return np.maximum(variances, 0.0)
+
     # ------------------------------------------------------------- evaluation
     def _forward(self, theta: np.ndarray):
         """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
         if self.cells is not None:
-            log_det, correction, t, w, pieces = self.cells.forward(
+            log_det, correction, u, pieces = self.cells.forward(
                 theta[self.theta_slices[self.primary].start] ** 2)
         else:
-            log_det, rows, correction, pieces = finest_forward(self, theta)
-            t, w = rows[:, 0], rows[:, 1:]
+            log_det, u, correction, pieces = finest_forward(self, theta)
         states = []
         for index, _parent, order, starts in self.levels:
-            if order is not None:  # (the cells come sorted by their coarser group)
-                t, w = t[order], w[order]
-            t = np.add.reduceat(t, starts)  # sums over the finer level's groups
-            w = np.add.reduceat(w, starts, axis=0)
+            # sums of [t, w] over the finer level's groups (cells come sorted already)
+            u = np.add.reduceat(u if order is None else u[order], starts, axis=0)
+            t, w = u[:, 0], u[:, 1:]
             phi = theta[index] ** 2
             d = 1.0 + phi * t
-            log_det += float(np.sum(np.log(d)))
-            w_over_d = w / d[:, None]
-            correction += phi * (w.T @ w_over_d)
-            states.append((t, w, d, phi))
-            t, w = t / d, w_over_d
+            r = 1.0 / d
+            log_det += float(np.log(d).sum())
+            u = u * r[:, None]
+            correction += phi * (w.T @ u[:, 1:])
+            states.append((t, w, r, phi))
         factor, info = lapack.dpotrf(self.total - correction, lower=1, clean=1,
                                      overwrite_a=1)
         if info != 0:
@@ -365,30 +413,32 @@ class NestedSufficientStatistics:
         adjoint[p, p] = c
         grad = np.zeros(theta.size)
         pieces, states = extra
-        t_bar = w_bar = None  # adjoints of the groups' t / d and w / d (none at the top)
-        for (index, parent, _order, _starts), (t, w, d, phi) in zip(
+        u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
+        for (index, parent, _order, _starts), (t, w, r, phi) in zip(
                 reversed(self.levels), reversed(states), strict=True):
             aw = w @ adjoint
-            quad = np.einsum("gj,gj->g", aw, w)
-            d2 = d * d
-            if t_bar is None:
-                g_phi = np.sum((t - quad) / d + t * phi * quad / d2)
-                t_new = phi / d + phi * phi * quad / d2
-                w_new = (-2.0 * phi / d)[:, None] * aw
+            quad = np.einsum("gj,gj->g", aw, w)  # w' A_bar w per group
+            r2t = r * r * t
+            if u_bar is None:  # the coarsest level: its outputs feed nothing
+                g_phi = (t - quad) @ r + r2t @ (phi * quad)
+                t_new = r * (phi + r * (phi * phi * quad))
+                w_new = aw * (-2.0 * phi * r)[:, None]
             else:
-                cross = np.einsum("gj,gj->g", w_bar, w)
-                g_phi = np.sum((t - quad) / d + t * (phi * quad - t_bar * t - cross) / d2)
-                t_new = phi / d + (phi * phi * quad + t_bar - phi * cross) / d2
-                w_new = (w_bar - 2.0 * phi * aw) / d[:, None]
+                t_bar = u_bar[:, 0]
+                cross = np.einsum("gj,gj->g", u_bar[:, 1:], w)
+                g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
+                t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
+                w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
             grad[index] = 2.0 * theta[index] * g_phi
-            t_bar, w_bar = t_new[parent], w_new[parent]
+            u_bar = np.empty((t_new.size, self.p + 2))
+            u_bar[:, 0] = t_new
+            u_bar[:, 1:] = w_new
+            u_bar = u_bar[parent]
+        index = self.theta_slices[self.primary]
         if self.cells is not None:
-            index = self.theta_slices[self.primary].start
-            grad[index] = self.cells.gradient(theta[index], adjoint, t_bar, w_bar, pieces)
+            grad[index.start] = self.cells.gradient(theta[index.start], adjoint, u_bar, pieces)
         else:
-            z = np.column_stack([t_bar, w_bar])
-            grad[self.theta_slices[self.primary]] = finest_gradient(self, theta, pieces,
-                                                                    adjoint, z)
+            grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
         return float(deviance), grad
 
     # --------------------------------------------------- after the fit (general solver)
