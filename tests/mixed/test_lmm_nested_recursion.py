@@ -1,0 +1,189 @@
+"""The nested recursion (per-group sufficient statistics) against the general solver.
+
+``lmm`` fits fully nested designs with
+:class:`~classdyad.mixed._nested_sufficient_statistics.NestedSufficientStatistics`; the general
+penalized least-squares solver (validated against lme4 in ``test_lmm_golden.py``) fits every
+design. Both must give the same fit: theta, beta, sigma, the deviance, the covariance of beta
+and the variance components to 1e-8 relative (both optimisers end with Newton steps to a
+projected gradient of 1e-7), Satterthwaite df to 1e-6 (numerical second derivatives of two
+different, equally exact, computations of the deviance), on unbalanced simulated designs
+(1 to 3 waves per student, 2 to 5 classrooms per school) with factor and text predictors, an
+offset, a transformed response, random slopes at the finest level, ML and REML, a fixed part
+without intercept and a singular fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from classdyad.errors import SingularFitWarning
+from classdyad.mixed import lmm
+from classdyad.mixed._formula import build_design
+from classdyad.mixed._linear_mixed import _fit_prepared
+from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
+from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
+
+RTOL = 1e-8
+RTOL_DF = 1e-6
+# four variance parameters (a random slope): the df's numerical second derivatives of the two
+# computations of the deviance (each exact to ~1e-12 relative) differ by up to ~2e-6
+RTOL_DF_SLOPE = 1e-5
+
+
+def _nested_frame(seed: int, school_sd: float = 0.4) -> pd.DataFrame:
+    """Students (1-3 waves each) in classrooms (2-5 per school) in 12 schools, unbalanced."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    student = 0
+    for school in range(12):
+        school_effect = rng.normal(0.0, school_sd)
+        for classroom in range(int(rng.integers(2, 6))):
+            class_effect = rng.normal(0.0, 0.5)
+            for _ in range(int(rng.integers(3, 12))):
+                student_effect = rng.normal(0.0, 0.7)
+                slope = rng.normal(0.0, 0.2)
+                for wave in sorted(rng.choice([1, 2, 3], size=int(rng.integers(1, 4)),
+                                              replace=False)):
+                    rows.append({"school": f"s{school:02d}", "classroom": f"c{classroom}",
+                                 "student": f"p{student:04d}", "wave": wave,
+                                 "u": school_effect + class_effect + student_effect
+                                 + slope * wave})
+                student += 1
+    frame = pd.DataFrame(rows)
+    n = len(frame)
+    frame["x"] = rng.normal(size=n)
+    frame["group"] = rng.choice(["a", "b", "c"], size=n)
+    frame["exposure"] = rng.uniform(0.5, 2.0, size=n)
+    frame["y"] = (1.0 + 0.4 * frame["x"] - 0.3 * (frame["group"] == "b") + 0.2 * frame["wave"]
+                  + frame["u"] + rng.normal(0.0, 0.6, size=n))
+    frame["count"] = np.exp(frame["y"] / 4.0)
+    return frame
+
+
+def _general_fit(formula: str, data: pd.DataFrame, reml: bool):
+    design = build_design(formula, data)
+    return _fit_prepared(PenalizedLeastSquares(design), reml=reml, confidence_level=0.95,
+                         stacklevel=2)
+
+
+def _assert_same(fast, general, rtol: float = RTOL, rtol_df: float = RTOL_DF) -> None:
+    interior = np.abs(general.theta) > 1e-4  # at a zero bound the deviance is flat to rounding
+    np.testing.assert_allclose(fast.theta[interior], general.theta[interior], rtol=rtol)
+    np.testing.assert_array_less(np.abs(fast.theta[~interior]), 1e-4)
+    np.testing.assert_allclose(fast.beta, general.beta, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(fast.sigma, general.sigma, rtol=rtol)
+    np.testing.assert_allclose(fast.deviance, general.deviance, rtol=1e-11)
+    np.testing.assert_allclose(fast.fixed_covariance, general.fixed_covariance, rtol=rtol,
+                               atol=1e-12)
+    pd.testing.assert_frame_equal(fast.variance_components, general.variance_components,
+                                  rtol=rtol, atol=1e-10 * general.sigma**2)
+    for column in ("estimate", "std_error", "statistic"):
+        np.testing.assert_allclose(fast.fixed_effects[column], general.fixed_effects[column],
+                                   rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(fast.fixed_effects["df"], general.fixed_effects["df"],
+                               rtol=rtol_df)
+    np.testing.assert_allclose(fast.random_effects()["estimate"],
+                               general.random_effects()["estimate"], rtol=1e-6,
+                               atol=1e-9 if rtol == RTOL else 1e-7)
+    assert fast.converged and general.converged
+    assert fast.singular == general.singular
+
+
+FORMULAS = {
+    "three-levels": "y ~ x + C(group) + factor(wave) + (1 | school/classroom) + (1 | student)",
+    "two-levels": "y ~ x + wave + (1 | school) + (1 | school:classroom)",
+    "offset": "np.log(count) ~ x + C(group) + offset(np.log(exposure)) + (1 | school/classroom)",
+    "slope": "y ~ x + wave + (1 | school:classroom) + (1 + wave | student)",
+    "no-intercept": "y ~ 0 + x + C(group) + (1 | school/classroom) + (1 | student)",
+}
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+@pytest.mark.parametrize("name", list(FORMULAS))
+def test_nested_recursion_equals_the_general_solver(name, reml):
+    data = _nested_frame(8)
+    formula = FORMULAS[name]
+    assert NestedSufficientStatistics.detect(build_design(formula, data)) is not None
+    fast = lmm(formula, data, reml=reml)
+    assert isinstance(fast.prepared.pls, NestedSufficientStatistics)
+    _assert_same(fast, _general_fit(formula, data, reml),
+                 rtol_df=RTOL_DF_SLOPE if name == "slope" else RTOL_DF)
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+def test_nested_recursion_singular_fit(reml):
+    # no school variance in the draw: the school variance is estimated at zero
+    data = _nested_frame(3, school_sd=0.0)
+    formula = FORMULAS["three-levels"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        fast = lmm(formula, data, reml=reml)
+        general = _general_fit(formula, data, reml)
+    assert fast.singular
+    _assert_same(fast, general)
+
+
+def test_nested_recursion_singular_slope():
+    # the students' slope variance at zero: the general solver's optimiser has finite
+    # differences there (the optimum to about 1e-7), the recursion its exact gradient
+    data = _nested_frame(3)
+    formula = FORMULAS["slope"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        fast = lmm(formula, data)
+        general = _general_fit(formula, data, True)
+    assert fast.singular
+    _assert_same(fast, general, rtol=1e-6, rtol_df=RTOL_DF_SLOPE)
+
+
+@pytest.mark.parametrize("name", ["three-levels", "slope"])
+def test_nested_refit_equals_the_general_solver_on_the_new_response(name):
+    data = _nested_frame(11)
+    formula = FORMULAS[name]
+    fit = lmm(formula, data)
+    response = fit.predict() + np.random.default_rng(5).normal(0.0, fit.sigma, fit.n_obs)
+    refitted = fit.refit(response)
+    assert isinstance(refitted.prepared.pls, NestedSufficientStatistics)
+    _assert_same(refitted, _general_fit(formula, data.assign(y=response), True),
+                 rtol_df=RTOL_DF_SLOPE if name == "slope" else RTOL_DF)
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+@pytest.mark.parametrize("name", ["three-levels", "slope", "no-intercept"])
+def test_deviance_and_gradient_equal_the_general_solver_and_differences(name, reml):
+    design = build_design(FORMULAS[name], _nested_frame(8))
+    fast = NestedSufficientStatistics.detect(design)
+    general = PenalizedLeastSquares(design)
+    rng = np.random.default_rng(1)
+    theta = fast.moment_start() + rng.uniform(0.05, 0.3, fast.lower.size)
+    value, gradient = fast.deviance_and_gradient(theta, reml=reml)
+    np.testing.assert_allclose(value, general.profiled_deviance(theta, reml=reml), rtol=1e-11)
+    for i in range(theta.size):  # Richardson-extrapolated central differences
+        estimates = []
+        for h in (1e-3, 5e-4):
+            step = np.zeros(theta.size)
+            step[i] = h
+            estimates.append((fast.profiled_deviance(theta + step, reml=reml)
+                              - fast.profiled_deviance(theta - step, reml=reml)) / (2.0 * h))
+        difference = (4.0 * estimates[1] - estimates[0]) / 3.0
+        np.testing.assert_allclose(gradient[i], difference, rtol=1e-6, atol=1e-6)
+    ev_fast, ev_general = fast.solve(theta), general.solve(theta, modes=True)
+    np.testing.assert_allclose(ev_fast.beta, ev_general.beta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ev_fast.rx @ ev_fast.rx.T, ev_general.rx @ ev_general.rx.T,
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ x + (1 | student)",  # one term: the general solver works per level already
+    "y ~ x + (1 + x | school) + (1 | student)",  # a coarser term with a slope
+    "y ~ x + (1 | group) + (1 | school)",  # crossed
+    "y ~ x + (1 | student) + (1 | wave)",  # crossed: students seen in several waves
+])
+def test_designs_outside_the_recursion_keep_the_general_solver(formula):
+    data = _nested_frame(4)
+    assert NestedSufficientStatistics.detect(build_design(formula, data)) is None
+    assert isinstance(lmm(formula, data).prepared.pls, PenalizedLeastSquares)
