@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
+from scipy.linalg import lapack
 
 from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
@@ -170,14 +171,15 @@ def _gradient_newton(
                 break
         free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
         index = np.flatnonzero(free)
-        block = hessian[np.ix_(index, index)]
-        try:
-            if np.linalg.eigvalsh(block)[0] <= 0.0:
-                break
-            step = np.zeros_like(theta)
-            step[index] = -np.linalg.solve(block, grad[index])
-        except np.linalg.LinAlgError:
+        # the step if the Hessian's free block is positive definite (its Cholesky factor exists)
+        factor, info = lapack.dpotrf(hessian[np.ix_(index, index)], lower=1)
+        if info != 0:
             break
+        solution, info = lapack.dpotrs(factor, grad[index], lower=1)
+        if info != 0 or not np.all(np.isfinite(solution)):
+            break
+        step = np.zeros_like(theta)
+        step[index] = -solution
         newton_step = float(np.max(np.abs(step)))
         if newton_step < 1e-9 * max(float(np.max(np.abs(theta))), 1.0):
             break  # at the rounding floor of the deviance: nothing left to gain
