@@ -24,6 +24,7 @@ from classdyad.errors import SingularFitWarning
 from classdyad.mixed import lmm
 from classdyad.mixed._formula import build_design
 from classdyad.mixed._linear_mixed import _fit_prepared
+from classdyad.mixed._nested_finest_term import PatternCells
 from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 
@@ -34,8 +35,10 @@ RTOL_DF = 1e-6
 RTOL_DF_SLOPE = 1e-5
 
 
-def _nested_frame(seed: int, school_sd: float = 0.4) -> pd.DataFrame:
-    """Students (1-3 waves each) in classrooms (2-5 per school) in 12 schools, unbalanced."""
+def _nested_frame(seed: int, school_sd: float = 0.4,
+                  students: tuple[int, int] = (3, 12)) -> pd.DataFrame:
+    """Students (1-3 waves each; ``students`` per classroom, upper bound excluded) in
+    classrooms (2-5 per school) in 12 schools, unbalanced."""
     rng = np.random.default_rng(seed)
     rows = []
     student = 0
@@ -43,7 +46,7 @@ def _nested_frame(seed: int, school_sd: float = 0.4) -> pd.DataFrame:
         school_effect = rng.normal(0.0, school_sd)
         for classroom in range(int(rng.integers(2, 6))):
             class_effect = rng.normal(0.0, 0.5)
-            for _ in range(int(rng.integers(3, 12))):
+            for _ in range(int(rng.integers(*students))):
                 student_effect = rng.normal(0.0, 0.7)
                 slope = rng.normal(0.0, 0.2)
                 for wave in sorted(rng.choice([1, 2, 3], size=int(rng.integers(1, 4)),
@@ -112,6 +115,27 @@ def test_nested_recursion_equals_the_general_solver(name, reml):
     assert isinstance(fast.prepared.pls, NestedSufficientStatistics)
     _assert_same(fast, _general_fit(formula, data, reml),
                  rtol_df=RTOL_DF_SLOPE if name == "slope" else RTOL_DF)
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+def test_nested_recursion_pooled_slope_cells(reml):
+    # many students per classroom: the students' groups are pooled by the waves they were
+    # seen in (PatternCells); with few, or a continuous slope, they are not
+    data = _nested_frame(8, students=(20, 31))
+    formula = FORMULAS["slope"]
+    fast = lmm(formula, data, reml=reml)
+    assert isinstance(fast.prepared.pls.cells, PatternCells)
+    _assert_same(fast, _general_fit(formula, data, reml), rtol_df=RTOL_DF_SLOPE)
+    assert lmm(formula, _nested_frame(8)).prepared.pls.cells is None
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+def test_nested_recursion_continuous_slope(reml):
+    data = _nested_frame(11)
+    formula = "y ~ x + wave + (1 | school:classroom) + (1 + x | student)"
+    fast = lmm(formula, data, reml=reml)
+    assert fast.prepared.pls.cells is None  # every student its own pattern
+    _assert_same(fast, _general_fit(formula, data, reml), rtol_df=RTOL_DF_SLOPE)
 
 
 @pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])

@@ -31,7 +31,7 @@ import numpy as np
 if TYPE_CHECKING:  # the recursion imports this module: no import at run time
     from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 
-__all__ = ["InterceptCells", "finest_forward", "finest_gradient"]
+__all__ = ["InterceptCells", "PatternCells", "finest_forward", "finest_gradient"]
 
 _NOT_POSITIVE_DEFINITE = "a per-level block is not positive definite"
 
@@ -57,10 +57,12 @@ class InterceptCells:
         self._size_groups = [np.flatnonzero(size_index == s) for s in range(n_sizes)]
         self.cell_u = np.empty((cell_keys.size, level_sums.shape[1]))  # [t, w] per cell
         self.cell_u[:, 0] = cell_t
-        self.set_sums(level_sums)
+        self.set_sums(level_sums, None)
 
-    def set_sums(self, level_sums: np.ndarray) -> None:
-        """The sums that involve the response: ``w`` per cell and ``w w'`` per size."""
+    def set_sums(self, level_sums: np.ndarray, cross: np.ndarray | None) -> None:
+        """The sums that involve the response: ``w`` per cell and ``w w'`` per size (``cross``,
+        the groups' ``Z_g'[1 E]``, is ``1'[1 E]`` again here)."""
+        del cross
         w = level_sums[:, 1:]
         order, starts = self._cells
         self.cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
@@ -71,9 +73,10 @@ class InterceptCells:
             block = w[groups]
             self.size_ww[s] = (block.T @ block).ravel()
 
-    def forward(self, phi: float):
+    def forward(self, lam: np.ndarray):
         """``log|V|``, the correction to ``E'E``, ``[t, w] / d`` per cell, and what
-        :meth:`gradient` reuses."""
+        :meth:`gradient` reuses (``lam``: the 1 x 1 relative covariance factor)."""
+        phi = float(lam[0, 0]) ** 2
         d_size = 1.0 + phi * self.size_values
         r_size = 1.0 / d_size
         log_det = float(self.size_counts @ np.log(d_size))
@@ -81,17 +84,112 @@ class InterceptCells:
         r_cell = r_size[self.cell_size]
         return log_det, correction, self.cell_u * r_cell[:, None], (phi, r_size, r_cell)
 
-    def gradient(self, theta: float, adjoint: np.ndarray, u_bar: np.ndarray, pieces) -> float:
+    def gradient(self, lam: np.ndarray, adjoint: np.ndarray, u_bar: np.ndarray,
+                 pieces, triangle=None) -> np.ndarray:
         """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the cells'
-        ``[t, w] / d``."""
+        ``[t, w] / d`` (``triangle`` is not needed for a 1 x 1 factor)."""
+        del triangle
         phi, r_size, r_cell = pieces
+        theta = float(lam[0, 0])
         quad = self.size_ww @ adjoint.ravel()  # sum_g w_g' A_bar w_g per size
         r2 = r_cell * r_cell
         g_phi = (self.size_counts @ (self.size_values * r_size)
                  + quad @ (r_size * (phi * self.size_values * r_size - 1.0))
                  - r2 @ (u_bar[:, 0] * self.cell_tn
                          + self.cell_n * _rowdot(u_bar[:, 1:], self.cell_w)))
-        return 2.0 * theta * float(g_phi)
+        return np.array([2.0 * theta * float(g_phi)])
+
+
+class PatternCells:
+    """A finest term with several random effects, its groups pooled by (coarser group, pattern).
+
+    Groups with the same ``Z_g' Z_g``, ``Z_g' 1`` and size (a student observed in the same
+    waves) share ``M_g``, so with ``K = Lambda M^-1 Lambda'`` per pattern the rows passed up
+    are ``[t, w]_cell = sum 1'[1 E] - (K Z'1)' sum Z_g'[1 E]`` over a cell's groups and the
+    correction is ``sum_p sum_rs K_p[r, s] sum_{g of p} H_g,E[r]' H_g,E[s]``, with those sums
+    formed once per response. In the gradient of the module docstring ``H_g Omega_g H_g'``
+    summed over a pattern's groups is ``sum H_g,E A_bar H_g,E'`` (from the same sums) plus
+    ``(Z'1 v' + v 1'Z) / 2`` with ``v = sum_cells (sum_g H_g) z_cell``, so that
+    ``dD / dLambda = 2 sum_p G_p Lambda M_p^-1 (c_p I + Lambda' S_p Lambda M_p^-1) - S_p Lambda
+    M_p^-1`` (``c_p`` groups of pattern ``p``, ``S_p`` that sum). Build with :meth:`build`,
+    which returns None when pooling would not shrink the groups by half.
+    """
+
+    def __init__(self, gram, cross, level_sums, parent, pattern, n_patterns):
+        q = gram.shape[1]
+        self.q = q
+        firsts = np.unique(pattern, return_index=True)[1]
+        self.gram_p = gram[firsts]
+        self.h0_p = cross[firsts, :, 0]
+        cell_keys, cell_of_group = np.unique(parent * n_patterns + pattern, return_inverse=True)
+        self.cell_parent = cell_keys // n_patterns
+        cell_pattern = cell_keys % n_patterns
+        self.cell_pattern = cell_pattern
+        self.pattern_counts = np.bincount(pattern, minlength=n_patterns).astype(float)
+        self.pattern_of_cell = (cell_pattern[None, :] == np.arange(n_patterns)[:, None]) * 1.0
+        self._cells = _order_and_starts(cell_of_group)
+        self._pattern_groups = [np.flatnonzero(pattern == k) for k in range(n_patterns)]
+        self.set_sums(level_sums, cross)
+
+    @classmethod
+    def build(cls, gram, cross, level_sums, parent) -> PatternCells | None:
+        """The pooled cells, or None when there are more than half as many as groups."""
+        groups = gram.shape[0]
+        keys = np.concatenate([gram.reshape(groups, -1), cross[:, :, 0], level_sums[:, :1]],
+                              axis=1)
+        patterns, pattern = np.unique(keys, axis=0, return_inverse=True)
+        pattern = pattern.ravel()
+        cells = np.unique(parent * len(patterns) + pattern).size
+        if cells > groups // 2:
+            return None
+        return cls(gram, cross, level_sums, parent, pattern, len(patterns))
+
+    def set_sums(self, level_sums: np.ndarray, cross: np.ndarray) -> None:
+        """The sums that involve the response: per cell ``1'[1 E]`` and ``Z'[1 E]``, per
+        pattern the products of the groups' ``Z_g'E`` rows."""
+        order, starts = self._cells
+        groups, q, width = cross.shape
+        self.cell_u0 = np.add.reduceat(level_sums[order], starts, axis=0)
+        self.cell_h = np.add.reduceat(cross.reshape(groups, -1)[order], starts,
+                                      axis=0).reshape(-1, q, width)
+        e = width - 1
+        self.hh = np.empty((len(self._pattern_groups), q, q, e * e))
+        for k, members in enumerate(self._pattern_groups):
+            block = cross[members][:, :, 1:].reshape(members.size, q * e)
+            self.hh[k] = (block.T @ block).reshape(q, e, q, e).transpose(0, 2, 1, 3).reshape(
+                q, q, e * e)
+        self.hh = self.hh.reshape(-1, e * e)
+
+    def forward(self, lam: np.ndarray):
+        """``log|V|``, the correction to ``E'E``, ``[t, w]`` per cell and what
+        :meth:`gradient` reuses."""
+        q = self.q
+        m = lam.T @ self.gram_p @ lam
+        m[:, np.arange(q), np.arange(q)] += 1.0
+        sign, log_det = np.linalg.slogdet(m)
+        if np.any(sign <= 0):
+            raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
+        m_inv = np.linalg.inv(m)
+        k = lam @ m_inv @ lam.T  # Lambda M^-1 Lambda' per pattern
+        e = self.cell_u0.shape[1] - 1
+        correction = (k.reshape(-1) @ self.hh).reshape(e, e)
+        kh = (k @ self.h0_p[:, :, None])[:, :, 0]
+        u = self.cell_u0 - np.einsum("cq,cqj->cj", kh[self.cell_pattern], self.cell_h)
+        return float(self.pattern_counts @ log_det), correction, u, m_inv
+
+    def gradient(self, lam: np.ndarray, adjoint: np.ndarray, u_bar: np.ndarray,
+                 m_inv: np.ndarray, triangle) -> np.ndarray:
+        """``dD / dtheta`` of the finest term (see the class docstring)."""
+        q = self.q
+        s = (self.hh @ adjoint.ravel()).reshape(-1, q, q)
+        v = self.pattern_of_cell @ np.einsum("cqj,cj->cq", self.cell_h, u_bar)
+        s += 0.5 * (self.h0_p[:, :, None] * v[:, None, :] + v[:, :, None] * self.h0_p[:, None, :])
+        lm = lam @ m_inv  # Lambda M^-1
+        inner = lam.T @ s @ lm
+        inner[:, np.arange(q), np.arange(q)] += self.pattern_counts[:, None]
+        lam_bar = 2.0 * np.sum(self.gram_p @ lm @ inner - s @ lm, axis=0)
+        rows, cols = triangle
+        return lam_bar[rows, cols]
 
 
 def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -60,6 +60,7 @@ from scipy.linalg import lapack
 from classdyad.mixed._formula import MixedDesign
 from classdyad.mixed._nested_finest_term import (
     InterceptCells,
+    PatternCells,
     finest_forward,
     finest_gradient,
 )
@@ -138,10 +139,15 @@ class NestedSufficientStatistics:
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
         self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
-        self.cells = None
+        # the finest term's groups pooled in cells within their coarser group, where that
+        # shrinks them (always for a random intercept)
+        self.cells: InterceptCells | PatternCells | None = None
+        if self.finest_intercept:
+            self.cells = InterceptCells(self.level_sums, parents[0])
+        else:
+            self.cells = PatternCells.build(self.gram, self.cross, self.level_sums, parents[0])
         for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
-            if i == 0 and self.finest_intercept:  # the finest term's cells, by coarser group
-                self.cells = InterceptCells(self.level_sums, parent)
+            if i == 0 and self.cells is not None:  # (the cells come sorted by coarser group)
                 order, starts = None, _segments(self.cells.cell_parent)[1]
                 parent = self.cells.cell_parent
             else:
@@ -222,7 +228,7 @@ class NestedSufficientStatistics:
         new._finest_layouts()
         if self.cells is not None:
             new.cells = copy.copy(self.cells)
-            new.cells.set_sums(new.level_sums)
+            new.cells.set_sums(new.level_sums, new.cross)
         new.total = self.total.copy()
         new.total[p, :p] = new.total[:p, p] = self._x.T @ y
         new.total[p, p] = y @ y
@@ -321,7 +327,7 @@ class NestedSufficientStatistics:
         """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
         if self.cells is not None:
             log_det, correction, u, pieces = self.cells.forward(
-                theta[self.theta_slices[self.primary].start] ** 2)
+                self.lambda_factor(theta, self.primary))
         else:
             log_det, u, correction, pieces = finest_forward(self, theta)
         states = []
@@ -436,7 +442,8 @@ class NestedSufficientStatistics:
             u_bar = u_bar[parent]
         index = self.theta_slices[self.primary]
         if self.cells is not None:
-            grad[index.start] = self.cells.gradient(theta[index.start], adjoint, u_bar, pieces)
+            grad[index] = self.cells.gradient(self.lambda_factor(theta, self.primary), adjoint,
+                                              u_bar, pieces, self.triangles[self.primary])
         else:
             grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
         return float(deviance), grad
