@@ -200,6 +200,24 @@ class MixedDesign:
         return out
 
 
+class _CachedColumns:
+    """A DataFrame's columns, each taken out once (pandas' column access is not free): what
+    the direct builders use of a frame (``columns``, ``frame[name]``, ``len(frame)``)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.columns = frame.columns
+        self._taken: dict[Any, pd.Series] = {}
+
+    def __getitem__(self, name: Any) -> pd.Series:
+        if name not in self._taken:
+            self._taken[name] = self.frame[name]
+        return self._taken[name]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
 def _apply_reference(data: pd.DataFrame, reference: Mapping[str, Any] | None) -> pd.DataFrame:
     if not reference:
         return data
@@ -525,15 +543,17 @@ def build_design(
         )
     needed = _required(parsed, data)
     complete = np.ones(len(data), dtype=bool)
+    source = _CachedColumns(data)
     for name in needed:
-        _mark_missing(data[name], complete)
+        _mark_missing(source[name], complete)
     used = _apply_reference(data if complete.all() else data.loc[complete], reference)
+    columns = source if used is data else _CachedColumns(used)  # (for the direct builders)
     if len(used) == 0:
         raise FormulaError(
             f"formula {formula!r}: no row has all of {needed} observed; check for missing values"
         )
-    if _NAME.fullmatch(parsed.response) and _is_plain_numeric(used, parsed.response):
-        y_matrix = used[parsed.response].to_numpy(dtype=float)[:, None]
+    if _NAME.fullmatch(parsed.response) and _is_plain_numeric(columns, parsed.response):
+        y_matrix = columns[parsed.response].to_numpy(dtype=float)[:, None]
         y_names = [parsed.response]
     else:
         y_matrix, y_names, _ = _matrix(f"0 + {parsed.response}", used, formula)
@@ -542,11 +562,11 @@ def build_design(
             f"formula {formula!r}: the response {parsed.response!r} must be one numeric column, "
             f"got columns {y_names}; code it as numbers"
         )
-    fixed_direct = _direct_effects(parsed.fixed, used)
+    fixed_direct = _direct_effects(parsed.fixed, columns)
     if fixed_direct is None:
         x_full, x_names, x_spec = _matrix(parsed.fixed, used, formula)
     else:  # only 1/0 and numeric columns: the same matrix formulaic would build
-        x_full = _direct_matrix(used, *fixed_direct)
+        x_full = _direct_matrix(columns, *fixed_direct)
         x_names = _direct_names(*fixed_direct)
         x_spec = None
         _require_finite(x_full, x_names, formula)
@@ -564,11 +584,11 @@ def build_design(
     n = len(used)
     factorized: dict[str, tuple] = {}
     for spec in parsed.random:
-        direct = _direct_effects(spec.effects, used)
+        direct = _direct_effects(spec.effects, columns)
         if direct is None:
             matrix, names, term_spec = _matrix(spec.effects, used, formula)
         else:
-            matrix = _direct_matrix(used, *direct)
+            matrix = _direct_matrix(columns, *direct)
             names = _direct_names(*direct)
             term_spec = None
         if matrix.shape[1] == 0:
@@ -576,7 +596,7 @@ def build_design(
                 f"formula {formula!r}: random term ({spec.effects} | {spec.group}) has no "
                 "effects; write (1 | group) for a random intercept"
             )
-        codes, levels = _group_codes(used, spec.group_variables, factorized)
+        codes, levels = _group_codes(columns, spec.group_variables, factorized)
         if len(levels) >= n:
             raise FormulaError(
                 f"formula {formula!r}: grouping factor {spec.group!r} has {len(levels)} levels "
