@@ -68,7 +68,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +112,9 @@ class RandomTerm:
 
     @property
     def n_levels(self) -> int:
-        """Number of levels of the grouping factor."""
-        return len(self.levels)
+        """Number of levels of the grouping factor (without building their labels)."""
+        value = self.__dict__["levels"]
+        return value.size if isinstance(value, _LazyLevels) else len(value)
 
     @property
     def n_effects(self) -> int:
@@ -283,8 +284,9 @@ def _sorted_factorize(column: pd.Series) -> tuple[np.ndarray, Any]:
 
 def _group_codes(
     data: pd.DataFrame, variables: tuple[str, ...], factorized: dict[str, tuple] | None = None
-) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and sorted level labels of a (possibly interacted) grouping factor.
+) -> tuple[np.ndarray, _LazyLevels]:
+    """Integer codes and sorted level labels of a (possibly interacted) grouping factor (the
+    labels built when first read: many fits never need them).
 
     ``factorized`` caches each variable's sorted factorisation across the terms of a formula
     (``school`` is factorised once for ``(1 | school/classroom)``). The levels of an interaction
@@ -295,19 +297,14 @@ def _group_codes(
     for name in variables:
         if name not in factorized:
             codes, uniques = _sorted_factorize(data[name])
-            values = uniques.tolist()
-            # text levels are their own labels (no str() per level)
-            labels = values if pd.api.types.is_string_dtype(uniques) else None
-            factorized[name] = (codes.astype(np.int64), values, labels)
+            factorized[name] = (codes.astype(np.int64), uniques)
         keys.append(factorized[name])
     if len(variables) == 1:
-        codes, uniques, labels = keys[0]
-        if labels is None:
-            labels = [_label(v) for v in uniques]
-        return codes, pd.Index(labels, dtype=object)
+        codes, uniques = keys[0]
+        return codes, _LazyLevels(len(uniques), lambda: _level_labels(uniques))
     combined = np.zeros(len(data), dtype=np.int64)
     space = 1
-    for codes, uniques, _ in keys:
+    for codes, uniques in keys:
         combined = combined * len(uniques) + codes
         space *= len(uniques)
     if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
@@ -317,12 +314,55 @@ def _group_codes(
         codes = (np.cumsum(present) - 1)[combined]
     else:
         observed, codes = np.unique(combined, return_inverse=True)
+    all_uniques = [uniques for _, uniques in keys]
+    return codes.astype(np.int64).ravel(), _LazyLevels(
+        observed.size, lambda: _interaction_labels(observed, all_uniques))
+
+
+def _level_labels(uniques: Any) -> pd.Index:
+    """Level labels of one grouping variable: text levels as they are, others by ``str``."""
+    values = uniques.tolist()
+    if not pd.api.types.is_string_dtype(uniques):
+        values = [_label(v) for v in values]
+    return pd.Index(values, dtype=object)
+
+
+def _interaction_labels(observed: np.ndarray, all_uniques: list[Any]) -> pd.Index:
+    """Labels ``"a:b"`` of an interaction's observed combinations (keys of mixed radix)."""
     parts = []
-    for _codes, uniques, _ in reversed(keys):  # each variable's code from the combined key
-        parts.append([_label(uniques[c]) for c in (observed % len(uniques)).tolist()])
-        observed = observed // len(uniques)
-    labels = [":".join(row) for row in zip(*reversed(parts), strict=True)]
-    return codes.astype(np.int64).ravel(), pd.Index(labels, dtype=object)
+    for uniques in reversed(all_uniques):  # each variable's code from the combined key
+        values = uniques.tolist()
+        parts.append([_label(values[c]) for c in (observed % len(values)).tolist()])
+        observed = observed // len(values)
+    return pd.Index([":".join(row) for row in zip(*reversed(parts), strict=True)], dtype=object)
+
+
+class _LazyLevels:
+    """A grouping factor's level labels, built when first read (their count is known before):
+    the value of :attr:`RandomTerm.levels` until then."""
+
+    __slots__ = ("build", "size")
+
+    def __init__(self, size: int, build: Callable[[], pd.Index]):
+        self.size, self.build = size, build
+
+
+class _LevelsField:
+    """Data descriptor of :attr:`RandomTerm.levels`: builds ``_LazyLevels`` on first read."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> pd.Index:
+        if instance is None:
+            raise AttributeError("levels")
+        value = instance.__dict__["levels"]
+        if isinstance(value, _LazyLevels):
+            value = instance.__dict__["levels"] = value.build()
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__["levels"] = value
+
+
+RandomTerm.levels = _LevelsField()  # type: ignore[assignment]
 
 
 def _rename(names: list[str]) -> tuple[str, ...]:
@@ -597,9 +637,9 @@ def build_design(
                 "effects; write (1 | group) for a random intercept"
             )
         codes, levels = _group_codes(columns, spec.group_variables, factorized)
-        if len(levels) >= n:
+        if levels.size >= n:
             raise FormulaError(
-                f"formula {formula!r}: grouping factor {spec.group!r} has {len(levels)} levels "
+                f"formula {formula!r}: grouping factor {spec.group!r} has {levels.size} levels "
                 f"for {n} observations; each level needs more than one observation on average "
                 "(lme4: number of levels of each grouping factor must be < number of "
                 "observations); remove this term or use a coarser grouping"
