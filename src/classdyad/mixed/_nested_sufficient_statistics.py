@@ -181,11 +181,12 @@ class NestedSufficientStatistics:
         back in :meth:`solve`.
         """
         x = design.fixed
-        ones = np.flatnonzero(np.all(x == 1.0, axis=0))
+        sums = np.ones(self.n)  # (matrix products: cheaper than reductions along the rows)
+        ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
         self._intercept = int(ones[0]) if ones.size else None
         self._means = np.zeros(self.p)
         if self._intercept is not None:
-            self._means = x.mean(axis=0)
+            self._means = (sums @ x) / self.n
             self._means[self._intercept] = 0.0
         self._x = x - self._means
 
