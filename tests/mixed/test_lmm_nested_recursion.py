@@ -213,3 +213,14 @@ def test_designs_outside_the_recursion_keep_the_general_solver(formula):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SingularFitWarning)  # (no slope in the draw)
         assert isinstance(lmm(formula, data).prepared.pls, PenalizedLeastSquares)
+
+
+def test_row_patterns_tell_rows_apart_even_when_their_combinations_collide():
+    from classdyad.mixed._nested_finest_term import _row_patterns
+
+    keys = np.array([[2.0, 0.0], [0.0, 1.0], [2.0, 0.0], [1.0, 1.0]])  # rows 0 and 1 collide
+    count, pattern = _row_patterns(keys)
+    assert count == 3
+    np.testing.assert_array_equal(pattern, [2, 0, 2, 1])  # sorted rows: (0,1), (1,1), (2,0)
+    count, pattern = _row_patterns(np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 1.0]]))
+    assert count == 2 and pattern[0] == pattern[1] != pattern[2]

@@ -137,12 +137,11 @@ class PatternCells:
         groups = gram.shape[0]
         keys = np.concatenate([gram.reshape(groups, -1), cross[:, :, 0], level_sums[:, :1]],
                               axis=1)
-        patterns, pattern = np.unique(keys, axis=0, return_inverse=True)
-        pattern = pattern.ravel()
-        cells = np.unique(parent * len(patterns) + pattern).size
+        n_patterns, pattern = _row_patterns(keys)
+        cells = np.unique(parent * n_patterns + pattern).size
         if cells > groups // 2:
             return None
-        return cls(gram, cross, level_sums, parent, pattern, len(patterns))
+        return cls(gram, cross, level_sums, parent, pattern, n_patterns)
 
     def set_sums(self, level_sums: np.ndarray, cross: np.ndarray) -> None:
         """The sums that involve the response: per cell ``1'[1 E]`` and ``Z'[1 E]``, per
@@ -190,6 +189,21 @@ class PatternCells:
         lam_bar = 2.0 * np.sum(self.gram_p @ lm @ inner - s @ lm, axis=0)
         rows, cols = triangle
         return lam_bar[rows, cols]
+
+
+def _row_patterns(keys: np.ndarray) -> tuple[int, np.ndarray]:
+    """The distinct rows of ``keys``: their number and each row's index among them (sorted).
+
+    Rows are told apart by a fixed linear combination of their entries (one sort of numbers,
+    much cheaper than sorting rows), checked exactly afterwards; where two distinct rows share
+    a combination, by ``numpy.unique`` on the rows.
+    """
+    weights = np.linspace(1.0, 2.0, keys.shape[1]) * np.pi
+    values, first, pattern = np.unique(keys @ weights, return_index=True, return_inverse=True)
+    if np.array_equal(keys[first][pattern], keys):
+        return values.size, pattern.ravel()
+    patterns, pattern = np.unique(keys, axis=0, return_inverse=True)
+    return len(patterns), pattern.ravel()
 
 
 def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
