@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,6 +225,19 @@ def _fit_single_threaded(
                          confidence_level=confidence_level, stacklevel=4)
 
 
+def _once(function: Callable[[], Any]) -> Callable[[], Any]:
+    """``function`` computed on the first call and kept (``functools.cache`` without the cost
+    of copying the wrapped function's attributes, which is a fit's hot path)."""
+    kept: list[Any] = []
+
+    def call() -> Any:
+        if not kept:
+            kept.append(function())
+        return kept[0]
+
+    return call
+
+
 def _fit_prepared(
     pls: PenalizedLeastSquares | NestedSufficientStatistics,
     *,
@@ -261,7 +274,7 @@ def _fit_prepared(
     sigma = pls.sigma(ev, reml=reml)
     rx_inverse = lower_triangular_inverse(ev.rx)
     fixed_covariance = sigma * sigma * (rx_inverse.T @ rx_inverse)
-    tables = functools.cache(lambda: _variance_tables(pls, theta, sigma))
+    tables = _once(lambda: _variance_tables(pls, theta, sigma))
     n_parameters = p + theta.size + 1
 
     def fixed_effects() -> pd.DataFrame:
@@ -294,7 +307,7 @@ def _fit_prepared(
         beta=ev.beta,
         fixed_covariance=fixed_covariance,
         conditional_modes=Deferred(lambda: tuple(pls.random_effects(ev))),
-        conditional_variances=functools.cache(
+        conditional_variances=_once(
             lambda: tuple(pls.conditional_variances(theta, sigma))
         ),
         design=design,
