@@ -5,11 +5,17 @@ Method. The model is ``y = X beta + Z b + e`` with ``b ~ N(0, sigma^2 Lambda Lam
 relative covariance parameters ``theta`` a penalized least-squares problem gives ``beta``, the
 conditional modes and the profiled (REML or ML) deviance
 (:mod:`classdyad.mixed._penalized_least_squares`, which explains the per-group sufficient
-statistics that make an evaluation independent of the number of observations). The deviance is
+statistics that make an evaluation independent of the number of observations). Fully nested
+designs (random intercepts of schools, classrooms, ... above a finest term such as students with
+any random effects) are evaluated instead by a recursion over the levels on per-group sufficient
+statistics, pooled by group size or pattern, with exact reverse-mode gradients
+(:mod:`classdyad.mixed._nested_sufficient_statistics`); the general solver then serves only for
+the conditional modes, when they are asked for. The deviance is
 minimised over ``theta`` with the diagonal elements of each relative covariance factor bounded
 below by zero, as in lme4, starting from moment estimates (a one-way analysis of variance of the
-least-squares residuals for random intercepts, per-level least squares for a term with several
-effects) (:mod:`classdyad.mixed._linear_mixed_optimiser`): safeguarded Newton steps for a single
+least-squares residuals for random intercepts, or Henderson's method I where they are nested;
+per-level least squares for a term with several effects)
+(:mod:`classdyad.mixed._linear_mixed_optimiser`): safeguarded Newton steps for a single
 parameter; otherwise quasi-Newton steps from a Hessian by differences of the exact gradient
 (:mod:`classdyad.mixed._penalized_least_squares_gradient`), with L-BFGS-B as the fallback; a
 restart away from a zero bound whenever that lowers the deviance; and Newton steps to a
@@ -20,7 +26,8 @@ Satterthwaite's approximation as in lmerTest (:mod:`classdyad.mixed._satterthwai
 when ``fixed_effects`` is first read (a fit that only needs estimates, e.g. in a bootstrap,
 never pays for it); confidence intervals are ``estimate +- t(df) SE``. The conditional modes are
 likewise formed when first asked for. :meth:`LinearMixedModelResult.refit` fits the same design
-to a new response, reusing every sufficient statistic that does not involve the response. Fits
+to a new response, reusing every sufficient statistic that does not involve the response and
+starting from this fit's theta and the optimiser's last Hessian. Fits
 run with one BLAS thread, limited once for the whole process (:mod:`classdyad.mixed._blas_threads`).
 
 Conventions follow lme4: ``loglik`` of a REML fit is minus half the REML criterion; the number of
