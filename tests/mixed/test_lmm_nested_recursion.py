@@ -224,3 +224,21 @@ def test_row_patterns_tell_rows_apart_even_when_their_combinations_collide():
     np.testing.assert_array_equal(pattern, [2, 0, 2, 1])  # sorted rows: (0,1), (1,1), (2,0)
     count, pattern = _row_patterns(np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 1.0]]))
     assert count == 2 and pattern[0] == pattern[1] != pattern[2]
+
+
+def test_rises_from_zero_reports_the_sign_of_the_variance_derivative_at_zero():
+    data = _nested_frame(3, school_sd=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        fit = lmm(FORMULAS["three-levels"], data)
+    stats = fit.prepared.pls
+    zero = np.flatnonzero(fit.theta == 0.0)
+    assert zero.size == 1
+    stats.deviance_and_gradient(fit.theta, reml=True)
+    rising = stats.rises_from_zero(fit.theta, reml=True)
+    assert rising[zero[0]] and rising.sum() == 1
+    moved = fit.theta.copy()
+    moved[zero[0]] = 1e-3  # the deviance rises along that element: d D / d theta > 0 there
+    assert stats.deviance_and_gradient(moved, reml=True)[1][zero[0]] > 0.0
+    assert stats.rises_from_zero(fit.theta, reml=True) is None  # (last gradient elsewhere)
+    assert stats.rises_from_zero(moved, reml=False) is None

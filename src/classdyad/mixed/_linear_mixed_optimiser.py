@@ -112,7 +112,9 @@ def optimise(
                 last_hessian = None
         if value <= best:
             theta, best, grad = x, value, x_grad
-        restart = _away_from_bound(fun, theta, lower, best)
+        rising = getattr(pls, "rises_from_zero", None)
+        restart = _away_from_bound(fun, theta, lower, best,
+                                   None if rising is None else rising(theta, reml=reml))
         if restart is None:
             break
         start = restart
@@ -298,10 +300,17 @@ def _newton_polish(
     return theta, best, converged
 
 
-def _away_from_bound(fun, theta: np.ndarray, lower: np.ndarray, f0: float) -> np.ndarray | None:
-    """A point with a lower deviance found by moving a zero diagonal element up, or None."""
+def _away_from_bound(
+    fun, theta: np.ndarray, lower: np.ndarray, f0: float, rising: np.ndarray | None = None
+) -> np.ndarray | None:
+    """A point with a lower deviance found by moving a zero diagonal element up, or None.
+
+    ``rising`` (where known) marks the elements at zero whose derivative in ``theta^2`` is
+    positive there: the deviance rises as they leave zero, so only the far point is tried.
+    """
     for i in np.flatnonzero((lower == 0.0) & (theta < _SINGULAR_TOL)):
-        for delta in (1e-2, 0.2):
+        near = rising is None or not rising[i]
+        for delta in (1e-2, 0.2) if near else (0.2,):
             trial = theta.copy()
             trial[i] = delta
             if fun(trial) < f0 - 1e-8:

@@ -154,6 +154,7 @@ class NestedSufficientStatistics:
                 order, starts = _segments(parent)
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
+        self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
 
     def _group_sums(self, values: np.ndarray) -> np.ndarray:
         """Sums of the columns of ``values`` over each finest group, (groups, columns)."""
@@ -419,6 +420,8 @@ class NestedSufficientStatistics:
         adjoint[:p, p] = adjoint[p, :p] = -c * beta
         adjoint[p, p] = c
         grad = np.zeros(theta.size)
+        phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
+        self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
         pieces, states = extra
         u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
         for (index, parent, _order, _starts), (t, w, r, phi) in zip(
@@ -437,6 +440,7 @@ class NestedSufficientStatistics:
                 t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
                 w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
             grad[index] = 2.0 * theta[index] * g_phi
+            phi_gradients[index] = g_phi
             u_bar = np.empty((t_new.size, self.p + 2))
             u_bar[:, 0] = t_new
             u_bar[:, 1:] = w_new
@@ -448,6 +452,18 @@ class NestedSufficientStatistics:
         else:
             grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
         return float(deviance), grad
+
+    def rises_from_zero(self, theta: np.ndarray, *, reml: bool) -> np.ndarray | None:
+        """Which elements of ``theta`` at zero have a positive derivative of the deviance in
+        ``theta^2`` (the deviance rises as they leave zero), from the last gradient evaluated
+        at ``theta``; None when that gradient was at another point."""
+        key, last_reml, phi_gradients = self._last_phi_gradients
+        if key != np.asarray(theta, dtype=float).tobytes() or last_reml != reml:
+            return None
+        rising = np.zeros(theta.size, dtype=bool)
+        for index, value in phi_gradients.items():
+            rising[index] = theta[index] == 0.0 and value > 0.0
+        return rising
 
     # --------------------------------------------------- after the fit (general solver)
     def general(self) -> PenalizedLeastSquares:
