@@ -412,6 +412,8 @@ def _factor_levels(data: pd.DataFrame, name: str) -> tuple[Any, ...] | None:
         return None
     if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
         return None
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # (numpy integers cannot be missing)
+        return tuple(np.unique(data[name].to_numpy()).tolist())
     try:
         return tuple(sorted(pd.unique(data[name].dropna()).tolist()))
     except TypeError:  # mixed types: leave it to formulaic

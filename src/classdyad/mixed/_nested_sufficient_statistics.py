@@ -411,14 +411,11 @@ class NestedSufficientStatistics:
         rx_inverse, info = lapack.dtrtri(factor[:p, :p], lower=1)
         if info != 0:
             return np.inf, np.full(theta.size, np.nan)
-        beta = rx_inverse.T @ factor[p, :p]
-        c = (self.n - p if reml else self.n) / pwrss
-        adjoint = np.empty((p + 1, p + 1))  # dD / dA
-        adjoint[:p, :p] = c * np.outer(beta, beta)
+        # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
+        v = np.append(rx_inverse.T @ factor[p, :p], -1.0)
+        adjoint = ((self.n - p if reml else self.n) / pwrss) * np.outer(v, v)
         if reml:
             adjoint[:p, :p] += rx_inverse.T @ rx_inverse
-        adjoint[:p, p] = adjoint[p, :p] = -c * beta
-        adjoint[p, p] = c
         grad = np.zeros(theta.size)
         phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
         self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
