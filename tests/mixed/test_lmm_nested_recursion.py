@@ -242,3 +242,16 @@ def test_rises_from_zero_reports_the_sign_of_the_variance_derivative_at_zero():
     assert stats.deviance_and_gradient(moved, reml=True)[1][zero[0]] > 0.0
     assert stats.rises_from_zero(fit.theta, reml=True) is None  # (last gradient elsewhere)
     assert stats.rises_from_zero(moved, reml=False) is None
+
+
+@pytest.mark.parametrize("name", ["three-levels", "slope"])
+def test_a_refit_leaves_the_original_fit_as_it_was(name):
+    data = _nested_frame(8, students=(20, 31))  # (pooled cells for both formulas)
+    formula = FORMULAS[name]
+    fit = lmm(formula, data)
+    fit.refit(fit.predict() + np.random.default_rng(2).normal(0.0, fit.sigma, fit.n_obs))
+    fresh = lmm(formula, data)  # what was deferred is computed after the refit
+    pd.testing.assert_frame_equal(fit.fixed_effects, fresh.fixed_effects)
+    pd.testing.assert_frame_equal(fit.random_effects(), fresh.random_effects())
+    np.testing.assert_array_equal(
+        fit.prepared.pls.profiled_deviance(fit.theta, reml=True), fit.deviance)

@@ -65,8 +65,10 @@ class InterceptCells:
         del cross
         w = level_sums[:, 1:]
         order, starts = self._cells
-        self.cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
-        self.cell_w = self.cell_u[:, 1:]
+        cell_u = np.empty_like(self.cell_u)  # (a new array: a refit's copy shares the old one)
+        cell_u[:, 0] = self.cell_u[:, 0]
+        cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
+        self.cell_u, self.cell_w = cell_u, cell_u[:, 1:]
         width = w.shape[1]
         self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
         for s, groups in enumerate(self._size_groups):

@@ -115,8 +115,6 @@ class NestedSufficientStatistics:
         self.primary = chain[0]  # the finest term (names as the general solver's)
         finest = terms[self.primary]
         self.q1, self.j1 = finest.n_effects, finest.n_levels
-        # the coarser terms, finest first: theta index, and the segments that sum each finer
-        # level's groups into theirs (``parent`` maps a finer group to its group here)
         self.finest_intercept = finest.effect_names == ("(Intercept)",)
         self._parents = parents
         self._codes, self._z = finest.codes, finest.matrix
@@ -138,6 +136,8 @@ class NestedSufficientStatistics:
             self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
+        # the coarser terms, finest first: theta index, ``parent`` (a finer group's group here)
+        # and the segments that sum each finer level's groups into theirs
         self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
         # the finest term's groups pooled in cells within their coarser group, where that
         # shrinks them (always for a random intercept)
