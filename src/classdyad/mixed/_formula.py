@@ -68,7 +68,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,14 @@ from formulaic.model_spec import ModelSpec
 from formulaic.transforms.contrasts import C
 
 from classdyad.errors import DataWarning, FormulaError
+from classdyad.mixed._formula_grouping import (
+    CachedColumns,
+    LazyLevels,
+    LevelsField,
+    group_codes,
+    label,
+    mark_missing,
+)
 from classdyad.mixed._formula_parsing import ParsedFormula, RandomTermSpec, parse_formula
 
 __all__ = [
@@ -114,7 +122,7 @@ class RandomTerm:
     def n_levels(self) -> int:
         """Number of levels of the grouping factor (without building their labels)."""
         value = self.__dict__["levels"]
-        return value.size if isinstance(value, _LazyLevels) else len(value)
+        return value.size if isinstance(value, LazyLevels) else len(value)
 
     @property
     def n_effects(self) -> int:
@@ -201,24 +209,6 @@ class MixedDesign:
         return out
 
 
-class _CachedColumns:
-    """A DataFrame's columns, each taken out once (pandas' column access is not free): what
-    the direct builders use of a frame (``columns``, ``frame[name]``, ``len(frame)``)."""
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self.columns = frame.columns
-        self._taken: dict[Any, pd.Series] = {}
-
-    def __getitem__(self, name: Any) -> pd.Series:
-        if name not in self._taken:
-            self._taken[name] = self.frame[name]
-        return self._taken[name]
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-
 def _apply_reference(data: pd.DataFrame, reference: Mapping[str, Any] | None) -> pd.DataFrame:
     if not reference:
         return data
@@ -245,124 +235,16 @@ def _apply_reference(data: pd.DataFrame, reference: Mapping[str, Any] | None) ->
     return data
 
 
-def _label(value: Any) -> str:
-    return str(value)
-
-
 def _group_labels(data: pd.DataFrame, variables: tuple[str, ...]) -> np.ndarray:
     """Level labels as text (``"s1:a"`` for ``school:classroom``), one per row."""
     columns = [data[v].tolist() for v in variables]
     if len(columns) == 1:
-        return np.array([_label(v) for v in columns[0]], dtype=object)
-    return np.array([":".join(map(_label, row)) for row in zip(*columns, strict=True)],
+        return np.array([label(v) for v in columns[0]], dtype=object)
+    return np.array([":".join(map(label, row)) for row in zip(*columns, strict=True)],
                     dtype=object)
 
 
-def _mark_missing(column: pd.Series, complete: np.ndarray) -> None:
-    """Set ``complete`` to False where ``column`` is missing (numpy integer and boolean columns
-    cannot be; float columns are checked for NaN without pandas' general machinery)."""
-    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
-    if kind in "iub" and kind:
-        return
-    if kind == "f":
-        complete &= ~np.isnan(column.to_numpy())
-    else:
-        complete &= column.notna().to_numpy()
-
-
-def _sorted_factorize(column: pd.Series) -> tuple[np.ndarray, Any]:
-    """``pandas.factorize(column, sort=True)``; text columns are factorised unsorted and their
-    (fewer) levels sorted afterwards, which costs less than sorting while factorising."""
-    if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
-        return pd.factorize(column, sort=True)
-    codes, uniques = pd.factorize(column, sort=False)
-    order = np.asarray(uniques.argsort())
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return rank[codes], uniques.take(order)
-
-
-def _group_codes(
-    data: pd.DataFrame, variables: tuple[str, ...], factorized: dict[str, tuple] | None = None
-) -> tuple[np.ndarray, _LazyLevels]:
-    """Integer codes and sorted level labels of a (possibly interacted) grouping factor (the
-    labels built when first read: many fits never need them).
-
-    ``factorized`` caches each variable's sorted factorisation across the terms of a formula
-    (``school`` is factorised once for ``(1 | school/classroom)``). The levels of an interaction
-    are its observed combinations in lexicographic order of the variables' sorted codes.
-    """
-    factorized = {} if factorized is None else factorized
-    keys = []
-    for name in variables:
-        if name not in factorized:
-            codes, uniques = _sorted_factorize(data[name])
-            factorized[name] = (codes.astype(np.int64), uniques)
-        keys.append(factorized[name])
-    if len(variables) == 1:
-        codes, uniques = keys[0]
-        return codes, _LazyLevels(len(uniques), lambda: _level_labels(uniques))
-    combined = np.zeros(len(data), dtype=np.int64)
-    space = 1
-    for codes, uniques in keys:
-        combined = combined * len(uniques) + codes
-        space *= len(uniques)
-    if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
-        present = np.zeros(space, dtype=bool)
-        present[combined] = True
-        observed = np.flatnonzero(present)
-        codes = (np.cumsum(present) - 1)[combined]
-    else:
-        observed, codes = np.unique(combined, return_inverse=True)
-    all_uniques = [uniques for _, uniques in keys]
-    return codes.astype(np.int64).ravel(), _LazyLevels(
-        observed.size, lambda: _interaction_labels(observed, all_uniques))
-
-
-def _level_labels(uniques: Any) -> pd.Index:
-    """Level labels of one grouping variable: text levels as they are, others by ``str``."""
-    values = uniques.tolist()
-    if not pd.api.types.is_string_dtype(uniques):
-        values = [_label(v) for v in values]
-    return pd.Index(values, dtype=object)
-
-
-def _interaction_labels(observed: np.ndarray, all_uniques: list[Any]) -> pd.Index:
-    """Labels ``"a:b"`` of an interaction's observed combinations (keys of mixed radix)."""
-    parts = []
-    for uniques in reversed(all_uniques):  # each variable's code from the combined key
-        values = uniques.tolist()
-        parts.append([_label(values[c]) for c in (observed % len(values)).tolist()])
-        observed = observed // len(values)
-    return pd.Index([":".join(row) for row in zip(*reversed(parts), strict=True)], dtype=object)
-
-
-class _LazyLevels:
-    """A grouping factor's level labels, built when first read (their count is known before):
-    the value of :attr:`RandomTerm.levels` until then."""
-
-    __slots__ = ("build", "size")
-
-    def __init__(self, size: int, build: Callable[[], pd.Index]):
-        self.size, self.build = size, build
-
-
-class _LevelsField:
-    """Data descriptor of :attr:`RandomTerm.levels`: builds ``_LazyLevels`` on first read."""
-
-    def __get__(self, instance: Any, owner: type | None = None) -> pd.Index:
-        if instance is None:
-            raise AttributeError("levels")
-        value = instance.__dict__["levels"]
-        if isinstance(value, _LazyLevels):
-            value = instance.__dict__["levels"] = value.build()
-        return value
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        instance.__dict__["levels"] = value
-
-
-RandomTerm.levels = _LevelsField()  # type: ignore[assignment]
+RandomTerm.levels = LevelsField()  # type: ignore[assignment]
 
 
 def _rename(names: list[str]) -> tuple[str, ...]:
@@ -587,11 +469,11 @@ def build_design(
         )
     needed = _required(parsed, data)
     complete = np.ones(len(data), dtype=bool)
-    source = _CachedColumns(data)
+    source = CachedColumns(data)
     for name in needed:
-        _mark_missing(source[name], complete)
+        mark_missing(source[name], complete)
     used = _apply_reference(data if complete.all() else data.loc[complete], reference)
-    columns = source if used is data else _CachedColumns(used)  # (for the direct builders)
+    columns = source if used is data else CachedColumns(used)  # (for the direct builders)
     if len(used) == 0:
         raise FormulaError(
             f"formula {formula!r}: no row has all of {needed} observed; check for missing values"
@@ -640,7 +522,7 @@ def build_design(
                 f"formula {formula!r}: random term ({spec.effects} | {spec.group}) has no "
                 "effects; write (1 | group) for a random intercept"
             )
-        codes, levels = _group_codes(columns, spec.group_variables, factorized)
+        codes, levels = group_codes(columns, spec.group_variables, factorized)
         if levels.size >= n:
             raise FormulaError(
                 f"formula {formula!r}: grouping factor {spec.group!r} has {levels.size} levels "
