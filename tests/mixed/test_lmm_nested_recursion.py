@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.errors import SingularFitWarning
+from classdyad.errors import ConvergenceWarning, SingularFitWarning
 from classdyad.mixed import lmm
 from classdyad.mixed._formula import build_design
 from classdyad.mixed._linear_mixed import _fit_prepared
@@ -255,3 +255,30 @@ def test_a_refit_leaves_the_original_fit_as_it_was(name):
     pd.testing.assert_frame_equal(fit.random_effects(), fresh.random_effects())
     np.testing.assert_array_equal(
         fit.prepared.pls.profiled_deviance(fit.theta, reml=True), fit.deviance)
+
+
+@pytest.mark.parametrize("students", [(3, 12), (20, 31)], ids=["per-group", "pooled"])
+def test_three_effects_at_the_finest_level(students):
+    # the general q x q step (no closed form), per group and pooled by pattern; with many
+    # students per classroom the quadratic term's variance is flat near its optimum, so there
+    # the deviance and its gradient are compared, not the optimum
+    data = _nested_frame(8, students=students).assign(w2=lambda d: (d["wave"] - 2.0) ** 2)
+    formula = "y ~ x + wave + (1 | school:classroom) + (1 + wave + w2 | student)"
+    design = build_design(formula, data)
+    fast = NestedSufficientStatistics.detect(design)
+    assert (fast.cells is None) == (students == (3, 12))
+    theta = fast.moment_start() + 0.05
+    value, gradient = fast.deviance_and_gradient(theta, reml=True)
+    general = PenalizedLeastSquares(design)
+    np.testing.assert_allclose(value, general.profiled_deviance(theta, reml=True), rtol=1e-11)
+    step = 1e-5
+    differences = [(fast.profiled_deviance(theta + step * e, reml=True)
+                    - fast.profiled_deviance(theta - step * e, reml=True)) / (2.0 * step)
+                   for e in np.eye(theta.size)]
+    np.testing.assert_allclose(gradient, differences, rtol=1e-6, atol=1e-5)
+    if students == (3, 12):  # a singular fit (df approximate, as lmerTest warns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SingularFitWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit, reference = lmm(formula, data), _general_fit(formula, data, True)
+            _assert_same(fit, reference, rtol=1e-6, rtol_df=RTOL_DF_SLOPE)
