@@ -21,8 +21,10 @@ languages); lme4's ``lmer``, ``summary(lmerTest::lmer(...))`` and ``refit(fit, n
 timed inside R over repeated calls. The machine is shared, so each case is measured in several
 rounds, R and classdyad one after the other within a round; the ratios are medians over the
 rounds, with their smallest and largest value. "max diff" is the largest absolute difference from
-lme4's estimates over the fixed effects and the variance components. statsmodels' ``MixedLM``
-is timed once for the simulated cases with ``--statsmodels``.
+lme4's estimates over the fixed effects and the variance components. After the table, each
+case's goal (lme4 / classdyad, and the replica's refit time) is checked on the medians, with the
+number of rounds that met it. statsmodels' ``MixedLM`` is timed once for the simulated cases with
+``--statsmodels``.
 
 Run: ``python -m bench mixed_models [--quick] [--rounds N] [--statsmodels]``.
 """
@@ -238,7 +240,7 @@ def main(argv: list[str]) -> None:
             print(f"  round {round_index + 1}/{rounds}: {case['model']}: classdyad "
                   f"{1e3 * ours['fit']:.2f} ms" + (f", lme4 {1e3 * r['time']:.1f} ms" if r else ""),
                   flush=True)
-    rows = []
+    rows, verdicts = [], []
     for case in cases:
         runs = measured[case["model"]]
         fit = runs[-1][0]["result"]
@@ -269,8 +271,18 @@ def main(argv: list[str]) -> None:
             "refit ratio": _spread(ratio("time_refit", "refit"), ".3g"),
             "max diff": _largest_difference(ours_fixed, ours_var, ref_fixed, ref_var),
         }
+        ratios = [v for v in ratio("time", "fit") if np.isfinite(v)]
+        if ratios:
+            met = sum(v >= case["goal"] for v in ratios)
+            verdicts.append(f"{case['model']}: lme4 / classdyad {np.median(ratios):.3g} "
+                            f"(goal >= {case['goal']}, met in {met} of {len(ratios)} rounds)")
         if "refit_goal_ms" in case:
             row["goal"] += f"; refit < {case['refit_goal_ms']:g} ms"
+            refits = [1e3 * o["refit"] for o, _ in runs]
+            verdicts.append(f"{case['model']}: refit {np.median(refits):.3g} ms (goal < "
+                            f"{case['refit_goal_ms']:g} ms, met in "
+                            f"{sum(v < case['refit_goal_ms'] for v in refits)} of {len(refits)} "
+                            "rounds)")
         if sm:
             row["statsmodels ms"] = 1e3 * sm[0]
             row["statsmodels max diff"] = _largest_difference(sm[1], sm[2], ref_fixed, ref_var)
@@ -280,5 +292,9 @@ def main(argv: list[str]) -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 30,
                            "display.max_colwidth", 60, "display.float_format", "{:.2g}".format):
         print(table.to_string(index=False))
+    if verdicts:
+        print("\ngoals (medians over the rounds):")
+        for line in verdicts:
+            print(f"  {line}")
     if shutil.which("Rscript") is None:
         print("Rscript not found: lme4 columns are empty; differences are from classdyad's.")

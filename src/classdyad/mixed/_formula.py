@@ -81,6 +81,14 @@ from formulaic.model_spec import ModelSpec
 from formulaic.transforms.contrasts import C
 
 from classdyad.errors import DataWarning, FormulaError
+from classdyad.mixed._formula_grouping import (
+    CachedColumns,
+    LazyLevels,
+    LevelsField,
+    group_codes,
+    label,
+    mark_missing,
+)
 from classdyad.mixed._formula_parsing import ParsedFormula, RandomTermSpec, parse_formula
 
 __all__ = [
@@ -112,8 +120,9 @@ class RandomTerm:
 
     @property
     def n_levels(self) -> int:
-        """Number of levels of the grouping factor."""
-        return len(self.levels)
+        """Number of levels of the grouping factor (without building their labels)."""
+        value = self.__dict__["levels"]
+        return value.size if isinstance(value, LazyLevels) else len(value)
 
     @property
     def n_effects(self) -> int:
@@ -226,61 +235,16 @@ def _apply_reference(data: pd.DataFrame, reference: Mapping[str, Any] | None) ->
     return data
 
 
-def _label(value: Any) -> str:
-    return str(value)
-
-
 def _group_labels(data: pd.DataFrame, variables: tuple[str, ...]) -> np.ndarray:
     """Level labels as text (``"s1:a"`` for ``school:classroom``), one per row."""
     columns = [data[v].tolist() for v in variables]
     if len(columns) == 1:
-        return np.array([_label(v) for v in columns[0]], dtype=object)
-    return np.array([":".join(map(_label, row)) for row in zip(*columns, strict=True)],
+        return np.array([label(v) for v in columns[0]], dtype=object)
+    return np.array([":".join(map(label, row)) for row in zip(*columns, strict=True)],
                     dtype=object)
 
 
-def _group_codes(
-    data: pd.DataFrame, variables: tuple[str, ...], factorized: dict[str, tuple] | None = None
-) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and sorted level labels of a (possibly interacted) grouping factor.
-
-    ``factorized`` caches each variable's sorted factorisation across the terms of a formula
-    (``school`` is factorised once for ``(1 | school/classroom)``). The levels of an interaction
-    are its observed combinations in lexicographic order of the variables' sorted codes.
-    """
-    factorized = {} if factorized is None else factorized
-    keys = []
-    for name in variables:
-        if name not in factorized:
-            codes, uniques = pd.factorize(data[name], sort=True)
-            values = uniques.tolist()
-            # text levels are their own labels (no str() per level)
-            labels = values if pd.api.types.is_string_dtype(uniques) else None
-            factorized[name] = (codes.astype(np.int64), values, labels)
-        keys.append(factorized[name])
-    if len(variables) == 1:
-        codes, uniques, labels = keys[0]
-        if labels is None:
-            labels = [_label(v) for v in uniques]
-        return codes, pd.Index(labels, dtype=object)
-    combined = np.zeros(len(data), dtype=np.int64)
-    space = 1
-    for codes, uniques, _ in keys:
-        combined = combined * len(uniques) + codes
-        space *= len(uniques)
-    if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
-        present = np.zeros(space, dtype=bool)
-        present[combined] = True
-        observed = np.flatnonzero(present)
-        codes = (np.cumsum(present) - 1)[combined]
-    else:
-        observed, codes = np.unique(combined, return_inverse=True)
-    parts = []
-    for _codes, uniques, _ in reversed(keys):  # each variable's code from the combined key
-        parts.append([_label(uniques[c]) for c in (observed % len(uniques)).tolist()])
-        observed = observed // len(uniques)
-    labels = [":".join(row) for row in zip(*reversed(parts), strict=True)]
-    return codes.astype(np.int64).ravel(), pd.Index(labels, dtype=object)
+RandomTerm.levels = LevelsField()  # type: ignore[assignment]
 
 
 def _rename(names: list[str]) -> tuple[str, ...]:
@@ -330,6 +294,8 @@ def _factor_levels(data: pd.DataFrame, name: str) -> tuple[Any, ...] | None:
         return None
     if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
         return None
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # (numpy integers cannot be missing)
+        return tuple(np.unique(data[name].to_numpy()).tolist())
     try:
         return tuple(sorted(pd.unique(data[name].dropna()).tolist()))
     except TypeError:  # mixed types: leave it to formulaic
@@ -434,6 +400,8 @@ def _matrix(text: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, li
 
 
 def _require_finite(values: np.ndarray, names: list[Any], formula: str) -> None:
+    if np.isfinite(values).all():  # (one flat pass; the columns only when one is bad)
+        return
     bad = ~np.isfinite(values).all(axis=0)
     if bad.any():
         columns = [str(c) for c, b in zip(names, bad, strict=True) if b]
@@ -501,15 +469,17 @@ def build_design(
         )
     needed = _required(parsed, data)
     complete = np.ones(len(data), dtype=bool)
+    source = CachedColumns(data)
     for name in needed:
-        complete &= data[name].notna().to_numpy()
+        mark_missing(source[name], complete)
     used = _apply_reference(data if complete.all() else data.loc[complete], reference)
+    columns = source if used is data else CachedColumns(used)  # (for the direct builders)
     if len(used) == 0:
         raise FormulaError(
             f"formula {formula!r}: no row has all of {needed} observed; check for missing values"
         )
-    if _NAME.fullmatch(parsed.response) and _is_plain_numeric(used, parsed.response):
-        y_matrix = used[parsed.response].to_numpy(dtype=float)[:, None]
+    if _NAME.fullmatch(parsed.response) and _is_plain_numeric(columns, parsed.response):
+        y_matrix = columns[parsed.response].to_numpy(dtype=float)[:, None]
         y_names = [parsed.response]
     else:
         y_matrix, y_names, _ = _matrix(f"0 + {parsed.response}", used, formula)
@@ -518,11 +488,11 @@ def build_design(
             f"formula {formula!r}: the response {parsed.response!r} must be one numeric column, "
             f"got columns {y_names}; code it as numbers"
         )
-    fixed_direct = _direct_effects(parsed.fixed, used)
+    fixed_direct = _direct_effects(parsed.fixed, columns)
     if fixed_direct is None:
         x_full, x_names, x_spec = _matrix(parsed.fixed, used, formula)
     else:  # only 1/0 and numeric columns: the same matrix formulaic would build
-        x_full = _direct_matrix(used, *fixed_direct)
+        x_full = _direct_matrix(columns, *fixed_direct)
         x_names = _direct_names(*fixed_direct)
         x_spec = None
         _require_finite(x_full, x_names, formula)
@@ -540,11 +510,11 @@ def build_design(
     n = len(used)
     factorized: dict[str, tuple] = {}
     for spec in parsed.random:
-        direct = _direct_effects(spec.effects, used)
+        direct = _direct_effects(spec.effects, columns)
         if direct is None:
             matrix, names, term_spec = _matrix(spec.effects, used, formula)
         else:
-            matrix = _direct_matrix(used, *direct)
+            matrix = _direct_matrix(columns, *direct)
             names = _direct_names(*direct)
             term_spec = None
         if matrix.shape[1] == 0:
@@ -552,10 +522,10 @@ def build_design(
                 f"formula {formula!r}: random term ({spec.effects} | {spec.group}) has no "
                 "effects; write (1 | group) for a random intercept"
             )
-        codes, levels = _group_codes(used, spec.group_variables, factorized)
-        if len(levels) >= n:
+        codes, levels = group_codes(columns, spec.group_variables, factorized)
+        if levels.size >= n:
             raise FormulaError(
-                f"formula {formula!r}: grouping factor {spec.group!r} has {len(levels)} levels "
+                f"formula {formula!r}: grouping factor {spec.group!r} has {levels.size} levels "
                 f"for {n} observations; each level needs more than one observation on average "
                 "(lme4: number of levels of each grouping factor must be < number of "
                 "observations); remove this term or use a coarser grouping"

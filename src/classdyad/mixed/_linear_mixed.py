@@ -5,11 +5,17 @@ Method. The model is ``y = X beta + Z b + e`` with ``b ~ N(0, sigma^2 Lambda Lam
 relative covariance parameters ``theta`` a penalized least-squares problem gives ``beta``, the
 conditional modes and the profiled (REML or ML) deviance
 (:mod:`classdyad.mixed._penalized_least_squares`, which explains the per-group sufficient
-statistics that make an evaluation independent of the number of observations). The deviance is
+statistics that make an evaluation independent of the number of observations). Fully nested
+designs (random intercepts of schools, classrooms, ... above a finest term such as students with
+any random effects) are evaluated instead by a recursion over the levels on per-group sufficient
+statistics, pooled by group size or pattern, with exact reverse-mode gradients
+(:mod:`classdyad.mixed._nested_sufficient_statistics`); the general solver then serves only for
+the conditional modes, when they are asked for. The deviance is
 minimised over ``theta`` with the diagonal elements of each relative covariance factor bounded
 below by zero, as in lme4, starting from moment estimates (a one-way analysis of variance of the
-least-squares residuals for random intercepts, per-level least squares for a term with several
-effects) (:mod:`classdyad.mixed._linear_mixed_optimiser`): safeguarded Newton steps for a single
+least-squares residuals for random intercepts, or Henderson's method I where they are nested;
+per-level least squares for a term with several effects)
+(:mod:`classdyad.mixed._linear_mixed_optimiser`): safeguarded Newton steps for a single
 parameter; otherwise quasi-Newton steps from a Hessian by differences of the exact gradient
 (:mod:`classdyad.mixed._penalized_least_squares_gradient`), with L-BFGS-B as the fallback; a
 restart away from a zero bound whenever that lowers the deviance; and Newton steps to a
@@ -20,7 +26,8 @@ Satterthwaite's approximation as in lmerTest (:mod:`classdyad.mixed._satterthwai
 when ``fixed_effects`` is first read (a fit that only needs estimates, e.g. in a bootstrap,
 never pays for it); confidence intervals are ``estimate +- t(df) SE``. The conditional modes are
 likewise formed when first asked for. :meth:`LinearMixedModelResult.refit` fits the same design
-to a new response, reusing every sufficient statistic that does not involve the response. Fits
+to a new response, reusing every sufficient statistic that does not involve the response and
+starting from this fit's theta and the optimiser's last Hessian. Fits
 run with one BLAS thread, limited once for the whole process (:mod:`classdyad.mixed._blas_threads`).
 
 Conventions follow lme4: ``loglik`` of a REML fit is minus half the REML criterion; the number of
@@ -41,7 +48,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +69,7 @@ from classdyad.mixed._formula import MixedDesign, build_design
 from classdyad.mixed._linear_mixed_optimiser import optimise
 from classdyad.mixed._mixed_results import Deferred, MixedModelResult
 from classdyad.mixed._model_input import check_design, estimation_failure
+from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import lower_triangular_inverse
 from classdyad.mixed._satterthwaite import SatterthwaiteState, satterthwaite_state
@@ -75,9 +83,18 @@ _SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4)
 class _Prepared:
     """What a refit reuses: the sufficient statistics of the design and the fit's options."""
 
-    pls: PenalizedLeastSquares
+    pls: PenalizedLeastSquares | NestedSufficientStatistics
     reml: bool
     confidence_level: float
+    theta: np.ndarray  # where a refit starts, with the optimiser's Hessian there (or None)
+    hessian: np.ndarray | None
+
+
+def _solver(design: MixedDesign) -> PenalizedLeastSquares | NestedSufficientStatistics:
+    """The per-group recursion of fully nested designs
+    (:mod:`~classdyad.mixed._nested_sufficient_statistics`), else the general solver."""
+    nested = NestedSufficientStatistics.detect(design)
+    return PenalizedLeastSquares(design) if nested is None else nested
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,10 +115,10 @@ class LinearMixedModelResult(MixedModelResult):
         Everything that depends only on the design (the formula's matrices, the grouping
         factors' codes and the per-level cross-products of the random effects with each other
         and with the fixed effects) is reused; only the response's cross-products are
-        recomputed before the optimisation (which starts, as a new fit does, from moment
-        estimates for the new response). This is what parametric bootstraps and simulation-
-        based power analyses need: the result equals ``lmm`` on the data with the response
-        replaced (to rounding), as lme4's ``refit``.
+        recomputed before the optimisation, which starts, as lme4's ``refit`` does, from this
+        fit's theta (with the optimiser's curvature there). This is what parametric bootstraps
+        and simulation-based power analyses need: the result equals ``lmm`` on the data with
+        the response replaced (to the optimiser's tolerance).
 
         Parameters
         ----------
@@ -136,11 +153,12 @@ class LinearMixedModelResult(MixedModelResult):
         limit_blas_threads()
         pls = prepared.pls.with_response(values)
         return _fit_prepared(pls, reml=prepared.reml,
-                             confidence_level=prepared.confidence_level, stacklevel=3)
+                             confidence_level=prepared.confidence_level, stacklevel=3,
+                             start=prepared.theta, hessian=prepared.hessian)
 
 
 def _variance_tables(
-    pls: PenalizedLeastSquares, theta: np.ndarray, sigma: float
+    pls: PenalizedLeastSquares | NestedSufficientStatistics, theta: np.ndarray, sigma: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     variances: dict[str, list[Any]] = {"group": [], "term": [], "variance": [], "std_dev": []}
     correlations: dict[str, list[Any]] = {
@@ -210,23 +228,37 @@ def _fit_single_threaded(
     design: MixedDesign, *, reml: bool, confidence_level: float
 ) -> LinearMixedModelResult:
     _check_dimensions(design)
-    return _fit_prepared(PenalizedLeastSquares(design), reml=reml,
+    return _fit_prepared(_solver(design), reml=reml,
                          confidence_level=confidence_level, stacklevel=4)
 
 
+def _once(function: Callable[[], Any]) -> Callable[[], Any]:
+    """``function`` computed on the first call and kept (``functools.cache`` without the cost
+    of copying the wrapped function's attributes, which is a fit's hot path)."""
+    kept: list[Any] = []
+
+    def call() -> Any:
+        if not kept:
+            kept.append(function())
+        return kept[0]
+
+    return call
+
+
 def _fit_prepared(
-    pls: PenalizedLeastSquares,
+    pls: PenalizedLeastSquares | NestedSufficientStatistics,
     *,
     reml: bool,
     confidence_level: float,
     stacklevel: int,
     start: np.ndarray | None = None,
+    hessian: np.ndarray | None = None,
 ) -> LinearMixedModelResult:
     """Optimise and assemble the result; Satterthwaite's step and the conditional modes are
     computed when first asked for (``fixed_effects``, ``random_effects()``)."""
     design = pls.design
     n, p = design.fixed.shape
-    theta, deviance, converged = optimise(pls, reml, start)
+    theta, deviance, converged, hessian = optimise(pls, reml, start, hessian)
     method = "REML" if reml else "ML"
     if not converged:
         warnings.warn(
@@ -249,7 +281,7 @@ def _fit_prepared(
     sigma = pls.sigma(ev, reml=reml)
     rx_inverse = lower_triangular_inverse(ev.rx)
     fixed_covariance = sigma * sigma * (rx_inverse.T @ rx_inverse)
-    variance_components, correlations = _variance_tables(pls, theta, sigma)
+    tables = _once(lambda: _variance_tables(pls, theta, sigma))
     n_parameters = p + theta.size + 1
 
     def fixed_effects() -> pd.DataFrame:
@@ -266,8 +298,8 @@ def _fit_prepared(
         family="gaussian",
         method=method,
         fixed_effects=Deferred(fixed_effects),
-        variance_components=variance_components,
-        correlations=correlations,
+        variance_components=Deferred(lambda: tables()[0]),
+        correlations=Deferred(lambda: tables()[1]),
         loglik=-deviance / 2.0,
         n_parameters=n_parameters,
         aic=deviance + 2.0 * n_parameters,
@@ -282,7 +314,7 @@ def _fit_prepared(
         beta=ev.beta,
         fixed_covariance=fixed_covariance,
         conditional_modes=Deferred(lambda: tuple(pls.random_effects(ev))),
-        conditional_variances=functools.cache(
+        conditional_variances=_once(
             lambda: tuple(pls.conditional_variances(theta, sigma))
         ),
         design=design,
@@ -291,7 +323,7 @@ def _fit_prepared(
             if reml else None
         ),
         reml_criterion=deviance if reml else float("nan"),
-        prepared=_Prepared(pls, reml, confidence_level),
+        prepared=_Prepared(pls, reml, confidence_level, theta, hessian),
     )
 
 
@@ -348,5 +380,5 @@ def lmm(
     check_design(design, model="lmm")
     _check_dimensions(design)
     with estimation_failure(formula):
-        return _fit_prepared(PenalizedLeastSquares(design), reml=reml,
+        return _fit_prepared(_solver(design), reml=reml,
                              confidence_level=confidence_level, stacklevel=3)

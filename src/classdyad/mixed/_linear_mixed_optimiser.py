@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
+from scipy.linalg import lapack
 
+from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import multi_term_deviance_and_gradient
 from classdyad.mixed._satterthwaite import derivative_stencil
@@ -50,11 +52,18 @@ def _gradient(fun, x: np.ndarray, lower: np.ndarray, f0: float) -> np.ndarray:
 
 
 def optimise(
-    pls: PenalizedLeastSquares, reml: bool, start: np.ndarray | None = None
-) -> tuple[np.ndarray, float, bool]:
+    pls: PenalizedLeastSquares | NestedSufficientStatistics,
+    reml: bool,
+    start: np.ndarray | None = None,
+    hessian: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, bool, np.ndarray | None]:
     """Minimise the profiled deviance over theta, from ``start`` (default: the moment start).
 
-    Returns theta at the optimum, the deviance there and whether the optimiser converged.
+    ``hessian``, when given, is a guess of the deviance's Hessian at ``start`` (e.g. the one
+    a fit to another response of the same design ended with), used by the quasi-Newton steps
+    in place of one by differences. Returns theta at the optimum, the deviance there, whether
+    the optimiser converged and the quasi-Newton Hessian it ended with (``None`` where the
+    steps used none).
     """
     lower = pls.lower
 
@@ -78,7 +87,7 @@ def optimise(
     # where a diagonal element is at zero, smaller ones are noise); Newton steps finish the job
     tolerances = {"ftol": _LBFGS_FTOL, "gtol": _LBFGS_GTOL}
     start = pls.moment_start() if start is None else np.maximum(start, lower)
-    theta, best, grad = start, np.inf, None
+    theta, best, grad, last_hessian = start, np.inf, None, None
     for _attempt in range(4):
         x, value, x_grad = start, np.inf, None
         if pls.has_analytic_gradient and start.size == 1:
@@ -88,8 +97,9 @@ def optimise(
             # L-BFGS-B from the moment start); L-BFGS-B where they do not reach the tolerance
             first, last_step = exact(start), np.inf
             if first is not None and np.all(np.isfinite(first[1])):
-                x, value, x_grad, last_step = _gradient_newton(exact, start, *first, lower,
-                                                               min(30, _MAX_ITERATIONS))
+                x, value, x_grad, last_step, last_hessian = _gradient_newton(
+                    exact, start, *first, lower, min(30, _MAX_ITERATIONS), hessian)
+                hessian = None  # (a restart starts afresh)
             # (a last Newton step below 1e-6: rounding, not the method, stopped the steps)
             if x_grad is None or (_projected_gradient(x, x_grad, lower) > _GRADIENT_TOL
                                   and not last_step < 1e-6):
@@ -99,28 +109,32 @@ def optimise(
                     options={"maxiter": _MAX_ITERATIONS, "maxcor": 20, **tolerances},
                 )
                 x, value, x_grad = np.asarray(result.x, dtype=float), float(result.fun), None
+                last_hessian = None
         if value <= best:
             theta, best, grad = x, value, x_grad
-        restart = _away_from_bound(fun, theta, lower, best)
+        rising = getattr(pls, "rises_from_zero", None)
+        restart = _away_from_bound(fun, theta, lower, best,
+                                   None if rising is None else rising(theta, reml=reml))
         if restart is None:
             break
         start = restart
     final = (best, grad) if grad is not None else exact(theta)
     if final is None:  # finite differences: Newton steps on a central-difference stencil
         theta, best, converged = _newton_polish(pls, fun, theta, best, reml)
-        return theta, best, converged
+        return theta, best, converged, None
     value, grad = final
     newton_step = 0.0
     if _projected_gradient(theta, grad, lower) > _GRADIENT_TOL:
         # L-BFGS-B stops early when rounding in the deviance (about 1e-12 relative) hides the
         # last decreases from its line search: Newton steps with a Hessian from differences of
         # the exact gradient finish the job
-        theta, value, grad, newton_step = _gradient_newton(exact, theta, value, grad, lower)
+        theta, value, grad, newton_step, last_hessian = _gradient_newton(
+            exact, theta, value, grad, lower, None, last_hessian)
     # converged: a small gradient or, where rounding limits it, a small Newton step (lme4's
     # check is the Newton step too, with 2e-3)
     converged = bool(np.all(np.isfinite(grad)) and (
         _projected_gradient(theta, grad, lower) < 1e-3 or newton_step < 1e-3))
-    return theta, min(value, best), converged
+    return theta, min(value, best), converged, last_hessian
 
 
 def _projected_gradient(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray) -> float:
@@ -137,17 +151,19 @@ def _gradient_newton(
     grad: np.ndarray,
     lower: np.ndarray,
     max_steps: int | None = None,
-) -> tuple[np.ndarray, float, np.ndarray, float]:
+    hessian: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, np.ndarray, float, np.ndarray | None]:
     """Projected quasi-Newton steps from a Hessian by forward differences of the exact gradient.
 
-    The Hessian is computed once, then updated by BFGS from each step's change in the gradient
-    (recomputed when a step fails). A parameter at its zero bound whose gradient points outwards
-    stays there; steps that raise the deviance by more than its rounding are halved. Returns
-    theta, the deviance, its gradient and the size of the last full Newton step (``inf`` when
-    none could be computed).
+    The Hessian (or the guess ``hessian``) is computed once, then updated by BFGS from each
+    step's change in the gradient (recomputed when a step fails). A parameter at its zero
+    bound whose gradient points outwards stays there; steps that raise the deviance by more
+    than its rounding are halved. Returns theta, the deviance, its gradient, the size of the
+    last full Newton step (``inf`` when none could be computed) and the Hessian (``None`` if
+    there was none).
     """
     newton_step = np.inf
-    hessian, fresh = None, False
+    fresh = False
     for _ in range(2 * _NEWTON_STEPS if max_steps is None else max_steps):
         if _projected_gradient(theta, grad, lower) <= _GRADIENT_TOL:
             break
@@ -157,14 +173,15 @@ def _gradient_newton(
                 break
         free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
         index = np.flatnonzero(free)
-        block = hessian[np.ix_(index, index)]
-        try:
-            if np.linalg.eigvalsh(block)[0] <= 0.0:
-                break
-            step = np.zeros_like(theta)
-            step[index] = -np.linalg.solve(block, grad[index])
-        except np.linalg.LinAlgError:
+        # the step if the Hessian's free block is positive definite (its Cholesky factor exists)
+        factor, info = lapack.dpotrf(hessian[np.ix_(index, index)], lower=1)
+        if info != 0:
             break
+        solution, info = lapack.dpotrs(factor, grad[index], lower=1)
+        if info != 0 or not np.all(np.isfinite(solution)):
+            break
+        step = np.zeros_like(theta)
+        step[index] = -solution
         newton_step = float(np.max(np.abs(step)))
         if newton_step < 1e-9 * max(float(np.max(np.abs(theta))), 1.0):
             break  # at the rounding floor of the deviance: nothing left to gain
@@ -172,7 +189,7 @@ def _gradient_newton(
             trial = np.maximum(theta + step, lower)
             result = exact(trial)
             if result is None:
-                return theta, value, grad, newton_step
+                return theta, value, grad, newton_step, hessian
             if result[0] <= value + 1e-12 * max(abs(value), 1.0):
                 break
             step /= 2.0
@@ -189,7 +206,7 @@ def _gradient_newton(
             h_moved = hessian @ moved
             hessian = (hessian + np.outer(change, change) / curvature
                        - np.outer(h_moved, h_moved) / float(moved @ h_moved))
-    return theta, value, grad, newton_step
+    return theta, value, grad, newton_step, hessian
 
 
 def _difference_hessian(exact, theta: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
@@ -283,10 +300,17 @@ def _newton_polish(
     return theta, best, converged
 
 
-def _away_from_bound(fun, theta: np.ndarray, lower: np.ndarray, f0: float) -> np.ndarray | None:
-    """A point with a lower deviance found by moving a zero diagonal element up, or None."""
+def _away_from_bound(
+    fun, theta: np.ndarray, lower: np.ndarray, f0: float, rising: np.ndarray | None = None
+) -> np.ndarray | None:
+    """A point with a lower deviance found by moving a zero diagonal element up, or None.
+
+    ``rising`` (where known) marks the elements at zero whose derivative in ``theta^2`` is
+    positive there: the deviance rises as they leave zero, so only the far point is tried.
+    """
     for i in np.flatnonzero((lower == 0.0) & (theta < _SINGULAR_TOL)):
-        for delta in (1e-2, 0.2):
+        near = rising is None or not rising[i]
+        for delta in (1e-2, 0.2) if near else (0.2,):
             trial = theta.copy()
             trial[i] = delta
             if fun(trial) < f0 - 1e-8:

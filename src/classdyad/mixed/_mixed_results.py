@@ -22,9 +22,10 @@ prediction, conditional modes and likelihood-ratio tests. An engine fills it in 
 - ``ml_refit``: ``None`` for a fit by maximum likelihood (or an approximation of it), or a
   zero-argument callable returning the same model fitted by ML, which :meth:`compare` calls for
   REML fits, as lme4's ``anova`` does;
-- ``fixed_effects`` and ``conditional_modes`` may be given as :class:`Deferred` (a zero-argument
-  function wrapped once): the value is computed on first access and kept, so that work a caller
-  may never need (e.g. Satterthwaite degrees of freedom in a bootstrap) is not done at fit time;
+- ``fixed_effects``, ``variance_components``, ``correlations`` and ``conditional_modes`` may be
+  given as :class:`Deferred` (a zero-argument function wrapped once): the value is computed on
+  first access and kept, so that work a caller may never need (e.g. Satterthwaite degrees of
+  freedom, or tables, in a bootstrap) is not done at fit time;
 - a subclass overrides :meth:`inverse_link` (identity here) so that :meth:`predict` returns the
   response scale, and may add fields (with defaults).
 """
@@ -356,7 +357,7 @@ class MixedModelResult:
         )
 
 
-for _name in ("fixed_effects", "conditional_modes"):
+for _name in ("fixed_effects", "variance_components", "correlations", "conditional_modes"):
     setattr(MixedModelResult, _name, _DeferrableField(_name))
 
 

@@ -120,8 +120,12 @@ def _warn_badly_scaled(design) -> None:
     x = design.fixed
     if x.shape[0] < 2:
         return
-    mean = x.mean(axis=0)
-    spread = x.std(axis=0)
+    # column means and standard deviations by matrix products (numpy's reductions along the
+    # rows of a tall array cost several times more)
+    ones = np.ones(x.shape[0])
+    mean = (ones @ x) / x.shape[0]  # (a constant column's mean exact: its spread is 0)
+    centred = x - mean
+    spread = np.sqrt((ones @ (centred * centred)) / x.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(mean) / spread
     scaled = [name for name, r, s in zip(design.fixed_names, ratio, spread, strict=True)

@@ -66,7 +66,7 @@ from classdyad.mixed._penalized_least_squares_gradient import (
 )
 from classdyad.mixed._penalized_least_squares_start import moment_start
 
-__all__ = ["Evaluation", "PenalizedLeastSquares"]
+__all__ = ["Evaluation", "PenalizedLeastSquares", "lower_triangle_indices"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -99,7 +99,7 @@ def _cholesky(matrix: np.ndarray) -> np.ndarray:
     return factor
 
 
-def _lower_triangle(q: int) -> tuple[np.ndarray, np.ndarray]:
+def lower_triangle_indices(q: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of a q x q lower triangle, column by column (lme4's theta order)."""
     rows, cols = [], []
     for c in range(q):
@@ -128,7 +128,7 @@ class PenalizedLeastSquares:
         self.theta_slices, lower, start = [], [], 0
         self.triangles = []
         for q in self.q_sizes:
-            rows, cols = _lower_triangle(q)
+            rows, cols = lower_triangle_indices(q)
             self.triangles.append((rows, cols))
             self.theta_slices.append(slice(start, start + len(rows)))
             lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]

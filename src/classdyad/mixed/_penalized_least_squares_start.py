@@ -13,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:  # the solver imports this module: no import at run time
     from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 
-__all__ = ["moment_start"]
+__all__ = ["moment_start", "slope_start"]
 
 
 def moment_start(pls: PenalizedLeastSquares) -> np.ndarray:
@@ -23,9 +23,9 @@ def moment_start(pls: PenalizedLeastSquares) -> np.ndarray:
     For an intercept term with ``J`` levels of sizes ``n_j`` and residual means ``m_j``,
     ``tau^2 = (MS_between - s^2) / n0`` (``n0`` the ANOVA average group size) and
     ``theta = tau / s_w`` (``s_w^2`` the least-squares variance, less ``tau^2`` when there is
-    a single grouping factor, or the within-level variance of :func:`_slope_start` when the
+    a single grouping factor, or the within-level variance of :func:`slope_start` when the
     primary term has several effects), kept within [0.1, 10]. A primary term with several
-    effects starts from :func:`_slope_start`.
+    effects starts from :func:`slope_start`.
     """
     theta = pls.theta_start.copy()
     p, qr = pls.p, pls.q_rest
@@ -55,7 +55,7 @@ def moment_start(pls: PenalizedLeastSquares) -> np.ndarray:
             ms_between = np.sum(sums**2 / np.maximum(sizes, 1e-12)) / levels
             intercept_variances[k] = max((ms_between - s2) / max(n0, 1e-12), 0.0)
         elif k == pls.primary and term.n_effects > 1:
-            start = _slope_start(pls, beta, s2)
+            start = slope_start(pls, beta, s2)
             if start is not None:
                 theta[pls.theta_slices[k]], within_levels = start
         if k != pls.primary:
@@ -72,8 +72,8 @@ def moment_start(pls: PenalizedLeastSquares) -> np.ndarray:
     return theta
 
 
-def _slope_start(
-    pls: PenalizedLeastSquares, beta: np.ndarray, s2: float
+def slope_start(
+    pls: PenalizedLeastSquares, beta: np.ndarray, s2: float, residual: np.ndarray | None = None
 ) -> tuple[np.ndarray, float] | None:
     """Starting theta of the primary term from per-level least-squares coefficients, and the
     residual variance within its levels.
@@ -95,7 +95,8 @@ def _slope_start(
     coefficients = (gram_inv @ z_r[usable][..., None])[..., 0]
     design = pls.design
     codes = design.random_terms[pls.primary].codes
-    residual = design.response - design.offset - design.fixed @ beta
+    if residual is None:  # (a solver on transformed columns passes its own)
+        residual = design.response - design.offset - design.fixed @ beta
     rss = np.bincount(codes, residual * residual, minlength=pls.j1)[usable]
     rss -= np.einsum("jq,jq->j", coefficients, z_r[usable])
     dof = np.bincount(codes, minlength=pls.j1)[usable].sum() - q * usable.sum()

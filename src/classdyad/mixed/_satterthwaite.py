@@ -42,12 +42,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from classdyad.errors import ConvergenceWarning
 from classdyad.mixed._penalized_least_squares import Evaluation, PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import lower_triangular_inverse
+
+if TYPE_CHECKING:  # the nested recursion serves here as the general solver does
+    from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -194,7 +198,7 @@ def _steps(x: np.ndarray, relative: float) -> np.ndarray:
 class _DevianceInVarianceParameters:
     """lmerTest's ``devfun_vp`` and ``get_covbeta`` on (theta, sigma); solves cached by theta."""
 
-    def __init__(self, pls: PenalizedLeastSquares, *, reml: bool):
+    def __init__(self, pls: PenalizedLeastSquares | NestedSufficientStatistics, *, reml: bool):
         self.pls, self.reml = pls, reml
         self.k = len(pls.lower)
         self.even = np.zeros(self.k, dtype=bool)
@@ -275,7 +279,8 @@ def _covariance_jacobian(model: _DevianceInVarianceParameters, theta: np.ndarray
 
 
 def satterthwaite_state(
-    pls: PenalizedLeastSquares, theta: np.ndarray, sigma: float, *, reml: bool
+    pls: PenalizedLeastSquares | NestedSufficientStatistics, theta: np.ndarray, sigma: float,
+    *, reml: bool
 ) -> SatterthwaiteState:
     """Hessian of the deviance in (theta, sigma) and the Jacobian of cov(beta) at the estimate,
     as lmerTest computes them (see the module docstring)."""

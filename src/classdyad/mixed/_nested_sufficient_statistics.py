@@ -1,0 +1,489 @@
+"""Profiled (RE)ML deviance of fully nested designs from per-group sufficient statistics.
+
+The study's models are nested: observations within students within classrooms within schools,
+e.g. ``(1 | school/classroom) + (1 | student)`` or ``(1 | classroom) + (1 + wave | student)``.
+When every random-effects term but the finest (the one with the most levels) is a random
+intercept and each term's levels lie within a single level of the next coarser term, the
+marginal covariance ``V = I + Z Lambda Lambda' Z'`` (in units of ``sigma^2``) is block diagonal by
+the coarsest term, and the quantities the profiled deviance needs, ``log|V|`` (equal to lme4's
+``log|L_theta|^2``) and ``A = E' V^-1 E`` with ``E = [X y]``, follow from a recursion over the
+levels from the finest to the coarsest (Sherman-Morrison for each random intercept; Woodbury
+with a ``q x q`` block for the finest term):
+
+- finest term, level ``g`` with ``M_g = Lambda' Z_g' Z_g Lambda + I`` and
+  ``J_g = Lambda' Z_g' [1 E]``: ``log|V_g| = log|M_g|`` and
+  ``[1 E]' V_g^-1 [1 E] = [1 E]'[1 E] - J_g' M_g^-1 J_g``;
+- a random intercept ``phi = theta^2`` of a group ``h`` whose finer groups give ``t = 1' V^-1 1``
+  and ``w = E' V^-1 1`` (sums over the finer groups in ``h``): with ``d = 1 + phi t``,
+  ``log|V_h| = sum log|V_g| + log d``, ``E' V_h^-1 E = sum E' V_g^-1 E - phi w w' / d``, and
+  ``h`` passes ``t / d`` and ``w / d`` on to the next coarser term.
+
+``A`` is therefore ``E'E`` less the sum of all those rank-``q`` corrections, and only the
+per-group ``t`` and ``w`` travel up the levels. With ``A = [[A_xx, a], [a', a_yy]]``,
+``R_X R_X' = A_xx`` and ``r^2 = a_yy - a' A_xx^-1 a`` (the penalized residual sum of squares),
+giving lme4's profiled deviances (Bates et al. 2015, eq. 34 and 41). The per-group statistics
+``Z_g' Z_g``, ``Z_g' [1 E]`` and ``1' [1 E]`` are computed once per design, so an evaluation costs
+O(groups x (p + 1)^2), whatever the number of observations; a new response changes only
+the response's column of them (:meth:`NestedSufficientStatistics.with_response`).
+
+The gradient in theta is exact, by reverse-mode differentiation of the recursion: the adjoint
+of ``A`` is ``c [[beta beta', -beta], [-beta', 1]]`` (``c = dof / r^2``) plus ``A_xx^-1`` in
+the fixed block for REML; it is passed down the levels (each group's ``t`` and ``w`` receive
+the adjoints of their coarser group's), and for the finest term
+``dD / dLambda = sum_g 2 G_g Lambda Q_g - 2 H_g Omega_g P_g'`` with ``G_g = Z_g' Z_g``,
+``H_g = Z_g'[1 E]``, ``P_g = M_g^-1 J_g``, ``Omega_g`` the adjoint of ``[1 E]' V_g^-1 [1 E]``
+and ``Q_g = M_g^-1 + P_g Omega_g P_g'``. A deviance with its gradient costs about two deviance
+evaluations.
+
+Beta, ``R_X`` and ``r^2`` come from the same recursion; the conditional modes and their variances
+(asked for after the fit, if at all) come from the general solver
+(:class:`~classdyad.mixed._penalized_least_squares.PenalizedLeastSquares`), built on first use.
+
+References
+----------
+Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models using
+lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
+
+Henderson, H. V. & Searle, S. R. (1981). On deriving the inverse of a sum of matrices. *SIAM
+Review*, 23(1), 53-60 (the Sherman-Morrison-Woodbury identities).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+
+import numpy as np
+from scipy.linalg import lapack
+
+from classdyad.mixed._formula import MixedDesign
+from classdyad.mixed._nested_finest_term import (
+    InterceptCells,
+    PatternCells,
+    finest_forward,
+    finest_gradient,
+)
+from classdyad.mixed._penalized_least_squares import (
+    Evaluation,
+    PenalizedLeastSquares,
+    lower_triangle_indices,
+)
+from classdyad.mixed._penalized_least_squares_start import slope_start
+
+__all__ = ["NestedSufficientStatistics"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+_NOT_POSITIVE_DEFINITE = "the penalized least-squares matrix is not positive definite"
+_START_FLOOR = 0.1  # smallest starting theta of a random intercept (a zero one would stay there)
+
+
+def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable order of ``keys`` and where each key's run starts in it (keys 0..K-1, all
+    present), for sums by ``numpy.add.reduceat``."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    return order, starts
+
+
+class NestedSufficientStatistics:
+    """Sufficient statistics of a fully nested design and its profiled deviance in theta.
+
+    Build with :meth:`detect`, which returns ``None`` for designs the recursion does not cover
+    (a single random-effects term, crossed or partly nested terms, or a coarser term with more
+    than a random intercept). The interface is the one the optimiser and Satterthwaite's step
+    use from :class:`~classdyad.mixed._penalized_least_squares.PenalizedLeastSquares`.
+    """
+
+    has_analytic_gradient = True
+
+    def __init__(self, design: MixedDesign, chain: list[int], parents: list[np.ndarray]):
+        terms = design.random_terms
+        self.design = design
+        self.n, self.p = design.fixed.shape
+        self.q_sizes = [t.n_effects for t in terms]
+        self.theta_slices, self.triangles, lower, start = [], [], [], 0
+        for q in self.q_sizes:
+            rows, cols = lower_triangle_indices(q)
+            self.triangles.append((rows, cols))
+            self.theta_slices.append(slice(start, start + len(rows)))
+            lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]
+            start += len(rows)
+        self.lower = np.array(lower)
+        self.theta_start = np.array([1.0 if b == 0.0 else 0.0 for b in self.lower])
+        self.primary = chain[0]  # the finest term (names as the general solver's)
+        finest = terms[self.primary]
+        self.q1, self.j1 = finest.n_effects, finest.n_levels
+        self.finest_intercept = finest.effect_names == ("(Intercept)",)
+        self._parents = parents
+        self._codes, self._z = finest.codes, finest.matrix
+        p = self.p
+        e = np.empty((self.n, p + 2))  # [1 X y]
+        e[:, 0] = 1.0
+        self._centre(design)
+        e[:, 1 : p + 1] = self._x
+        e[:, p + 1] = self._centred_response(design)
+        # per-group sums by bincount (cheaper than sorting the observations by group)
+        self.level_sums = self._group_sums(e)  # 1'[1 E] per group
+        self.gram = np.empty((self.j1, self.q1, self.q1))
+        self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
+        for r in range(self.q1):
+            z_r = self._z[:, r]
+            for s in range(r, self.q1):
+                self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
+                    self._codes, z_r * self._z[:, s], minlength=self.j1)
+            self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
+        self._finest_layouts()
+        self.total = e[:, 1:].T @ e[:, 1:]  # E'E
+        # the coarser terms, finest first: theta index, ``parent`` (a finer group's group here)
+        # and the segments that sum each finer level's groups into theirs
+        self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
+        # the finest term's groups pooled in cells within their coarser group, where that
+        # shrinks them (always for a random intercept)
+        self.cells: InterceptCells | PatternCells | None = None
+        if self.finest_intercept:
+            self.cells = InterceptCells(self.level_sums, parents[0])
+        else:
+            self.cells = PatternCells.build(self.gram, self.cross, self.level_sums, parents[0])
+        for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
+            if i == 0 and self.cells is not None:  # (the cells come sorted by coarser group)
+                order, starts = None, _segments(self.cells.cell_parent)[1]
+                parent = self.cells.cell_parent
+            else:
+                order, starts = _segments(parent)
+            self.levels.append((self.theta_slices[k].start, parent, order, starts))
+        self._general: PenalizedLeastSquares | None = None
+        self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
+
+    def _group_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums of the columns of ``values`` over each finest group, (groups, columns)."""
+        out = np.empty((self.j1, values.shape[1]))
+        for c in range(values.shape[1]):
+            out[:, c] = np.bincount(self._codes, values[:, c], minlength=self.j1)
+        return out
+
+    def _finest_layouts(self) -> None:
+        """Views of the finest term's statistics in the layouts its step uses."""
+        self.cross_xy = self.cross[:, :, 1:]  # Z_g'[X y], as the general solver names it
+        if self.q1 == 2:
+            self.gram3 = np.stack([self.gram[:, 0, 0], self.gram[:, 0, 1], self.gram[:, 1, 1]],
+                                  axis=1)
+            self.cross0 = np.ascontiguousarray(self.cross[:, 0, :])
+            self.cross1 = np.ascontiguousarray(self.cross[:, 1, :])
+
+    def _centre(self, design: MixedDesign) -> None:
+        """Centre the fixed effects' columns other than the intercept (when there is one).
+
+        ``X_c = X T`` with ``T^-1 = I + e_0 m'`` (``m`` the columns' means, 0 for the
+        intercept's column ``e_0``) leaves ``r^2`` and ``|R_X|`` unchanged; it removes the
+        cancellation between ``E'E`` and the corrections, which otherwise costs about two
+        digits of the deviance (and the optimiser's last steps). Beta and ``R_X`` are mapped
+        back in :meth:`solve`.
+        """
+        x = design.fixed
+        sums = np.ones(self.n)  # (matrix products: cheaper than reductions along the rows)
+        ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
+        self._intercept = int(ones[0]) if ones.size else None
+        self._means = np.zeros(self.p)
+        if self._intercept is not None:
+            self._means = (sums @ x) / self.n
+            self._means[self._intercept] = 0.0
+        self._x = x - self._means
+
+    def _centred_response(self, design: MixedDesign) -> np.ndarray:
+        """``y`` less the offset, centred when there is an intercept (its mean kept)."""
+        y = design.response - design.offset
+        self._y_mean = float(y.mean()) if self._intercept is not None else 0.0
+        self._y = y - self._y_mean
+        return self._y
+
+    @classmethod
+    def detect(cls, design: MixedDesign) -> NestedSufficientStatistics | None:
+        """The nested recursion for ``design``, or ``None`` where it does not apply."""
+        terms = design.random_terms
+        if len(terms) < 2:
+            return None  # one term: the general solver is already per level
+        chain = sorted(range(len(terms)), key=lambda k: -terms[k].n_levels)
+        if any(terms[k].effect_names != ("(Intercept)",) for k in chain[1:]):
+            return None
+        parents = []
+        for fine, coarse in itertools.pairwise(chain):
+            parent = np.zeros(terms[fine].n_levels, dtype=np.int64)
+            parent[terms[fine].codes] = terms[coarse].codes
+            if not np.array_equal(parent[terms[fine].codes], terms[coarse].codes):
+                return None  # a finer level spans several coarser ones: not nested
+            parents.append(parent)
+        return cls(design, chain, parents)
+
+    def with_response(self, response: np.ndarray) -> NestedSufficientStatistics:
+        """The same design with a new response: only the response's sums are recomputed."""
+        new = copy.copy(self)
+        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        y = new._centred_response(new.design)
+        p, codes = self.p, self._codes
+        new.level_sums = self.level_sums.copy()
+        new.level_sums[:, p + 1] = np.bincount(codes, y, minlength=self.j1)
+        new.cross = self.cross.copy()
+        for r in range(self.q1):
+            new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
+        new._finest_layouts()
+        if self.cells is not None:
+            new.cells = copy.copy(self.cells)
+            new.cells.set_sums(new.level_sums, new.cross)
+        new.total = self.total.copy()
+        new.total[p, :p] = new.total[:p, p] = self._x.T @ y
+        new.total[p, p] = y @ y
+        new._general = None if self._general is None else self._general.with_response(response)
+        return new
+
+    # ------------------------------------------------------------- parameters
+    def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
+        """The q_k x q_k lower-triangular relative covariance factor of term ``k``."""
+        q = self.q_sizes[k]
+        out = np.zeros((q, q))
+        rows, cols = self.triangles[k]
+        out[rows, cols] = theta[self.theta_slices[k]]
+        return out
+
+    def moment_start(self) -> np.ndarray:
+        """Starting theta from moment estimates, as the general solver's
+        (:func:`~classdyad.mixed._penalized_least_squares_start.moment_start`): one-way
+        analyses of variance of the least-squares residuals for the random intercepts,
+        per-level least squares for a finest term with several effects."""
+        theta = self.theta_start.copy()
+        p = self.p
+        try:
+            beta = np.linalg.solve(self.total[:p, :p], self.total[:p, p])
+        except np.linalg.LinAlgError:
+            return theta
+        s2 = max((self.total[p, p] - beta @ self.total[:p, p]) / max(self.n - p, 1), 1e-12)
+        sizes = self.level_sums[:, 0]
+        sums = self.level_sums[:, p + 1] - self.level_sums[:, 1 : p + 1] @ beta
+        if self.finest_intercept:
+            variances = self._nested_anova(sizes, sums, s2 * (self.n - p))
+            if variances is not None:
+                indices = [self.theta_slices[self.primary].start] + [i for i, *_ in self.levels]
+                theta[indices] = np.clip(np.sqrt(variances[1:] / variances[0]), _START_FLOOR,
+                                         10.0)
+                return theta
+        variances: dict[int, float] = {}
+        within = s2
+        if not self.finest_intercept:
+            start = slope_start(self, beta, s2, self._y - self._x @ beta)
+            if start is not None:
+                theta[self.theta_slices[self.primary]], within = start
+        else:
+            variances[self.theta_slices[self.primary].start] = _one_way(sizes, sums, s2)
+        for (index, *_), parent in zip(self.levels, self._parents, strict=True):
+            sizes, sums = np.bincount(parent, sizes), np.bincount(parent, sums)
+            variances[index] = _one_way(sizes, sums, s2)
+        for index, tau2 in variances.items():
+            theta[index] = np.clip(np.sqrt(tau2 / within), 0.1, 10.0)
+        return theta
+
+    def _nested_anova(self, sizes: np.ndarray, sums: np.ndarray,
+                      residual_ss: float) -> np.ndarray | None:
+        """Variances ``(sigma^2, tau_finest^2, ..., tau_coarsest^2)`` of a nested
+        random-intercept model by the analysis of variance of the least-squares residuals
+        (Henderson's method I), or None where the equations have no positive ``sigma^2``.
+
+        With ``S_h`` and ``n_h`` a group's residual sum and size at level ``k``, the expected
+        between-group sum of squares is ``E[sum_h S_h^2 / n_h] = (G_k - 1) sigma^2 +
+        sum_j a_kj tau_j^2``, where ``a_kj = sum_h (sum_{g of level j in h} n_g^2) / n_h -
+        sum_g n_g^2 / n`` for a level ``j`` no coarser than ``k`` and ``n - sum_g n_g^2 / n``
+        for a coarser one; the within-group sum of squares of the finest level has expectation
+        ``(n - G_finest) sigma^2``. The least-squares fit's own degrees of freedom are ignored.
+        """
+        level_sizes, level_sums = [sizes], [sums]
+        for parent in self._parents:
+            level_sizes.append(np.bincount(parent, level_sizes[-1]))
+            level_sums.append(np.bincount(parent, level_sums[-1]))
+        n, k_levels = float(self.n), len(level_sizes)
+        equations = np.zeros((k_levels + 1, k_levels + 1))
+        values = np.zeros(k_levels + 1)
+        equations[0, 0] = n - sizes.size
+        values[0] = residual_ss - np.sum(sums**2 / sizes)
+        for k in range(k_levels):
+            equations[k + 1, 0] = level_sizes[k].size - 1
+            values[k + 1] = np.sum(level_sums[k] ** 2 / level_sizes[k])
+            for j in range(k_levels):
+                squares = level_sizes[j] ** 2
+                if j <= k:
+                    for parent in self._parents[j:k]:  # up to level k
+                        squares = np.bincount(parent, squares)
+                    equations[k + 1, j + 1] = (np.sum(squares / level_sizes[k])
+                                               - np.sum(level_sizes[j] ** 2) / n)
+                else:
+                    equations[k + 1, j + 1] = n - np.sum(squares) / n
+        try:
+            variances = np.linalg.solve(equations, values)
+        except np.linalg.LinAlgError:
+            return None
+        if not variances[0] > 0.0:
+            return None
+        return np.maximum(variances, 0.0)
+
+    # ------------------------------------------------------------- evaluation
+    def _forward(self, theta: np.ndarray):
+        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
+        if self.cells is not None:
+            log_det, correction, u, pieces = self.cells.forward(
+                self.lambda_factor(theta, self.primary))
+        else:
+            log_det, u, correction, pieces = finest_forward(self, theta)
+        states = []
+        for index, _parent, order, starts in self.levels:
+            # sums of [t, w] over the finer level's groups (cells come sorted already)
+            u = np.add.reduceat(u if order is None else u[order], starts, axis=0)
+            t, w = u[:, 0], u[:, 1:]
+            phi = theta[index] ** 2
+            d = 1.0 + phi * t
+            r = 1.0 / d
+            log_det += float(np.log(d).sum())
+            u = u * r[:, None]
+            correction += phi * (w.T @ u[:, 1:])
+            states.append((t, w, r, phi))
+        factor, info = lapack.dpotrf(self.total - correction, lower=1, clean=1,
+                                     overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
+        return log_det, factor, (pieces, states)
+
+    def _deviance(self, log_det: float, factor: np.ndarray, reml: bool) -> tuple[float, float]:
+        p = self.p
+        pwrss = float(factor[p, p] ** 2)
+        if reml:
+            dof = self.n - p
+            log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(factor)[:p])))
+            return log_det + log_det_rx + dof * (1.0 + _LOG_2PI + np.log(pwrss / dof)), pwrss
+        return log_det + self.n * (1.0 + _LOG_2PI + np.log(pwrss / self.n)), pwrss
+
+    def solve(self, theta: np.ndarray, *, modes: bool = False) -> Evaluation:
+        """``log|L|^2``, ``log|R_X|^2``, ``r^2``, ``R_X`` and beta at ``theta`` (no conditional
+        modes: ``modes`` is accepted for the general solver's signature). Raises
+        ``numpy.linalg.LinAlgError`` when a factor is not positive definite."""
+        del modes
+        theta = np.asarray(theta, dtype=float)
+        log_det, factor, _ = self._forward(theta)
+        p = self.p
+        rx = factor[:p, :p]
+        beta, info = lapack.dtrtrs(rx, factor[p, :p], lower=1, trans=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
+        log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(rx))))
+        if self._intercept is not None:  # back from the centred columns (see _centre)
+            i = self._intercept
+            beta[i] += self._y_mean - self._means @ beta
+            t_inverse = np.eye(p)
+            t_inverse[i] += self._means
+            rx = np.linalg.cholesky(t_inverse.T @ (rx @ rx.T) @ t_inverse)
+        return Evaluation(theta, log_det, log_det_rx, float(factor[p, p] ** 2), beta, rx)
+
+    def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
+        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
+        try:
+            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
+        except np.linalg.LinAlgError:
+            return np.inf
+        return self._deviance(log_det, factor, reml)[0]
+
+    def deviance_from(self, ev: Evaluation, *, reml: bool) -> float:
+        """Profiled deviance from a solved evaluation."""
+        if reml:
+            dof = self.n - self.p
+            return ev.log_det_l + ev.log_det_rx + dof * (1.0 + _LOG_2PI + np.log(ev.pwrss / dof))
+        return ev.log_det_l + self.n * (1.0 + _LOG_2PI + np.log(ev.pwrss / self.n))
+
+    def sigma(self, ev: Evaluation, *, reml: bool) -> float:
+        """Residual standard deviation at a solved evaluation (lme4's ``sigma()``)."""
+        return float(np.sqrt(ev.pwrss / (self.n - self.p if reml else self.n)))
+
+    def deviance_and_gradient(self, theta: np.ndarray, *, reml: bool) -> tuple[float, np.ndarray]:
+        """Profiled deviance and its exact gradient in theta (see the module docstring)."""
+        theta = np.asarray(theta, dtype=float)
+        try:
+            log_det, factor, extra = self._forward(theta)
+        except np.linalg.LinAlgError:
+            return np.inf, np.full(theta.size, np.nan)
+        deviance, pwrss = self._deviance(log_det, factor, reml)
+        p = self.p
+        rx_inverse, info = lapack.dtrtri(factor[:p, :p], lower=1)
+        if info != 0:
+            return np.inf, np.full(theta.size, np.nan)
+        # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
+        v = np.append(rx_inverse.T @ factor[p, :p], -1.0)
+        adjoint = ((self.n - p if reml else self.n) / pwrss) * np.outer(v, v)
+        if reml:
+            adjoint[:p, :p] += rx_inverse.T @ rx_inverse
+        grad = np.zeros(theta.size)
+        phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
+        self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
+        pieces, states = extra
+        u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
+        for (index, parent, _order, _starts), (t, w, r, phi) in zip(
+                reversed(self.levels), reversed(states), strict=True):
+            aw = w @ adjoint
+            quad = np.einsum("gj,gj->g", aw, w)  # w' A_bar w per group
+            r2t = r * r * t
+            if u_bar is None:  # the coarsest level: its outputs feed nothing
+                g_phi = (t - quad) @ r + r2t @ (phi * quad)
+                t_new = r * (phi + r * (phi * phi * quad))
+                w_new = aw * (-2.0 * phi * r)[:, None]
+            else:
+                t_bar = u_bar[:, 0]
+                cross = np.einsum("gj,gj->g", u_bar[:, 1:], w)
+                g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
+                t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
+                w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
+            grad[index] = 2.0 * theta[index] * g_phi
+            phi_gradients[index] = g_phi
+            u_bar = np.empty((t_new.size, self.p + 2))
+            u_bar[:, 0] = t_new
+            u_bar[:, 1:] = w_new
+            u_bar = u_bar[parent]
+        index = self.theta_slices[self.primary]
+        if self.cells is not None:
+            grad[index] = self.cells.gradient(self.lambda_factor(theta, self.primary), adjoint,
+                                              u_bar, pieces, self.triangles[self.primary])
+        else:
+            grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
+        return float(deviance), grad
+
+    def rises_from_zero(self, theta: np.ndarray, *, reml: bool) -> np.ndarray | None:
+        """Which elements of ``theta`` at zero have a positive derivative of the deviance in
+        ``theta^2`` (the deviance rises as they leave zero), from the last gradient evaluated
+        at ``theta``; None when that gradient was at another point."""
+        key, last_reml, phi_gradients = self._last_phi_gradients
+        if key != np.asarray(theta, dtype=float).tobytes() or last_reml != reml:
+            return None
+        rising = np.zeros(theta.size, dtype=bool)
+        for index, value in phi_gradients.items():
+            rising[index] = theta[index] == 0.0 and value > 0.0
+        return rising
+
+    # --------------------------------------------------- after the fit (general solver)
+    def general(self) -> PenalizedLeastSquares:
+        """The general solver for the same design and response (built once, on first use)."""
+        if self._general is None:
+            self._general = PenalizedLeastSquares(self.design)
+        return self._general
+
+    def random_effects(self, ev: Evaluation) -> list[np.ndarray]:
+        """Conditional modes b = Lambda u per term, each an (n_levels, q_k) array."""
+        general = self.general()
+        return general.random_effects(general.solve(ev.theta, modes=True))
+
+    def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
+        """Conditional covariance blocks of b per level, (n_levels, q_k, q_k) per term."""
+        return self.general().conditional_variances(theta, sigma)
+
+
+def _one_way(sizes: np.ndarray, sums: np.ndarray, s2: float) -> float:
+    """One-way ANOVA estimate of a random intercept's variance from its groups' sizes and
+    residual sums (the general solver's moment start)."""
+    total = sizes.sum()
+    levels = max(len(sizes) - 1, 1)
+    n0 = (total - np.sum(sizes**2) / total) / levels
+    ms_between = np.sum(sums**2 / np.maximum(sizes, 1e-12)) / levels
+    return max((ms_between - s2) / max(n0, 1e-12), 0.0)
