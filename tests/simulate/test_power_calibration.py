@@ -98,11 +98,8 @@ def test_rejection_rate_under_the_null_is_alpha_1000_replicates() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the plan's cross-level moderation test (random intercepts only) is liberal when the "
-    "background gap in negative interactions varies between classes, as it does on the rate "
-    "scale of a log-linear count model: 13-19 % rejections at alpha 0.05 in 200 replicates of "
-    "16 classes"))
-def test_implicit_attitude_tests_under_the_null_are_liberal() -> None:
+def test_implicit_attitude_tests_under_the_null_are_calibrated() -> None:
+    # teachers' mean D is zero under the null, and the cross-level tests carry the group's
+    # random slope per class (without it: 13-19 % rejections in 200 replicates of 16 classes)
     design = ReplicaDesign(schools=8, classes=16, students=340)
     _null_check(["H5"], 200, design, n_draws=5000)

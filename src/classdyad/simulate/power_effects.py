@@ -130,8 +130,9 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
       ``-b_positive * sd(positive rate) / sd(negative rate)``, the SDs of the observed rates at
       ``design`` (from one large draw), so that ``|b_negative| = |b_positive|`` after
       standardizing (the H3 b paths change with them);
-    * H5 (implicit attitudes): the teachers' IAT scores predict nothing (as in the replica's
-      default truth) and the background gaps in negative interactions are kept.
+    * H5 (implicit attitudes): teachers' mean IAT D score is zero (the one-sample t tests of
+      the plan test that mean), the IAT scores predict nothing (as in the replica's default
+      truth) and the background gaps in negative interactions are kept.
 
     H3's b paths (interactions -> relationship quality) are not part of its null: they stay,
     and so does their power.
@@ -161,7 +162,8 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
         ratio = _rate_sd_ratio(truth, design or ReplicaDesign())
         return dataclasses.replace(truth, outcomes=outcomes((), sd_ratio=ratio))
     if hypothesis == "H5":
-        return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS))
+        return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS),
+                                   iat_mean=dict.fromkeys(truth.iat_mean, 0.0))
     raise DataError(f"unknown hypothesis {hypothesis!r}; choose from H1, H2, H3, H4, H5")
 
 
