@@ -102,3 +102,21 @@ def test_scale_scores_equal_the_study_scoring_of_the_same_answers() -> None:
         np.testing.assert_array_equal(values, expected)
         checked += int(np.isfinite(values).sum())
     assert checked > 1000 and any(np.isnan(v).sum() > 20 for v in fast.values())
+
+
+@pytest.mark.parametrize("latency_ms", [750.0, 540.0])  # 540: some sessions are excluded
+def test_drawn_iat_scores_equal_the_study_scoring(latency_ms: float) -> None:
+    from classdyad.model import StudyTables
+    from classdyad.simulate.measurement import draw_iat, score_drawn_iat
+    from classdyad.study.scores import score_study_iat
+
+    truth = dataclasses.replace(ReplicaTruth(), iat_latency_ms=latency_ms)
+    teachers = pd.DataFrame({"id": np.arange(1, 31)})
+    sessions, trials, _true = draw_iat(DESIGN, truth, teachers, np.random.default_rng(3))
+    study = score_study_iat(StudyTables(name="check", iat_sessions=sessions,
+                                        iat_trials=trials))
+    fast = score_drawn_iat(sessions, trials)
+    np.testing.assert_array_equal(fast["session_id"], study["session_id"])
+    np.testing.assert_array_equal(fast["d_score"], study["d_score"].to_numpy(dtype=float))
+    excluded = int(np.isnan(fast["d_score"]).sum())
+    assert (excluded > 0) == (latency_ms < 600) and excluded < len(fast)

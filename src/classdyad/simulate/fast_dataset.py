@@ -17,8 +17,10 @@ same generative model (:mod:`classdyad.simulate.design`) without the events:
 * relationship quality, questionnaire items and IATs are drawn by the simulator's own functions
   of :mod:`classdyad.simulate.measurement`; the items are scored as they are drawn
   (:func:`~classdyad.simulate.measurement.draw_scale_scores`, equal to the study's scoring of
-  the same answers) and the IATs by the study's scoring (:mod:`classdyad.study.scores`), so item
-  noise, rounding, missing items and the IAT's measurement error are those of the full path.
+  the same answers) and the IATs by the D2 steps of the study's scoring
+  (:func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
+  :func:`classdyad.study.score_study_iat`), so item noise, rounding, missing items and the IAT's
+  measurement error are those of the full path.
 
 Background groups are taken from the drawn origins rather than classified back from countries of
 birth (the simulator draws countries that the CBS rules classify into exactly these groups).
@@ -30,17 +32,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from classdyad.model import StudyTables
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.measurement import (
     draw_iat,
     draw_outcomes_from_rates,
     draw_scale_scores,
+    score_drawn_iat,
 )
 from classdyad.simulate.observation import VALENCES, Observation
 from classdyad.simulate.population import Population, draw_population
 from classdyad.study.dataset import DATASET_COLUMNS, IAT_KINDS, SCALE_COLUMNS
-from classdyad.study.scores import score_study_iat
 
 __all__ = ["draw_analysis_dataset"]
 
@@ -151,8 +152,7 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
     iat_sessions, iat_trials, iat_true = draw_iat(design, truth, people.teachers, generator)
     latent = draw_outcomes_from_rates(truth, people, observed, rates, iat_true, generator)
     scores = draw_scale_scores(design, truth, latent, generator)
-    iat_scores = (score_study_iat(StudyTables(name="replica", iat_sessions=iat_sessions,
-                                              iat_trials=iat_trials)) if iat else
+    iat_scores = (score_drawn_iat(iat_sessions, iat_trials) if iat else
                   pd.DataFrame({"teacher_id": [], "kind": [], "d_score": []}))
 
     sid = rows["student_id"].to_numpy()

@@ -223,3 +223,65 @@ def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
                            "latency_ms": np.round(latency, 1), "error": error,
                            "corrected_latency_ms": np.nan})
     return sessions[["id", "teacher_id", "wave_id", "kind", "compatible_first"]], trials, true
+
+
+#: (block, compatible_first) -> (pair, compatible) of the seven-block layout's scored blocks
+_SCORED_BLOCKS = {(3, True): ("practice", True), (4, True): ("test", True),
+                  (6, True): ("practice", False), (7, True): ("test", False),
+                  (3, False): ("practice", False), (4, False): ("test", False),
+                  (6, False): ("practice", True), (7, False): ("test", True)}
+
+
+def score_drawn_iat(sessions: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """D2 scores of the IATs drawn by :func:`draw_iat`, per session, without the general reader.
+
+    The steps of :func:`classdyad.measures.score_iat` (variant D2, Greenwald, Nosek & Banaji
+    2003) for the simulator's complete seven-block sessions, one session at a time on the same
+    trials in the same order: trials above 10,000 ms removed; a session with more than 10 % of
+    its trials faster than 300 ms excluded (``NaN``); trials faster than 400 ms removed; error
+    latencies kept (built-in correction); per pair (practice, test) the difference of the
+    incompatible and compatible block means over the pair's inclusive SD; D the mean of the two
+    pairs. ``tests/simulate/test_fast_dataset.py`` checks that the scores equal those of
+    :func:`classdyad.study.score_study_iat`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``session_id, teacher_id, kind, d_score``.
+    """
+    n_trials = sum(IAT_BLOCK_TRIALS)
+    ids = sessions["id"].to_numpy()
+    session = trials["session_id"].to_numpy()
+    if len(session) != n_trials * len(ids) or (len(ids) and not np.array_equal(
+            session[::n_trials], ids)):
+        raise ValueError("score_drawn_iat takes the complete sessions of draw_iat, in order")
+    block = trials["block"].to_numpy()[:n_trials]
+    latency = trials["latency_ms"].to_numpy(dtype=float).reshape(len(ids), n_trials)
+    scored = np.isin(block, (3, 4, 6, 7))
+    scores = np.full(len(ids), np.nan)
+    for position, first in enumerate(sessions["compatible_first"].to_numpy(dtype=bool)):
+        roles = [_SCORED_BLOCKS[(int(b), bool(first))] for b in block[scored]]
+        pair = np.array([r[0] for r in roles])
+        compatible = np.array([r[1] for r in roles])
+        lat = latency[position, scored]
+        keep = lat <= 10_000.0
+        if not keep.any() or float(np.mean(lat[keep] < 300)) > 0.10:
+            continue
+        keep &= ~(lat < 400.0)
+        lat, pair, compatible = lat[keep], pair[keep], compatible[keep]
+        pairs = []
+        for name in ("practice", "test"):
+            in_pair = pair == name
+            first_mean = lat[in_pair & compatible]
+            second_mean = lat[in_pair & ~compatible]
+            spread = lat[in_pair]
+            if first_mean.size == 0 or second_mean.size == 0 or spread.size < 2:
+                break
+            sd = spread.std(ddof=1)
+            if not np.isfinite(sd) or sd == 0:
+                break
+            pairs.append(float((second_mean.mean() - first_mean.mean()) / sd))
+        else:
+            scores[position] = float(np.mean(pairs))
+    return pd.DataFrame({"session_id": ids, "teacher_id": sessions["teacher_id"].to_numpy(),
+                         "kind": sessions["kind"].to_numpy(), "d_score": scores})

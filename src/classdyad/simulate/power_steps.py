@@ -69,6 +69,7 @@ def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
     covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
     repeated = "student" if dataset.groupby("student").size().max() > 1 else None
     contrast_rows: dict[str, pd.DataFrame] = {}
+    caches: dict[str, dict[tuple[str, ...], Any]] = {}
     out = []
     for step in steps:
         if step.hypothesis != "H3" or step.fit is None:
@@ -85,7 +86,8 @@ def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
                   and rows[t].dropna().nunique() > 1]
         out.append(PlanStep(step.hypothesis, step.model_id, step.description,
                             _lean_mediation(step, rows, exposure, outcome,
-                                            [*covariates, *others], repeated, rng, n_draws)))
+                                            [*covariates, *others], repeated, rng, n_draws,
+                                            caches.setdefault(contrast, {}))))
     return out
 
 
@@ -98,45 +100,73 @@ def _varies_within(values: np.ndarray, codes: np.ndarray, n_groups: int) -> bool
     return bool(((high - low) > 1e-12 * max(1.0, float(np.abs(values).max()))).any())
 
 
-def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: list[str],
-                repeated: str | None) -> pd.DataFrame:
-    """The columns ``mediation`` fits (X, Y, M0, M1, C0.., G, R and the centred parts), or
-    :class:`_NotPlain` where its input checks might object."""
-    names = [exposure, *MEDIATORS, outcome, *covariates, "classroom",
-             *([repeated] if repeated else [])]
-    frame = rows.loc[:, list(dict.fromkeys(names))]
+def _complete_rows(rows: pd.DataFrame, names: list[str], outcome: str,
+                   cache: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows with every named column observed, and the columns that do not depend on the
+    exposure (outcome, mediators and their class means, classes, students); shared by the
+    exposures whose models name the same columns, or :class:`_NotPlain`."""
+    key = (outcome, *sorted(names))
+    if key in cache:
+        return cache[key]
+    frame = rows.loc[:, names]
     frame = frame.loc[frame.notna().all(axis=1).to_numpy()].reset_index(drop=True)
     if len(frame) < 10:
         raise _NotPlain
-    numeric = {}
-    for name in (exposure, *MEDIATORS, outcome):
-        values = frame[name]
-        if not (pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)):
-            raise _NotPlain
-        numeric[name] = values.to_numpy(dtype=float)
-        if not np.isfinite(numeric[name]).all() or np.unique(numeric[name]).size < 2:
-            raise _NotPlain
-    codes, levels = pd.factorize(frame["classroom"], sort=False)
+    base = pd.DataFrame({"Y": _numeric(frame[outcome])})
+    for k, name in enumerate(MEDIATORS):
+        base[f"M{k}"] = _numeric(frame[name])
+    base["G"] = frame["classroom"].astype(str)
+    if "student" in frame.columns:
+        base["R"] = frame["student"].astype(str)
+    codes, levels = pd.factorize(base["G"], sort=False)
     if len(levels) < 3:
         raise _NotPlain
-    for name in (exposure, *MEDIATORS):
-        if not _varies_within(numeric[name], codes, len(levels)):
+    for column in ("M0", "M1"):
+        values = base[column].to_numpy()
+        if not _varies_within(values, codes, len(levels)):
             raise _NotPlain
-    work = pd.DataFrame({"X": numeric[exposure], "Y": numeric[outcome]})
-    for k, name in enumerate(MEDIATORS):
-        work[f"M{k}"] = numeric[name]
+        means = base.groupby("G", sort=False)[column].transform("mean")
+        if means.nunique() < 2:  # no between-class effect
+            raise _NotPlain
+        base[f"{column}_b"] = means
+        base[f"{column}_w"] = base[column] - means
+    cache[key] = (frame, base)
+    return frame, base
+
+
+def _numeric(values: pd.Series) -> np.ndarray:
+    """A numeric column as floats, or :class:`_NotPlain` where ``mediation`` might object."""
+    if not (pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)):
+        raise _NotPlain
+    out = values.to_numpy(dtype=float)
+    if not np.isfinite(out).all() or np.unique(out).size < 2:
+        raise _NotPlain
+    return out
+
+
+def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: list[str],
+                repeated: str | None,
+                cache: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]]
+                ) -> pd.DataFrame:
+    """The columns ``mediation`` fits (X, Y, M0, M1, C0.., G, R and the centred parts), or
+    :class:`_NotPlain` where its input checks might object."""
+    names = list(dict.fromkeys([exposure, *MEDIATORS, outcome, *covariates, "classroom",
+                                *([repeated] if repeated else [])]))
+    frame, base = _complete_rows(rows, names, outcome, cache)
+    work = base.copy()
+    work["X"] = _numeric(frame[exposure])
     for k, name in enumerate(covariates):
         values = frame[name]
         work[f"C{k}"] = values.astype(float) if pd.api.types.is_bool_dtype(values) else values
-    work["G"] = frame["classroom"].astype(str)
-    if repeated is not None:
-        work["R"] = frame[repeated].astype(str)
-    for column in ("X", "M0", "M1"):
-        means = work.groupby("G", sort=False)[column].transform("mean")
-        if means.nunique() < 2:  # no between-class effect
-            raise _NotPlain
-        work[f"{column}_b"] = means
-        work[f"{column}_w"] = work[column] - means
+    codes, levels = pd.factorize(work["G"], sort=False)
+    if not _varies_within(work["X"].to_numpy(), codes, len(levels)):
+        raise _NotPlain
+    means = work.groupby("G", sort=False)["X"].transform("mean")
+    if means.nunique() < 2:
+        raise _NotPlain
+    work["X_b"] = means
+    work["X_w"] = work["X"] - means
     return work
 
 
@@ -175,14 +205,16 @@ def _row(step: PlanStep, outcome: str, exposure: str, effect: str, level: str,
             "p_value": float(p_value), "n": n, "model": step.model_id}
 
 
-def _model_value(fit: PathFit, term: str) -> tuple[float, float, float]:
-    row = fit.table.loc[fit.table["term"] == term].iloc[0]
-    return float(row["estimate"]), float(row["std_error"]), float(row["p_value"])
+def _model_values(fit: PathFit) -> dict[str, tuple[float, float, float]]:
+    """term -> (estimate, standard error, p value) of the fit's table."""
+    table = fit.table
+    return {term: (float(e), float(s), float(p)) for term, e, s, p in zip(
+        table["term"], table["estimate"], table["std_error"], table["p_value"], strict=True)}
 
 
 def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: str,
                     covariates: list[str], repeated: str | None, rng: np.random.Generator,
-                    n_draws: int):
+                    n_draws: int, cache: dict[tuple[str, ...], Any]):
     plan_fit = step.fit
     assert plan_fit is not None
 
@@ -190,7 +222,7 @@ def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ClassdyadWarning)
             try:
-                work = _work_frame(rows, exposure, outcome, covariates, repeated)
+                work = _work_frame(rows, exposure, outcome, covariates, repeated, cache)
                 a_fits, b_fit = _fit_paths(work, len(covariates), repeated is not None)
             except (_NotPlain, ClassdyadError, ValueError, ArithmeticError,
                     np.linalg.LinAlgError):
@@ -203,15 +235,17 @@ def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: 
         b_draws = draw_coefficients(b_fit, ["M0_w", "M0_b", "M1_w", "M1_b", "X_w", "X_b"],
                                     n_draws, rng)
         n = len(work)
+        a_values = [_model_values(f) for f in a_fits]
+        b_values = _model_values(b_fit)
         out = []
         for level, suffix in _COMPONENTS:
             exposure_term = f"X{suffix}"
             for k, mediator in enumerate(MEDIATORS):
                 out.append(_row(step, outcome, exposure, f"a:{mediator}", level,
-                                *_model_value(a_fits[k], exposure_term), n))
+                                *a_values[k][exposure_term], n))
             for k, mediator in enumerate(MEDIATORS):
                 out.append(_row(step, outcome, exposure, f"b:{mediator}", level,
-                                *_model_value(b_fit, f"M{k}{suffix}"), n))
+                                *b_values[f"M{k}{suffix}"], n))
             point_total = 0.0
             draws_total: Any = 0.0
             for k, mediator in enumerate(MEDIATORS):
@@ -225,7 +259,7 @@ def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: 
                                 np.std(draws, ddof=1), monte_carlo_p_value(draws), n))
             out.append(_row(step, outcome, exposure, "indirect_total", level, point_total,
                             np.std(draws_total, ddof=1), monte_carlo_p_value(draws_total), n))
-            direct = _model_value(b_fit, exposure_term)
+            direct = b_values[exposure_term]
             out.append(_row(step, outcome, exposure, "direct", level, *direct, n))
             total_draws = draws_total + b_draws[exposure_term]
             out.append(_row(step, outcome, exposure, "total", level,
