@@ -19,8 +19,9 @@
   the background group per class (Heisig & Schaeffer 2019): the gap in negative interactions
   varies between classes (on the rate scale it grows with the class's rate), and without that
   slope the test of a teacher-level moderator takes the students, not the classes, as its
-  units and rejects too often (13-19 % at alpha 0.05 in null simulations of 16 classes;
-  with the slope, within Monte Carlo error of 5 %).
+  units and rejects too often (the IAT x low-SES interaction: 12.5 % at alpha 0.05 in 120 null
+  simulations of 16 classes; with the slope, 4-7 % for every H5 test, within Monte Carlo
+  error of 5 %).
 
 The table has one row per estimate with its standard error, 95 % interval, p value, the
 Benjamini-Hochberg false-discovery-rate adjusted p value over the whole plan, a standardized
