@@ -7,13 +7,14 @@ two paths' averages; fixed seeds).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.simulate import ReplicaDesign, draw_analysis_dataset, simulate_study
+from classdyad.simulate import ReplicaDesign, ReplicaTruth, draw_analysis_dataset, simulate_study
 from classdyad.study import build_analysis_dataset
 from classdyad.study.dataset import DATASET_COLUMNS, rate_ratio
 
@@ -72,3 +73,50 @@ def test_same_columns_as_the_analysis_dataset() -> None:
 def test_same_seed_same_dataset() -> None:
     pd.testing.assert_frame_equal(draw_analysis_dataset(DESIGN, rng=5, iat=False),
                                   draw_analysis_dataset(DESIGN, rng=5, iat=False))
+
+
+def test_scale_scores_equal_the_study_scoring_of_the_same_answers() -> None:
+    from classdyad.model import StudyTables
+    from classdyad.simulate.measurement import draw_questionnaires, draw_scale_scores
+    from classdyad.study.scores import score_study_questionnaires
+
+    design = dataclasses.replace(DESIGN, item_missing_rate=0.15)  # some scores fall short
+    rows = 400
+    generator = np.random.default_rng(7)
+    latent = pd.DataFrame({"student_id": np.arange(1, rows + 1), "wave_id": 1,
+                           "classroom_id": 1, "teacher_id": 1,
+                           "teacher_closeness": generator.normal(3.9, 0.6, rows),
+                           "teacher_conflict": generator.normal(1.8, 0.6, rows),
+                           "student_closeness": generator.normal(3.9, 0.6, rows),
+                           "student_conflict": generator.normal(1.9, 0.6, rows),
+                           "student_negative_expectations": generator.normal(1.8, 0.5, rows)})
+    instruments, responses, items = draw_questionnaires(design, ReplicaTruth(), latent,
+                                                        np.random.default_rng(11))
+    study = score_study_questionnaires(StudyTables(
+        name="check", instruments=instruments, responses=responses, response_items=items))
+    fast = draw_scale_scores(design, ReplicaTruth(), latent, np.random.default_rng(11))
+    checked = 0
+    for (informant, subscale), values in fast.items():
+        part = study[study["informant"] == informant].set_index("student_id")[subscale]
+        expected = part.reindex(latent["student_id"]).to_numpy(dtype=float)
+        np.testing.assert_array_equal(values, expected)
+        checked += int(np.isfinite(values).sum())
+    assert checked > 1000 and any(np.isnan(v).sum() > 20 for v in fast.values())
+
+
+@pytest.mark.parametrize("latency_ms", [750.0, 540.0])  # 540: some sessions are excluded
+def test_drawn_iat_scores_equal_the_study_scoring(latency_ms: float) -> None:
+    from classdyad.model import StudyTables
+    from classdyad.simulate.measurement import draw_iat, score_drawn_iat
+    from classdyad.study.scores import score_study_iat
+
+    truth = dataclasses.replace(ReplicaTruth(), iat_latency_ms=latency_ms)
+    teachers = pd.DataFrame({"id": np.arange(1, 31)})
+    sessions, trials, _true = draw_iat(DESIGN, truth, teachers, np.random.default_rng(3))
+    study = score_study_iat(StudyTables(name="check", iat_sessions=sessions,
+                                        iat_trials=trials))
+    fast = score_drawn_iat(sessions, trials)
+    np.testing.assert_array_equal(fast["session_id"], study["session_id"])
+    np.testing.assert_array_equal(fast["d_score"], study["d_score"].to_numpy(dtype=float))
+    excluded = int(np.isnan(fast["d_score"]).sum())
+    assert (excluded > 0) == (latency_ms < 600) and excluded < len(fast)

@@ -132,6 +132,10 @@ def test_null_truth_zeroes_what_each_hypothesis_tests() -> None:
     assert h1.outcomes["teacher_closeness"].coefficients["non_western"] == 0
     assert h1.outcomes["teacher_closeness"].per_negative_per_hour == \
         truth.outcomes["teacher_closeness"].per_negative_per_hour
+    h5 = null_truth(truth, "H5")
+    assert set(h5.iat_mean.values()) == {0.0} and truth.iat_mean["ethnicity"] > 0
+    assert h5.outcomes["teacher_closeness"].coefficients["iat_ses:low_ses"] == 0
+    assert h5.rates == truth.rates
     h4 = null_truth(truth, "H4", SMALL)
     data = draw_analysis_dataset(dataclasses.replace(SMALL, scale=5), h4, rng=1, iat=False)
     model = h4.outcomes["teacher_closeness"]

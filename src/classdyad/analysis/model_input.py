@@ -128,7 +128,8 @@ def require_within_variation(
 
     ``hint`` replaces the default advice (use ``decomposition='none'``).
     """
-    spread = frame.groupby(cluster, sort=False)[column].agg(lambda v: float(np.ptp(v)))
+    grouped = frame.groupby(cluster, sort=False, observed=True)[column]
+    spread = (grouped.max() - grouped.min()).astype(float)  # the range (np.ptp) per cluster
     if (spread <= 1e-12 * max(1.0, float(np.abs(frame[column]).max()))).all():
         advice = hint or (
             "use decomposition='none' for a variable measured per cluster, or give a variable "

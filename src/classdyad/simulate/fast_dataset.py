@@ -15,8 +15,11 @@ same generative model (:mod:`classdyad.simulate.design`) without the events:
   same ``eta`` as the event-level simulator: rate, group log rate ratios, class and student
   effects);
 * relationship quality, questionnaire items and IATs are drawn by the simulator's own functions
-  of :mod:`classdyad.simulate.measurement` and scored by the study's scoring
-  (:mod:`classdyad.study.scores`), so item noise, rounding, missing items and the IAT's
+  of :mod:`classdyad.simulate.measurement`; the items are scored as they are drawn
+  (:func:`~classdyad.simulate.measurement.draw_scale_scores`, equal to the study's scoring of
+  the same answers) and the IATs by the D2 steps of the study's scoring
+  (:func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
+  :func:`classdyad.study.score_study_iat`), so item noise, rounding, missing items and the IAT's
   measurement error are those of the full path.
 
 Background groups are taken from the drawn origins rather than classified back from countries of
@@ -29,17 +32,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from classdyad.model import StudyTables
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.measurement import (
     draw_iat,
     draw_outcomes_from_rates,
-    draw_questionnaires,
+    draw_scale_scores,
+    score_drawn_iat,
 )
 from classdyad.simulate.observation import VALENCES, Observation
 from classdyad.simulate.population import Population, draw_population
 from classdyad.study.dataset import DATASET_COLUMNS, IAT_KINDS, SCALE_COLUMNS
-from classdyad.study.scores import score_study_iat, score_study_questionnaires
 
 __all__ = ["draw_analysis_dataset"]
 
@@ -149,12 +151,8 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
                            class_effects, student_effects)
     iat_sessions, iat_trials, iat_true = draw_iat(design, truth, people.teachers, generator)
     latent = draw_outcomes_from_rates(truth, people, observed, rates, iat_true, generator)
-    instruments, responses, items = draw_questionnaires(design, truth, latent, generator)
-    scoring = StudyTables(name="replica", instruments=instruments, responses=responses,
-                          response_items=items, iat_sessions=iat_sessions,
-                          iat_trials=iat_trials)
-    scores = score_study_questionnaires(scoring)
-    iat_scores = (score_study_iat(scoring) if iat else
+    scores = draw_scale_scores(design, truth, latent, generator)
+    iat_scores = (score_drawn_iat(iat_sessions, iat_trials) if iat else
                   pd.DataFrame({"teacher_id": [], "kind": [], "d_score": []}))
 
     sid = rows["student_id"].to_numpy()
@@ -194,12 +192,9 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
         data[valence] = rates[valence].to_numpy()
         data[f"{valence}_rate"] = rates[f"{valence}_rate"].to_numpy()
     data["interaction_share"] = np.nan
-    key = pd.MultiIndex.from_frame(rows[["student_id", "wave_id"]])
     for informant, columns in SCALE_COLUMNS.items():
-        part = scores[scores["informant"] == informant].set_index(["student_id", "wave_id"])
         for subscale, column in columns.items():
-            values = part[subscale] if subscale in part.columns else pd.Series(dtype=float)
-            data[column] = values.reindex(key).to_numpy(dtype=float)
+            data[column] = scores.get((informant, subscale), np.full(len(rows), np.nan))
     for kind in IAT_KINDS:
         iat = iat_scores[iat_scores["kind"] == kind].groupby("teacher_id")["d_score"].mean()
         data[f"teacher_iat_{kind}"] = iat.reindex(rows["teacher_id"]).to_numpy(dtype=float)

@@ -16,10 +16,13 @@ the latency SD, and errors whose latency includes the built-in correction.
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import pandas as pd
 
-from classdyad.measures.instruments import load_instrument
+from classdyad.measures.instruments import Instrument, load_instrument
 from classdyad.model import StudyTables
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.observation import Observation
@@ -95,6 +98,32 @@ def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: 
     return out
 
 
+@functools.cache
+def _shipped_instrument(code: str) -> Instrument:
+    """A shipped instrument, parsed once per process (the simulators draw thousands of studies)."""
+    return load_instrument(code)
+
+
+def _draw_items(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
+                informant: str, instrument: Instrument, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which student x wave rows answered, and their item answers as stored (rows x items)."""
+    answered = rng.random(len(latent)) >= design.questionnaire_missing_rate
+    n = int(answered.sum())
+    low, high = instrument.scale.min, instrument.scale.max
+    values = np.empty((n, len(instrument.items)))
+    for position, item in enumerate(instrument.items):
+        column = SUBSCALE_OUTCOME.get((informant, item.subscale),
+                                      f"{informant}_{item.subscale}")
+        value = latent[column].to_numpy()[answered] + rng.normal(0.0, truth.item_sd, size=n)
+        value = np.clip(np.floor(value + rng.random(n)), low, high)
+        if item.reverse:
+            value = low + high - value
+        value[rng.random(n) < design.item_missing_rate] = np.nan
+        values[:, position] = value
+    return answered, values
+
+
 def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
                         rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame,
                                                            pd.DataFrame]:
@@ -102,11 +131,12 @@ def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.D
     instruments, responses, items = [], [], []
     next_response = 1
     for number, (informant, code) in enumerate(INSTRUMENTS.items(), start=1):
-        instrument = load_instrument(code)
+        instrument = _shipped_instrument(code)
         instruments.append({"id": number, "code": instrument.id,
                             "version": instrument.version, "informant": informant,
                             "definition": None})
-        answered = latent[rng.random(len(latent)) >= design.questionnaire_missing_rate]
+        mask, values = _draw_items(design, truth, latent, informant, instrument, rng)
+        answered = latent[mask]
         n = len(answered)
         ids = np.arange(next_response, next_response + n)
         next_response += n
@@ -114,18 +144,49 @@ def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.D
             "id": ids, "instrument_id": number, "wave_id": answered["wave_id"].to_numpy(),
             "teacher_id": answered["teacher_id"].to_numpy(),
             "student_id": answered["student_id"].to_numpy()}))
-        low, high = instrument.scale.min, instrument.scale.max
-        for item in instrument.items:
-            column = SUBSCALE_OUTCOME.get((informant, item.subscale),
-                                          f"{informant}_{item.subscale}")
-            value = answered[column].to_numpy() + rng.normal(0.0, truth.item_sd, size=n)
-            value = np.clip(np.floor(value + rng.random(n)), low, high)
-            if item.reverse:
-                value = low + high - value
-            value[rng.random(n) < design.item_missing_rate] = np.nan
-            items.append(pd.DataFrame({"response_id": ids, "item": item.id, "value": value}))
+        for position, item in enumerate(instrument.items):
+            items.append(pd.DataFrame({"response_id": ids, "item": item.id,
+                                       "value": values[:, position]}))
     return (pd.DataFrame(instruments), pd.concat(responses, ignore_index=True),
             pd.concat(items, ignore_index=True))
+
+
+def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
+                      rng: np.random.Generator) -> dict[tuple[str, str], np.ndarray]:
+    """The questionnaires of :func:`draw_questionnaires`, scored without storing the answers.
+
+    The same random numbers in the same order, so the answers are those that
+    :func:`draw_questionnaires` draws from the same generator state; they are scored as
+    :func:`classdyad.measures.score_questionnaire` scores them (reverse keys undone, the mean
+    of a subscale's answered items when at least the instrument's ``min_answered`` share of them
+    is answered). ``tests/simulate/test_fast_dataset.py`` checks that the scores equal those of
+    :func:`classdyad.study.score_study_questionnaires`.
+
+    Returns
+    -------
+    dict
+        ``(informant, subscale) ->`` one score per row of ``latent`` (``NaN`` where the
+        questionnaire or too many of its items are missing).
+    """
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for informant, code in INSTRUMENTS.items():
+        instrument = _shipped_instrument(code)
+        answered, values = _draw_items(design, truth, latent, informant, instrument, rng)
+        low, high = instrument.scale.min, instrument.scale.max
+        reverse = np.array([item.reverse for item in instrument.items])
+        values[:, reverse] = low + high - values[:, reverse]
+        subscales = np.array([item.subscale for item in instrument.items])
+        for subscale in instrument.subscales:
+            block = values[:, subscales == subscale]
+            present = ~np.isnan(block)
+            count = present.sum(axis=1)
+            needed = math.ceil(instrument.min_answered * block.shape[1] - 1e-9)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(present, block, 0.0).sum(axis=1) / count
+            score = np.full(len(latent), np.nan)
+            score[answered] = np.where(count >= needed, mean, np.nan)
+            out[(informant, subscale)] = score
+    return out
 
 
 def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
@@ -162,3 +223,65 @@ def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
                            "latency_ms": np.round(latency, 1), "error": error,
                            "corrected_latency_ms": np.nan})
     return sessions[["id", "teacher_id", "wave_id", "kind", "compatible_first"]], trials, true
+
+
+#: (block, compatible_first) -> (pair, compatible) of the seven-block layout's scored blocks
+_SCORED_BLOCKS = {(3, True): ("practice", True), (4, True): ("test", True),
+                  (6, True): ("practice", False), (7, True): ("test", False),
+                  (3, False): ("practice", False), (4, False): ("test", False),
+                  (6, False): ("practice", True), (7, False): ("test", True)}
+
+
+def score_drawn_iat(sessions: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """D2 scores of the IATs drawn by :func:`draw_iat`, per session, without the general reader.
+
+    The steps of :func:`classdyad.measures.score_iat` (variant D2, Greenwald, Nosek & Banaji
+    2003) for the simulator's complete seven-block sessions, one session at a time on the same
+    trials in the same order: trials above 10,000 ms removed; a session with more than 10 % of
+    its trials faster than 300 ms excluded (``NaN``); trials faster than 400 ms removed; error
+    latencies kept (built-in correction); per pair (practice, test) the difference of the
+    incompatible and compatible block means over the pair's inclusive SD; D the mean of the two
+    pairs. ``tests/simulate/test_fast_dataset.py`` checks that the scores equal those of
+    :func:`classdyad.study.score_study_iat`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``session_id, teacher_id, kind, d_score``.
+    """
+    n_trials = sum(IAT_BLOCK_TRIALS)
+    ids = sessions["id"].to_numpy()
+    session = trials["session_id"].to_numpy()
+    if len(session) != n_trials * len(ids) or (len(ids) and not np.array_equal(
+            session[::n_trials], ids)):
+        raise ValueError("score_drawn_iat takes the complete sessions of draw_iat, in order")
+    block = trials["block"].to_numpy()[:n_trials]
+    latency = trials["latency_ms"].to_numpy(dtype=float).reshape(len(ids), n_trials)
+    scored = np.isin(block, (3, 4, 6, 7))
+    scores = np.full(len(ids), np.nan)
+    for position, first in enumerate(sessions["compatible_first"].to_numpy(dtype=bool)):
+        roles = [_SCORED_BLOCKS[(int(b), bool(first))] for b in block[scored]]
+        pair = np.array([r[0] for r in roles])
+        compatible = np.array([r[1] for r in roles])
+        lat = latency[position, scored]
+        keep = lat <= 10_000.0
+        if not keep.any() or float(np.mean(lat[keep] < 300)) > 0.10:
+            continue
+        keep &= ~(lat < 400.0)
+        lat, pair, compatible = lat[keep], pair[keep], compatible[keep]
+        pairs = []
+        for name in ("practice", "test"):
+            in_pair = pair == name
+            first_mean = lat[in_pair & compatible]
+            second_mean = lat[in_pair & ~compatible]
+            spread = lat[in_pair]
+            if first_mean.size == 0 or second_mean.size == 0 or spread.size < 2:
+                break
+            sd = spread.std(ddof=1)
+            if not np.isfinite(sd) or sd == 0:
+                break
+            pairs.append(float((second_mean.mean() - first_mean.mean()) / sd))
+        else:
+            scores[position] = float(np.mean(pairs))
+    return pd.DataFrame({"session_id": ids, "teacher_id": sessions["teacher_id"].to_numpy(),
+                         "kind": sessions["kind"].to_numpy(), "d_score": scores})

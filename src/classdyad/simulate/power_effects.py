@@ -28,8 +28,8 @@ from classdyad.simulate.design import (
     ReplicaTruth,
 )
 
-__all__ = ["describe_truth", "null_truth", "truth_from_mapping", "truth_from_pilot",
-           "truth_from_yaml", "zero_under_null"]
+__all__ = ["describe_truth", "null_at_origin", "null_truth", "truth_from_mapping",
+           "truth_from_pilot", "truth_from_yaml", "zero_under_null"]
 
 #: group terms of the rate models (background gaps in interactions)
 GROUP_RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western")
@@ -130,8 +130,9 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
       ``-b_positive * sd(positive rate) / sd(negative rate)``, the SDs of the observed rates at
       ``design`` (from one large draw), so that ``|b_negative| = |b_positive|`` after
       standardizing (the H3 b paths change with them);
-    * H5 (implicit attitudes): the teachers' IAT scores predict nothing (as in the replica's
-      default truth) and the background gaps in negative interactions are kept.
+    * H5 (implicit attitudes): teachers' mean IAT D score is zero (the one-sample t tests of
+      the plan test that mean), the IAT scores predict nothing (as in the replica's default
+      truth) and the background gaps in negative interactions are kept.
 
     H3's b paths (interactions -> relationship quality) are not part of its null: they stay,
     and so does their power.
@@ -161,7 +162,8 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
         ratio = _rate_sd_ratio(truth, design or ReplicaDesign())
         return dataclasses.replace(truth, outcomes=outcomes((), sd_ratio=ratio))
     if hypothesis == "H5":
-        return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS))
+        return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS),
+                                   iat_mean=dict.fromkeys(truth.iat_mean, 0.0))
     raise DataError(f"unknown hypothesis {hypothesis!r}; choose from H1, H2, H3, H4, H5")
 
 
@@ -176,6 +178,44 @@ def zero_under_null(hypothesis: str, effect: str) -> bool:
     if hypothesis == "H4":
         return effect == "negativity_difference"
     return True
+
+
+def null_at_origin(hypothesis: str, effect: str, outcome: str, truth: ReplicaTruth) -> bool:
+    """Whether ``null_truth`` puts a product or absolute-difference test at its origin.
+
+    The plan tests H3's indirect effects (``a * b`` and their sums), H4's ``|b_negative| -
+    |b_positive|`` and H5's index of moderated mediation (``a3 * b``). Their null hypotheses are
+    unions of lines through the origin, and where the null makes every factor zero - an indirect
+    effect through an interaction rate that does not affect ``outcome``, or a negativity bias
+    between two zero slopes, as for the replica's student-reported outcomes - these tests reject
+    far less often than alpha: about ``alpha^2`` for ``a * b`` (MacKinnon et al. 2002), about
+    0.1 % for the Wald test of ``|b_negative| - |b_positive|`` (its delta-method SE assumes
+    slopes away from zero). Such a test is conservative there, not miscalibrated: a null
+    calibration checks that it is never liberal, and that the other tests reject at alpha.
+
+    References
+    ----------
+    MacKinnon, D. P., Lockwood, C. M., Hoffman, J. M., West, S. G. & Sheets, V. (2002). A
+    comparison of methods to test mediation and other intervening variable effects.
+    *Psychological Methods*, 7(1), 83-104.
+    """
+    # the nulls keep the outcome models' slopes on the interaction rates, but for H4, whose
+    # null sets b_negative to -b_positive times a positive SD ratio
+    model = truth.outcomes.get("teacher_closeness" if hypothesis == "H5" else outcome)
+    slopes: dict[str, float] = {}
+    if model is not None:
+        slopes = {"positive_rate": model.per_positive_per_hour,
+                  "negative_rate": model.per_negative_per_hour}
+        if hypothesis == "H4":
+            slopes["negative_rate"] = -model.per_positive_per_hour
+    if hypothesis == "H3" and effect.startswith("indirect:"):
+        return slopes.get(effect.split(":", 1)[1], 1.0) == 0.0
+    if (hypothesis == "H3" and effect == "indirect_total") or (
+            hypothesis == "H4" and effect == "negativity_difference"):
+        return bool(slopes) and all(v == 0.0 for v in slopes.values())
+    if hypothesis == "H5" and effect == "index_moderated_mediation":
+        return slopes.get("negative_rate", 1.0) == 0.0
+    return False
 
 
 def describe_truth(truth: ReplicaTruth) -> str:

@@ -4,6 +4,8 @@
 determined by the run's seed, the design point's index and the replicate's index: its random
 numbers come from ``numpy.random.SeedSequence(seed, spawn_key=(design, replicate, k))``, so the
 results are the same whatever the number of workers, the batching or the order of completion.
+The models are the plan's steps (:func:`~classdyad.simulate.power_steps.power_steps`: the plan's
+own, with the mediation tests computed leanly to the same numbers).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from classdyad.errors import ClassdyadError, ConvergenceWarning, SingularFitWarning
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.fast_dataset import draw_analysis_dataset
-from classdyad.study.plan import HYPOTHESES, estimates_table, plan_steps
+from classdyad.simulate.power_steps import power_steps
+from classdyad.study.plan import HYPOTHESES, estimates_table
 
 __all__ = ["ReplicateTask", "run_replicates"]
 
@@ -74,8 +77,8 @@ def _one_replicate(task: ReplicateTask, replicate: int) -> dict[str, Any]:
         data_seed, fit_seed = sequence.spawn(2)
         dataset = _dataset(task, truth, "H5" in hypotheses, np.random.default_rng(data_seed))
         fit_rng = np.random.default_rng(fit_seed)
-        for step in plan_steps(dataset, hypotheses=tuple(hypotheses), rng=fit_rng,
-                               n_draws=task.n_draws):
+        for step in power_steps(dataset, hypotheses=tuple(hypotheses), rng=fit_rng,
+                                n_draws=task.n_draws):
             record: dict[str, Any] = {"model": step.model_id, "hypothesis": step.hypothesis,
                                       "status": "ok", "error": None, "singular": False,
                                       "nonconverged": False}

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-__all__ = ["PowerResult", "clopper_pearson", "key_estimates", "smallest_designs",
-           "summarize_replicates"]
+from classdyad.simulate.design import ReplicaTruth
+
+__all__ = ["PowerResult", "clopper_pearson", "key_estimates", "null_calibration",
+           "smallest_designs", "summarize_replicates"]
 
 #: columns of a design point
 DESIGN_COLUMNS = ["design", "schools", "classes", "students_per_class", "students", "waves",
@@ -215,3 +217,65 @@ class PowerResult:
                                          if k in ("hypotheses", "alpha", "seed", "null")))
         return (f"<p><b>Power analysis</b> ({settings}): {len(self.designs)} design point(s), "
                 f"{len(self.table)} power estimates</p>" + self.table.to_html(index=False))
+
+
+def null_calibration(result: PowerResult, *, alpha: float = 0.05,
+                     truth: ReplicaTruth | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rejection rates of a ``power(..., null=True)`` run, per hypothesis and per estimate.
+
+    Estimates the null makes zero (:func:`~classdyad.simulate.power_effects.zero_under_null`),
+    in two groups: ``at origin``, the product and absolute-difference tests whose factors the
+    null all makes zero (:func:`~classdyad.simulate.power_effects.null_at_origin`: conservative
+    by construction, checked only for not being liberal), and the others (expected at alpha).
+    Pooled rate: the mean over replicates of the share of the group's estimates that reject, its
+    SE from the spread of those shares; per estimate, SE
+    ``sqrt(alpha (1 - alpha) / n)``.
+
+    Parameters
+    ----------
+    result
+        A power analysis run with ``null=True`` (one design point).
+    alpha
+        The level tested.
+    truth
+        The truth the run's nulls were derived from (default: the replica's).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Per hypothesis and group: ``hypothesis, group ("tests" or "at origin"), replicates,
+        estimates, rate, mc_se, z, lowest, highest, beyond_3se, failed, calibrated`` (tests:
+        ``|z| < 3``; at origin: ``z < 3``); and the estimates of the run's table that the null
+        makes zero, with ``origin`` and ``z``.
+    """
+    from classdyad.simulate.power_effects import null_at_origin, zero_under_null
+
+    truth = truth or ReplicaTruth()
+    rows = result.replicates
+    rows = rows[[zero_under_null(h, e) for h, e in
+                 zip(rows["hypothesis"], rows["effect"], strict=True)]]
+    rows = rows.assign(reject=rows["p_value"] < alpha, origin=[
+        null_at_origin(h, e, o, truth) for h, e, o in
+        zip(rows["hypothesis"], rows["effect"], rows["outcome"], strict=True)])
+    table = result.table[[zero_under_null(h, e) for h, e in
+                          zip(result.table["hypothesis"], result.table["effect"], strict=True)]]
+    table = table.assign(
+        origin=[null_at_origin(h, e, o, truth) for h, e, o in
+                zip(table["hypothesis"], table["effect"], table["outcome"], strict=True)],
+        z=(table["power"] - alpha) / np.sqrt(alpha * (1 - alpha) / table["n_fitted"]))
+    pooled = []
+    for (hypothesis, origin), part in rows.groupby(["hypothesis", "origin"]):
+        shares = part.groupby("replicate")["reject"].mean()
+        se = float(shares.std(ddof=1) / math.sqrt(len(shares)))
+        estimates = table[(table["hypothesis"] == hypothesis) & (table["origin"] == origin)]
+        z = (float(shares.mean()) - alpha) / se if se > 0 else math.nan
+        pooled.append({"hypothesis": hypothesis, "group": "at origin" if origin else "tests",
+                       "replicates": len(shares), "estimates": len(estimates),
+                       "rate": float(shares.mean()), "mc_se": se, "z": z,
+                       "lowest": float(estimates["power"].min()),
+                       "highest": float(estimates["power"].max()),
+                       "beyond_3se": int((estimates["z"].abs() > 3).sum()),
+                       "failed": int(estimates["n_failed"].max()),
+                       "calibrated": (float(shares.mean()) <= alpha or bool(z < 3)) if origin
+                       else bool(abs(z) < 3)})
+    return pd.DataFrame(pooled), table

@@ -15,11 +15,23 @@
   the IAT scores relate to negative interactions (their main effect) and moderate the
   background -> negative interaction paths, and the index of moderated mediation
   (:func:`classdyad.analysis.cross_level_moderation`,
-  :func:`classdyad.analysis.moderated_mediation`).
+  :func:`classdyad.analysis.moderated_mediation`). The moderated paths carry a random slope of
+  the background group per class (Heisig & Schaeffer 2019): the gap in negative interactions
+  varies between classes (on the rate scale it grows with the class's rate), and without that
+  slope the test of a teacher-level moderator takes the students, not the classes, as its
+  units and rejects too often (the IAT x low-SES interaction: 12.5 % at alpha 0.05 in 120 null
+  simulations of 16 classes; with the slope, 4-7 % for every H5 test, within Monte Carlo
+  error of 5 %).
 
 The table has one row per estimate with its standard error, 95 % interval, p value, the
 Benjamini-Hochberg false-discovery-rate adjusted p value over the whole plan, a standardized
 estimate and n. Numbers are kept at full precision; the sentences round for reading.
+
+References
+----------
+Heisig, J. P. & Schaeffer, M. (2019). Why you should always include a random slope for the
+lower-level variable involved in a cross-level interaction. *European Sociological Review*,
+35(2), 258-279.
 """
 
 from __future__ import annotations
@@ -455,7 +467,7 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
             result, notes = gaps.fit_quietly(
                 cross_level_moderation, data=data, exposure=exposure, moderator=moderator,
                 outcome="negative_rate", cluster="classroom", covariates=covariates,
-                repeated=repeated)
+                repeated=repeated, random_slope=True)
             effects = result.to_frame().set_index("effect")
             iat = moderator.removeprefix("teacher_")
             rows = [_row("H5", "negative_rate", f"{iat}:{exposure}", exposure, "",
@@ -475,7 +487,8 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
             result, notes = gaps.fit_quietly(
                 moderated_mediation, data=data, exposure=exposure, moderator=moderator,
                 mediators=["negative_rate"], outcome="teacher_closeness", cluster="classroom",
-                covariates=covariates, repeated=repeated, n_draws=n_draws, rng=rng)
+                covariates=covariates, repeated=repeated, random_slope=True, n_draws=n_draws,
+                rng=rng)
             index = result.to_frame().query("effect == 'index'").iloc[0]
             rows = [_row("H5", "teacher_closeness", "index_moderated_mediation", exposure, "",
                          index, int(data["teacher_closeness"].notna().sum()), model)]
