@@ -226,7 +226,8 @@ def adjudicate(db: Session, *, actor: str, study_id: int, lesson_id: int, unit: 
         client_id = f"adjudication-{uuid.uuid4()}"
         writer = Writer(actor=actor, coder_id=None, study_id=study_id, lessons=None)
         put_event(db, writer, client_id, {**content, "lesson_id": lesson_id,
-                                          "source": "adjudication", "codebook_id": None})
+                                          "source": "adjudication", "codebook_id": None},
+                  commit=False)
     originals = [p for p in unit.split("|") if p] if found else []
     if originals:
         db.execute(sa.update(InteractionEvent).where(InteractionEvent.client_id.in_(originals))
