@@ -42,6 +42,7 @@ from classdyad.model import (
     PresenceSegment,
     Student,
     Teacher,
+    VideoFile,
     Wave,
 )
 
@@ -61,8 +62,15 @@ SOURCES = ("video", "live", "import", "adjudication")
 """How an event was made."""
 
 EVENT_FIELDS = ("lesson_id", "video_seconds", "frame", "teacher", "target_kind", "student",
-                "valence", "subtype", "codebook_id", "source")
-"""The content of an event as the browser sends it (teacher and student by their codes)."""
+                "valence", "subtype", "codebook_id", "source", "video_file")
+"""The content of an event as the browser sends it (teacher and student by their codes).
+
+``video_seconds`` is on the lesson's clock: a lesson filmed in parts has several video files,
+played in order, and a time in part *k* is the time in its file plus the durations of the files
+before it. ``video_file`` (the id of the file the coder watched, or none) and ``frame`` (the
+frame on screen, counted from that file's start) say where in which file the event was coded;
+they are kept with each revision (``event_revision.content``), the lesson-clock time in
+``interaction_event`` for the analysis."""
 
 Outcome = Literal["created", "unchanged"]
 
@@ -132,9 +140,14 @@ def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, 
                       Enrolment.classroom_id == Lesson.classroom_id,
                       Enrolment.wave_id == Lesson.wave_id)
                .limit(1).scalar_subquery())
+    video = (sa.select(VideoFile.id)
+             .where(VideoFile.id == content["video_file"], VideoFile.lesson_id == Lesson.id)
+             .scalar_subquery())
     found = db.execute(sa.select(teacher.label("teacher_id"),
                                  (student if content["student"] else sa.null())
-                                 .label("student_id"))
+                                 .label("student_id"),
+                                 (video if content["video_file"] is not None else sa.null())
+                                 .label("video_file"))
                        .select_from(Lesson).join(Wave, Lesson.wave_id == Wave.id)
                        .where(Lesson.id == lesson_id, Wave.study_id == writer.study_id)).first()
     if found is None:
@@ -145,6 +158,9 @@ def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, 
     if content["student"] and found.student_id is None:
         raise DataError(f"student {content['student']!r} is not in the lesson's class in "
                         "its wave; pick a student from the lesson's list")
+    if content["video_file"] is not None and found.video_file is None:
+        raise DataError(f"video file {content['video_file']!r} is not one of lesson "
+                        f"{lesson_id}'s videos; reload the coding page")
     return {"lesson_id": lesson_id, "video_seconds": content["video_seconds"],
             "frame": content["frame"], "teacher_id": found.teacher_id,
             "target_kind": content["target_kind"], "student_id": found.student_id,
@@ -169,8 +185,11 @@ def _record(revision: Any, *, coder: str | None = None) -> dict[str, Any]:
 
 
 def _same(stored: Any, action: str, content: dict[str, Any] | None, writer: Writer) -> bool:
+    # a field a revision was stored without (an older classdyad) compares as missing (None)
+    before = ({name: stored.content.get(name) for name in EVENT_FIELDS}
+              if stored.content else None)
     return (stored.action == action and stored.coder_id == writer.coder_id
-            and (stored.content or None) == content)
+            and before == content)
 
 
 def _insert_new(db: Session, table: sa.Table, values: dict[str, Any]) -> bool:

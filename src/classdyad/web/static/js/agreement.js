@@ -116,6 +116,22 @@ function eventForm(initial, submitLabel, submit) {
   return form;
 }
 
+// play the video from shortly before a lesson time (in the part of the lesson that holds it)
+async function show(seconds) {
+  const parts = setup.lesson.videos || [];
+  const started = parts.filter((p) => p.start_seconds !== null && p.start_seconds <= seconds);
+  const file = started.length ? started[started.length - 1] : parts[0];
+  if (!file) return;
+  if (video.dataset.file !== String(file.id)) {
+    const loaded = new Promise((resolve) => video.addEventListener("loadeddata", resolve, { once: true }));
+    video.src = `/api/v1/videos/${file.id}`;
+    video.dataset.file = String(file.id);
+    await loaded;
+  }
+  video.currentTime = Math.max(0, seconds - (file.start_seconds || 0) - 2);
+  video.play();
+}
+
 function openEditor(tr, u) {
   const next = tr.nextElementSibling;
   if (next && next.dataset.editor === u.unit) { next.remove(); return; }
@@ -171,9 +187,7 @@ async function load() {
     const tr = document.createElement("tr");
     tr.dataset.unit = u.unit;
     const time = cell(`${u.time.toFixed(2)} s `);
-    if (video) {
-      time.append(button("show", () => { video.currentTime = Math.max(0, u.time - 2); video.play(); }));
-    }
+    if (video) time.append(button("show", () => show(u.time)));
     const decision = document.createElement("td");
     if (u.decision) {
       decision.textContent = u.decision.replace("_", " ");
