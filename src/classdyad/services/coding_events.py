@@ -124,32 +124,49 @@ _EVENT = InteractionEvent.__table__
 _REVISION = EventRevision.__table__
 
 
+def _resolve_statement() -> sa.Select[Any]:
+    """The lesson (in the study), its teacher by code, the student by code in the lesson's class
+    and wave, and the video file of the lesson, in one query. Built once: a statement object
+    made per request costs more than the query itself."""
+    teacher = (sa.select(Teacher.id)
+               .join(LessonTeacher, LessonTeacher.teacher_id == Teacher.id)
+               .where(LessonTeacher.lesson_id == Lesson.id,
+                      Teacher.code == sa.bindparam("teacher"))
+               .limit(1).scalar_subquery())
+    student = (sa.select(Student.id)
+               .join(Enrolment, Enrolment.student_id == Student.id)
+               .where(Student.study_id == sa.bindparam("study_id"),
+                      Student.code == sa.bindparam("student"),
+                      Enrolment.classroom_id == Lesson.classroom_id,
+                      Enrolment.wave_id == Lesson.wave_id)
+               .limit(1).scalar_subquery())
+    video = (sa.select(VideoFile.id)
+             .where(VideoFile.id == sa.bindparam("video_file"),
+                    VideoFile.lesson_id == Lesson.id)
+             .scalar_subquery())
+    return (sa.select(teacher.label("teacher_id"), student.label("student_id"),
+                      video.label("video_file"))
+            .select_from(Lesson).join(Wave, Lesson.wave_id == Wave.id)
+            .where(Lesson.id == sa.bindparam("lesson_id"),
+                   Wave.study_id == sa.bindparam("study_id")))
+
+
+_RESOLVE = _resolve_statement()
+_HISTORY = (sa.select(_REVISION.c.client_id, _REVISION.c.revision, _REVISION.c.action,
+                      _REVISION.c.lesson_id, _REVISION.c.coder_id, _REVISION.c.content)
+            .where(_REVISION.c.client_id == sa.bindparam("client_id"))
+            .order_by(_REVISION.c.revision))
+
+
 def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, Any]:
     """Database ids for the content's codes, checked against the lesson (one query)."""
     lesson_id = content["lesson_id"]
     if writer.lessons is not None and lesson_id not in writer.lessons:
         raise NotFoundError(f"no lesson {lesson_id} among the lessons you code; open a lesson "
                             "from your Lessons page")
-    teacher = (sa.select(Teacher.id)
-               .join(LessonTeacher, LessonTeacher.teacher_id == Teacher.id)
-               .where(LessonTeacher.lesson_id == Lesson.id, Teacher.code == content["teacher"])
-               .limit(1).scalar_subquery())
-    student = (sa.select(Student.id)
-               .join(Enrolment, Enrolment.student_id == Student.id)
-               .where(Student.study_id == writer.study_id, Student.code == content["student"],
-                      Enrolment.classroom_id == Lesson.classroom_id,
-                      Enrolment.wave_id == Lesson.wave_id)
-               .limit(1).scalar_subquery())
-    video = (sa.select(VideoFile.id)
-             .where(VideoFile.id == content["video_file"], VideoFile.lesson_id == Lesson.id)
-             .scalar_subquery())
-    found = db.execute(sa.select(teacher.label("teacher_id"),
-                                 (student if content["student"] else sa.null())
-                                 .label("student_id"),
-                                 (video if content["video_file"] is not None else sa.null())
-                                 .label("video_file"))
-                       .select_from(Lesson).join(Wave, Lesson.wave_id == Wave.id)
-                       .where(Lesson.id == lesson_id, Wave.study_id == writer.study_id)).first()
+    found = db.execute(_RESOLVE, {"lesson_id": lesson_id, "study_id": writer.study_id,
+                                  "teacher": content["teacher"], "student": content["student"],
+                                  "video_file": content["video_file"]}).first()
     if found is None:
         raise NotFoundError(f"no lesson {lesson_id}; open a lesson from your Lessons page")
     if found.teacher_id is None:
@@ -163,17 +180,14 @@ def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, 
                         f"{lesson_id}'s videos; reload the coding page")
     return {"lesson_id": lesson_id, "video_seconds": content["video_seconds"],
             "frame": content["frame"], "teacher_id": found.teacher_id,
-            "target_kind": content["target_kind"], "student_id": found.student_id,
+            "target_kind": content["target_kind"],
+            "student_id": found.student_id if content["student"] else None,
             "valence": content["valence"], "subtype": content["subtype"],
             "codebook_id": content["codebook_id"], "source": content["source"]}
 
 
 def _revisions(db: Session, client_id: str) -> list[sa.Row[Any]]:
-    return list(db.execute(sa.select(_REVISION.c.client_id, _REVISION.c.revision,
-                                     _REVISION.c.action, _REVISION.c.lesson_id,
-                                     _REVISION.c.coder_id, _REVISION.c.content)
-                           .where(_REVISION.c.client_id == client_id)
-                           .order_by(_REVISION.c.revision)))
+    return list(db.execute(_HISTORY, {"client_id": client_id}))
 
 
 def _record(revision: Any, *, coder: str | None = None) -> dict[str, Any]:
@@ -192,18 +206,27 @@ def _same(stored: Any, action: str, content: dict[str, Any] | None, writer: Writ
             and before == content)
 
 
-def _insert_new(db: Session, table: sa.Table, values: dict[str, Any]) -> bool:
-    """Insert a row unless one with the same unique key is there (stored by a simultaneous
-    request); whether it was inserted. No savepoint: ``ON CONFLICT DO NOTHING``."""
+def _insert_revision_statements() -> dict[str, Any]:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    columns = ("client_id", "revision", "action", "lesson_id", "coder_id", "actor", "content")
+    values = {name: sa.bindparam(name, type_=_REVISION.c[name].type) for name in columns}
+    return {name: dialect.insert(_REVISION).values(**values).on_conflict_do_nothing()
+            .returning(_REVISION.c.id) for name, dialect in (("postgresql", postgresql),
+                                                             ("sqlite", sqlite))}
+
+
+_INSERT_REVISION = _insert_revision_statements()
+_INSERT_EVENT = sa.insert(_EVENT)
+
+
+def _insert_revision(db: Session, row: dict[str, Any]) -> bool:
+    """Store a revision unless it is there (stored by a simultaneous request); whether it was
+    stored. No savepoint: ``INSERT ... ON CONFLICT DO NOTHING``."""
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:  # pragma: no cover - the two engines classdyad runs on
+    if dialect not in _INSERT_REVISION:  # pragma: no cover - the two engines classdyad runs on
         raise DataError(f"the {dialect} database is not supported; use SQLite or PostgreSQL")
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    return db.execute(statement).first() is not None
+    return db.execute(_INSERT_REVISION[dialect], row).first() is not None
 
 
 def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | None,
@@ -211,8 +234,8 @@ def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | No
     """Bring ``interaction_event`` to the new revision."""
     if action == "create":  # revision 1: there is no current version yet
         assert values is not None
-        db.execute(sa.insert(_EVENT).values(client_id=client_id, coder_id=writer.coder_id,
-                                            **values))
+        db.execute(_INSERT_EVENT, {"client_id": client_id, "coder_id": writer.coder_id,
+                                   **values})
         return
     if action == "delete":
         db.execute(sa.delete(_EVENT).where(_EVENT.c.client_id == client_id))
@@ -259,7 +282,7 @@ def _write(db: Session, writer: Writer, client_id: str, revision: int, action: s
     row = {"client_id": client_id, "revision": revision, "action": action,
            "lesson_id": lesson_id, "coder_id": writer.coder_id, "actor": writer.actor,
            "content": content}
-    if not _insert_new(db, _REVISION, row):
+    if not _insert_revision(db, row):
         # another request stored this revision at the same moment: compare with it
         return _write(db, writer, client_id, revision, action, content)
     _apply(db, client_id, action, values, writer)

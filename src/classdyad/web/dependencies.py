@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -78,17 +79,32 @@ def get_settings(request: Request) -> WebSettings:
     return request.app.state.settings
 
 
-def get_read_db(request: Request) -> Iterator[Session]:
+async def get_read_db(request: Request) -> AsyncIterator[Session]:
     """A read session for the request's lookups (who is logged in, which study), closed at its
-    end; each lookup ends its read transaction (:func:`end_read`)."""
-    with Session(get_engine(request), expire_on_commit=False) as session:
+    end; each lookup ends its read transaction (:func:`end_read`).
+
+    ``async`` (as :func:`get_db`): making a session does no I/O, and closing one that holds
+    no connection does none either, so neither takes a trip through the thread pool; a session
+    still in a transaction at the end is closed in the pool.
+    """
+    session = Session(get_engine(request), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
 ReadDb = Annotated[Session, Depends(get_read_db)]
 
 
-def get_db(request: Request, read: ReadDb) -> Iterator[Session]:
+async def _close(session: Session) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
+
+
+async def get_db(request: Request, read: ReadDb) -> AsyncIterator[Session]:
     """The request's unit of work: one session, closed at the end of the request.
 
     GET, HEAD and OPTIONS share the read session. A state-changing request gets a write session:
@@ -97,8 +113,11 @@ def get_db(request: Request, read: ReadDb) -> Iterator[Session]:
     if request.method in SAFE_METHODS:
         yield read
         return
-    with Session(write_engine(get_engine(request)), expire_on_commit=False) as session:
+    session = Session(write_engine(get_engine(request)), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
 Db = Annotated[Session, Depends(get_db)]
@@ -114,18 +133,23 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
+# statements built once (a statement made per request costs more than the query itself)
+_LOGIN = (sa.select(LoginSession.csrf_token, LoginSession.expires_at, UserAccount.id,
+                    UserAccount.username, UserAccount.role, UserAccount.teacher_id,
+                    UserAccount.coder_id, UserAccount.active)
+          .join(UserAccount, LoginSession.user_id == UserAccount.id)
+          .where(LoginSession.token_hash == sa.bindparam("token_hash")))
+_STUDIES = sa.select(Study.id, Study.name, Study.description, Study.settings).order_by(Study.id)
+_STUDY_NAMED = _STUDIES.where(Study.name == sa.bindparam("name"))
+
+
 def current_user(request: Request, read: ReadDb) -> CurrentUser | None:
     """The user of the request's session cookie, or ``None`` (no cookie, expired, inactive)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     hashed = token_hash(token)
-    row = read.execute(sa.select(LoginSession.csrf_token, LoginSession.expires_at,
-                                 UserAccount.id, UserAccount.username, UserAccount.role,
-                                 UserAccount.teacher_id, UserAccount.coder_id,
-                                 UserAccount.active)
-                       .join(UserAccount, LoginSession.user_id == UserAccount.id)
-                       .where(LoginSession.token_hash == hashed)).first()
+    row = read.execute(_LOGIN, {"token_hash": hashed}).first()
     end_read(read)
     if row is None or not row.active or _utc(row.expires_at) <= dt.datetime.now(dt.UTC):
         return None
@@ -177,10 +201,8 @@ User = Annotated[CurrentUser, Depends(require_user)]
 def optional_study(request: Request, read: ReadDb) -> StudyContext | None:
     """The served study, or ``None`` while the database holds none (before the first import)."""
     wanted = get_settings(request).study
-    query = sa.select(Study.id, Study.name, Study.description, Study.settings).order_by(Study.id)
-    if wanted is not None:
-        query = query.where(Study.name == wanted)
-    studies = read.execute(query).all()
+    studies = (read.execute(_STUDIES) if wanted is None
+               else read.execute(_STUDY_NAMED, {"name": wanted})).all()
     end_read(read)
     if len(studies) != 1:
         if len(studies) > 1:
