@@ -76,3 +76,25 @@ def test_simultaneous_read_then_write_transactions_all_succeed(engine) -> None:
     _in_thread(work, timeout=120.0)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 400
+
+
+def test_a_writer_waiting_for_itself_gets_an_error_not_a_hang(engine, monkeypatch) -> None:
+    """A request that held a write transaction and opened a second one of its own (a service
+    not joining the request's session) would wait for itself: it is told after the busy
+    timeout instead."""
+    from classdyad.errors import StoreError
+    from classdyad.store import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_SECONDS", 0.2)
+
+    def work() -> None:
+        with Session(write_engine(engine)) as outer:
+            outer.execute(sa.text("UPDATE counter SET n = n + 1"))
+            with pytest.raises(StoreError, match="busy"), \
+                    Session(write_engine(engine)) as inner:
+                inner.execute(sa.text("UPDATE counter SET n = n + 1"))
+            outer.commit()
+
+    _in_thread(work)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 1

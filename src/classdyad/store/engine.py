@@ -37,6 +37,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 #: execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``
 WRITE_OPTION = "classdyad_write"
+#: how long a SQLite writer waits for the database (another process's writer, or this one's)
+BUSY_TIMEOUT_SECONDS = 30.0
 #: connections an engine keeps open (a web server's threads each hold one while they work)
 POOL_SIZE = 40
 
@@ -66,7 +68,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -106,7 +108,10 @@ def _sqlite_transactions(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         dbapi_connection = connection.connection.dbapi_connection
-        writer.acquire()
+        if not writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise StoreError(f"the database is busy: another write transaction of this process "
+                             f"has held it for {BUSY_TIMEOUT_SECONDS:g} s; try again (and if a "
+                             "request waits for itself, let its services join its session)")
         holder.append(dbapi_connection)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
