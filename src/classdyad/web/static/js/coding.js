@@ -364,7 +364,7 @@ function bindPresence() {
       const visible = row.querySelector("input[data-presence=visible]").checked;
       const clientId = newId();
       const body = { lesson_id: lesson.id, student: row.dataset.student,
-        start_seconds: Math.max(0, shownSeconds()), end_seconds: null, present, visible };
+        start_seconds: Math.max(0, lessonSeconds(shownSeconds())), end_seconds: null, present, visible };
       await store.record(null, { method: "PUT", url: `/api/v1/presence/${clientId}`, body });
       queue.kick();
       renderStatus();
