@@ -36,7 +36,8 @@ from classdyad.model import (
     Teacher,
 )
 
-__all__ = ["adjudicate", "calibration", "coded_events", "lesson_agreement", "lesson_coders"]
+__all__ = ["added_events", "adjudicate", "calibration", "coded_events", "lesson_agreement",
+           "lesson_coders"]
 
 ASPECT_STATISTICS = ("percent_agreement", "kappa", "kappa_with_no_event", "alpha_nominal",
                      "time_unit_kappa")
@@ -137,7 +138,8 @@ def lesson_agreement(db: Session, lesson_id: int, *, coder_a: str | None = None,
         ``coder_a, coder_b`` (code, events, done_at), ``window``, ``counts`` (matched, only A,
         only B), ``statistics`` (one record per aspect and statistic: estimate, se, n) and
         ``units``: every disagreement with both versions (``a``, ``b``), its ``unit`` id, its
-        ``time`` and the ``decision`` taken, if any.
+        ``time`` and the ``decision`` taken, if any; ``added``: the events the adjudicator
+        added (:func:`added_events`).
     """
     first, second = _pair(db, lesson_id, coder_a, coder_b)
     events_a = coded_events(db, [lesson_id], first["id"]).assign(coder=first["code"])
@@ -171,11 +173,30 @@ def lesson_agreement(db: Session, lesson_id: int, *, coder_a: str | None = None,
                       "event_client_id": decided.event_client_id if decided else None})
     counts = result.matching.to_frame().iloc[-1]
     return {"lesson_id": lesson_id, "coder_a": first, "coder_b": second, "window": window,
+            "added": added_events(db, lesson_id),
             "counts": {k: int(counts[k]) for k in ("n_matched", "n_only_a", "n_only_b")},
             "statistics": [{key: _clean(row[key]) for key in ("aspect", "statistic",
                                                                "estimate", "se", "n")}
                            for _, row in statistics.iterrows()],
             "units": units}
+
+
+def added_events(db: Session, lesson_id: int) -> list[dict[str, Any]]:
+    """The events an adjudicator added to a lesson (both coders missed them), in time order."""
+    rows = db.execute(sa.select(Adjudication.unit, InteractionEvent.client_id,
+                                InteractionEvent.video_seconds, InteractionEvent.target_kind,
+                                Student.code, InteractionEvent.valence,
+                                InteractionEvent.subtype, Adjudication.adjudicator)
+                      .join(InteractionEvent,
+                            InteractionEvent.client_id == Adjudication.event_client_id)
+                      .outerjoin(Student, Student.id == InteractionEvent.student_id)
+                      .where(Adjudication.lesson_id == lesson_id,
+                             Adjudication.decision == "add")
+                      .order_by(InteractionEvent.video_seconds)).all()
+    return [{"unit": unit, "client_id": client_id, "video_seconds": seconds,
+             "target_kind": kind, "student": student, "valence": valence, "subtype": subtype,
+             "adjudicator": adjudicator}
+            for unit, client_id, seconds, kind, student, valence, subtype, adjudicator in rows]
 
 
 def adjudicate(db: Session, *, actor: str, study_id: int, lesson_id: int, unit: str,
@@ -226,7 +247,8 @@ def adjudicate(db: Session, *, actor: str, study_id: int, lesson_id: int, unit: 
         client_id = f"adjudication-{uuid.uuid4()}"
         writer = Writer(actor=actor, coder_id=None, study_id=study_id, lessons=None)
         put_event(db, writer, client_id, {**content, "lesson_id": lesson_id,
-                                          "source": "adjudication", "codebook_id": None})
+                                          "source": "adjudication", "codebook_id": None},
+                  commit=False)
     originals = [p for p in unit.split("|") if p] if found else []
     if originals:
         db.execute(sa.update(InteractionEvent).where(InteractionEvent.client_id.in_(originals))

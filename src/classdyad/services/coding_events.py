@@ -11,15 +11,18 @@ revision is idempotent:
 
 Every revision is kept in ``event_revision``; ``interaction_event`` holds the current version of
 each event that is not deleted, which is what the analysis reads, and what BORIS / CSV imports
-write too. Edits and deletes are also written to the audit log. Concurrent writers of the same
-revision meet at the unique key ``(client_id, revision)``: one stores it, the other finds it
-stored and compares.
+write too. Edits and deletes are also written to the audit log (a first revision is its own
+record, in ``event_revision``). Concurrent writers of the same revision meet at the unique key
+``(client_id, revision)``: one stores it, the other's ``INSERT ... ON CONFLICT DO NOTHING``
+stores nothing, and it reads the stored revision and compares. A write is four statements
+(history, codes, revision, event) in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -39,6 +42,7 @@ from classdyad.model import (
     PresenceSegment,
     Student,
     Teacher,
+    VideoFile,
     Wave,
 )
 
@@ -58,8 +62,15 @@ SOURCES = ("video", "live", "import", "adjudication")
 """How an event was made."""
 
 EVENT_FIELDS = ("lesson_id", "video_seconds", "frame", "teacher", "target_kind", "student",
-                "valence", "subtype", "codebook_id", "source")
-"""The content of an event as the browser sends it (teacher and student by their codes)."""
+                "valence", "subtype", "codebook_id", "source", "video_file")
+"""The content of an event as the browser sends it (teacher and student by their codes).
+
+``video_seconds`` is on the lesson's clock: a lesson filmed in parts has several video files,
+played in order, and a time in part *k* is the time in its file plus the durations of the files
+before it. ``video_file`` (the id of the file the coder watched, or none) and ``frame`` (the
+frame on screen, counted from that file's start) say where in which file the event was coded;
+they are kept with each revision (``event_revision.content``), the lesson-clock time in
+``interaction_event`` for the analysis."""
 
 Outcome = Literal["created", "unchanged"]
 
@@ -109,48 +120,77 @@ def _check_content(content: dict[str, Any]) -> None:
                         f"{', '.join(SOURCES)}")
 
 
+_EVENT = InteractionEvent.__table__
+_REVISION = EventRevision.__table__
+
+
+def _resolve_statement() -> sa.Select[Any]:
+    """The lesson (in the study), its teacher by code, the student by code in the lesson's class
+    and wave, and the video file of the lesson, in one query. Built once: a statement object
+    made per request costs more than the query itself."""
+    teacher = (sa.select(Teacher.id)
+               .join(LessonTeacher, LessonTeacher.teacher_id == Teacher.id)
+               .where(LessonTeacher.lesson_id == Lesson.id,
+                      Teacher.code == sa.bindparam("teacher"))
+               .limit(1).scalar_subquery())
+    student = (sa.select(Student.id)
+               .join(Enrolment, Enrolment.student_id == Student.id)
+               .where(Student.study_id == sa.bindparam("study_id"),
+                      Student.code == sa.bindparam("student"),
+                      Enrolment.classroom_id == Lesson.classroom_id,
+                      Enrolment.wave_id == Lesson.wave_id)
+               .limit(1).scalar_subquery())
+    video = (sa.select(VideoFile.id)
+             .where(VideoFile.id == sa.bindparam("video_file"),
+                    VideoFile.lesson_id == Lesson.id)
+             .scalar_subquery())
+    return (sa.select(teacher.label("teacher_id"), student.label("student_id"),
+                      video.label("video_file"))
+            .select_from(Lesson).join(Wave, Lesson.wave_id == Wave.id)
+            .where(Lesson.id == sa.bindparam("lesson_id"),
+                   Wave.study_id == sa.bindparam("study_id")))
+
+
+_RESOLVE = _resolve_statement()
+_HISTORY = (sa.select(_REVISION.c.client_id, _REVISION.c.revision, _REVISION.c.action,
+                      _REVISION.c.lesson_id, _REVISION.c.coder_id, _REVISION.c.content)
+            .where(_REVISION.c.client_id == sa.bindparam("client_id"))
+            .order_by(_REVISION.c.revision))
+
+
 def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, Any]:
-    """Database ids for the content's codes, checked against the lesson."""
+    """Database ids for the content's codes, checked against the lesson (one query)."""
     lesson_id = content["lesson_id"]
     if writer.lessons is not None and lesson_id not in writer.lessons:
         raise NotFoundError(f"no lesson {lesson_id} among the lessons you code; open a lesson "
                             "from your Lessons page")
-    lesson = db.execute(sa.select(Lesson.classroom_id, Lesson.wave_id)
-                        .join(Wave, Lesson.wave_id == Wave.id)
-                        .where(Lesson.id == lesson_id, Wave.study_id == writer.study_id)).first()
-    if lesson is None:
+    found = db.execute(_RESOLVE, {"lesson_id": lesson_id, "study_id": writer.study_id,
+                                  "teacher": content["teacher"], "student": content["student"],
+                                  "video_file": content["video_file"]}).first()
+    if found is None:
         raise NotFoundError(f"no lesson {lesson_id}; open a lesson from your Lessons page")
-    teacher_id = db.scalar(sa.select(Teacher.id)
-                           .join(LessonTeacher, LessonTeacher.teacher_id == Teacher.id)
-                           .where(LessonTeacher.lesson_id == lesson_id,
-                                  Teacher.code == content["teacher"]))
-    if teacher_id is None:
+    if found.teacher_id is None:
         raise DataError(f"teacher {content['teacher']!r} does not teach lesson {lesson_id}; use "
                         "one of the lesson's teachers")
-    student_id = None
-    if content["student"]:
-        student_id = db.scalar(sa.select(Student.id)
-                               .join(Enrolment, Enrolment.student_id == Student.id)
-                               .where(Student.study_id == writer.study_id,
-                                      Student.code == content["student"],
-                                      Enrolment.classroom_id == lesson.classroom_id,
-                                      Enrolment.wave_id == lesson.wave_id))
-        if student_id is None:
-            raise DataError(f"student {content['student']!r} is not in the lesson's class in "
-                            "its wave; pick a student from the lesson's list")
+    if content["student"] and found.student_id is None:
+        raise DataError(f"student {content['student']!r} is not in the lesson's class in "
+                        "its wave; pick a student from the lesson's list")
+    if content["video_file"] is not None and found.video_file is None:
+        raise DataError(f"video file {content['video_file']!r} is not one of lesson "
+                        f"{lesson_id}'s videos; reload the coding page")
     return {"lesson_id": lesson_id, "video_seconds": content["video_seconds"],
-            "frame": content["frame"], "teacher_id": teacher_id,
-            "target_kind": content["target_kind"], "student_id": student_id,
+            "frame": content["frame"], "teacher_id": found.teacher_id,
+            "target_kind": content["target_kind"],
+            "student_id": found.student_id if content["student"] else None,
             "valence": content["valence"], "subtype": content["subtype"],
             "codebook_id": content["codebook_id"], "source": content["source"]}
 
 
-def _revisions(db: Session, client_id: str) -> list[EventRevision]:
-    return list(db.scalars(sa.select(EventRevision).where(EventRevision.client_id == client_id)
-                           .order_by(EventRevision.revision)))
+def _revisions(db: Session, client_id: str) -> list[sa.Row[Any]]:
+    return list(db.execute(_HISTORY, {"client_id": client_id}))
 
 
-def _record(revision: EventRevision, *, coder: str | None = None) -> dict[str, Any]:
+def _record(revision: Any, *, coder: str | None = None) -> dict[str, Any]:
     content = revision.content or {}
     return {"client_id": revision.client_id, "revision": revision.revision,
             "deleted": revision.action == "delete", "coder": coder,
@@ -158,10 +198,35 @@ def _record(revision: EventRevision, *, coder: str | None = None) -> dict[str, A
             "lesson_id": revision.lesson_id}
 
 
-def _same(stored: EventRevision, action: str, content: dict[str, Any] | None,
-          writer: Writer) -> bool:
+def _same(stored: Any, action: str, content: dict[str, Any] | None, writer: Writer) -> bool:
+    # a field a revision was stored without (an older classdyad) compares as missing (None)
+    before = ({name: stored.content.get(name) for name in EVENT_FIELDS}
+              if stored.content else None)
     return (stored.action == action and stored.coder_id == writer.coder_id
-            and (stored.content or None) == content)
+            and before == content)
+
+
+def _insert_revision_statements() -> dict[str, Any]:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    columns = ("client_id", "revision", "action", "lesson_id", "coder_id", "actor", "content")
+    values = {name: sa.bindparam(name, type_=_REVISION.c[name].type) for name in columns}
+    return {name: dialect.insert(_REVISION).values(**values).on_conflict_do_nothing()
+            .returning(_REVISION.c.id) for name, dialect in (("postgresql", postgresql),
+                                                             ("sqlite", sqlite))}
+
+
+_INSERT_REVISION = _insert_revision_statements()
+_INSERT_EVENT = sa.insert(_EVENT)
+
+
+def _insert_revision(db: Session, row: dict[str, Any]) -> bool:
+    """Store a revision unless it is there (stored by a simultaneous request); whether it was
+    stored. No savepoint: ``INSERT ... ON CONFLICT DO NOTHING``."""
+    dialect = db.get_bind().dialect.name
+    if dialect not in _INSERT_REVISION:  # pragma: no cover - the two engines classdyad runs on
+        raise DataError(f"the {dialect} database is not supported; use SQLite or PostgreSQL")
+    return db.execute(_INSERT_REVISION[dialect], row).first() is not None
 
 
 def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | None,
@@ -169,20 +234,18 @@ def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | No
     """Bring ``interaction_event`` to the new revision."""
     if action == "create":  # revision 1: there is no current version yet
         assert values is not None
-        db.add(InteractionEvent(client_id=client_id, coder_id=writer.coder_id, **values))
+        db.execute(_INSERT_EVENT, {"client_id": client_id, "coder_id": writer.coder_id,
+                                   **values})
         return
-    current = db.scalar(sa.select(InteractionEvent)
-                        .where(InteractionEvent.client_id == client_id))
     if action == "delete":
-        if current is not None:
-            db.delete(current)
+        db.execute(sa.delete(_EVENT).where(_EVENT.c.client_id == client_id))
         return
     assert values is not None
-    if current is None:
-        db.add(InteractionEvent(client_id=client_id, coder_id=writer.coder_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(current, name, value)
+    updated = db.execute(sa.update(_EVENT).where(_EVENT.c.client_id == client_id)
+                         .values(**values)).rowcount
+    if not updated:
+        db.execute(sa.insert(_EVENT).values(client_id=client_id, coder_id=writer.coder_id,
+                                            **values))
 
 
 def _write(db: Session, writer: Writer, client_id: str, revision: int, action: str,
@@ -216,34 +279,29 @@ def _write(db: Session, writer: Writer, client_id: str, revision: int, action: s
     values = _resolve(db, writer, content) if content is not None else None
     if content is None and writer.lessons is not None and lesson_id not in writer.lessons:
         raise NotFoundError(f"no event {client_id} among your events")
-    row = EventRevision(client_id=client_id, revision=revision, action=action,
-                        lesson_id=lesson_id, coder_id=writer.coder_id, actor=writer.actor,
-                        content=content)
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except sa_exc.IntegrityError:
+    row = {"client_id": client_id, "revision": revision, "action": action,
+           "lesson_id": lesson_id, "coder_id": writer.coder_id, "actor": writer.actor,
+           "content": content}
+    if not _insert_revision(db, row):
         # another request stored this revision at the same moment: compare with it
-        db.rollback()
         return _write(db, writer, client_id, revision, action, content)
     _apply(db, client_id, action, values, writer)
     if action != "create":
         db.add(AuditEntry(actor=writer.actor, action=action, entity="interaction_event",
                           count=1, detail={"client_id": client_id, "revision": revision,
                                            "lesson_id": lesson_id}))
-    db.commit()
-    return WriteResult("created", _record(row))
+    return WriteResult("created", _record(SimpleNamespace(**row)))
 
 
 def put_event(db: Session, writer: Writer, client_id: str, content: dict[str, Any], *,
-              revision: int = 1) -> WriteResult:
+              revision: int = 1, commit: bool = True) -> WriteResult:
     """Store revision ``revision`` of event ``client_id`` (1: create; more: edit).
 
     Parameters
     ----------
     db
-        A session; it is committed.
+        A session; it is committed (unless ``commit`` is false: the caller's unit of work
+        goes on).
     writer
         Who writes, and which lessons they may write to.
     client_id
@@ -269,13 +327,19 @@ def put_event(db: Session, writer: Writer, client_id: str, content: dict[str, An
     """
     canonical = _canonical(content)
     _check_content(canonical)
-    return _write(db, writer, client_id, revision, "create", canonical)
+    result = _write(db, writer, client_id, revision, "create", canonical)
+    if commit:
+        db.commit()
+    return result
 
 
 def delete_event(db: Session, writer: Writer, client_id: str, *, revision: int
                  ) -> WriteResult:
-    """Delete event ``client_id`` as revision ``revision`` (its earlier versions stay)."""
-    return _write(db, writer, client_id, revision, "delete", None)
+    """Delete event ``client_id`` as revision ``revision`` (its earlier versions stay);
+    committed."""
+    result = _write(db, writer, client_id, revision, "delete", None)
+    db.commit()
+    return result
 
 
 def lesson_events(db: Session, lesson_id: int, *, coder_id: int | None = None,

@@ -13,7 +13,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from classdyad.errors import ValidationError, check_option
 
@@ -23,17 +25,27 @@ ImportKind = Literal["roster", "responses"]
 IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".sav")
 
 
-def new_study_name(engine: Engine, study: int | str | None, source: str | Path) -> str | None:
+def new_study_name(target: Engine | Session, study: int | str | None,
+                   source: str | Path) -> str | None:
     """The study a roster import creates: ``None`` when the database holds one (or ``study`` is
-    named), else the file's stem."""
-    from classdyad.store import list_studies
+    named), else the file's stem.
 
-    if study is None and list_studies(engine).empty:
-        return Path(source).stem
-    return None
+    ``target`` is an engine, or the session of the caller's unit of work (read in its
+    transaction).
+    """
+    from classdyad.model import Study
+
+    if study is not None:
+        return None
+    if isinstance(target, Session):
+        found = target.scalar(sa.select(Study.id).limit(1))
+    else:
+        with target.connect() as connection:
+            found = connection.scalar(sa.select(Study.id).limit(1))
+    return Path(source).stem if found is None else None
 
 
-def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
+def import_file(target: Engine | Session, kind: str, path: str | Path, *, actor: str,
                 source: str | None = None, study: int | str | None = None,
                 dry_run: bool = False, mapping: Any = None, sheet: str | int = 0,
                 layout: str | None = None) -> Any:
@@ -41,8 +53,10 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
 
     Parameters
     ----------
-    engine
-        An engine on the study database.
+    target
+        An engine on the study database (the import is a transaction of its own), or the session
+        of the caller's unit of work (a web request's): the import joins its transaction and the
+        caller commits.
     kind
         ``"roster"`` (schools, classes, teachers, students with names, enrolments) or
         ``"responses"`` (questionnaire responses).
@@ -78,8 +92,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
         from classdyad.store.importing import import_roster
 
         table = read_roster(path, mapping=mapping, sheet=sheet)
-        study = new_study_name(engine, study, source) or study
-        summary = import_roster(engine, table, study=study, source=source, actor=actor,
+        study = new_study_name(target, study, source) or study
+        summary = import_roster(target, table, study=study, source=source, actor=actor,
                                 dry_run=dry_run)
         return with_ignored_columns(summary, table)
     from classdyad.io.questionnaires import read_responses
@@ -88,7 +102,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str,
     if layout is not None:
         check_option("layout", layout, ("wide", "long"))
     table = read_responses(path, layout=layout, mapping=mapping, sheet=sheet)  # type: ignore[arg-type]
-    summary = import_questionnaire_responses(engine, table, study=study, source=source,
+    summary = import_questionnaire_responses(target, table, study=study, source=source,
                                              actor=actor, dry_run=dry_run)
     return with_ignored_columns(summary, table)
 

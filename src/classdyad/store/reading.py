@@ -109,22 +109,29 @@ def read_frame(connection: Connection, query: sa.Select) -> pd.DataFrame:
 
 def _with_coding_columns(connection: Connection, events: pd.DataFrame,
                          study_id: int) -> pd.DataFrame:
-    """Add ``frame``, ``source`` and ``superseded`` (settled by an adjudication) to the events.
+    """Add ``frame``, ``source``, ``superseded`` (settled by an adjudication) and ``coder_role``
+    (the coder's assignment to the lesson: ``primary``, ``second`` or missing) to the events.
 
     :func:`classdyad.study.analysis_events` uses them to count adjudicated codes where they
     exist, else the primary coder's.
     """
     md = Base.metadata
     event, teacher = md.tables["interaction_event"], md.tables["teacher"]
+    assignment = md.tables["coder_assignment"]
     extra = read_frame(connection, sa.select(event.c.id, event.c.frame, event.c.source,
-                                             event.c.superseded)
-                       .select_from(event.join(teacher, event.c.teacher_id == teacher.c.id))
+                                             event.c.superseded,
+                                             assignment.c.role.label("coder_role"))
+                       .select_from(event.join(teacher, event.c.teacher_id == teacher.c.id)
+                                    .outerjoin(assignment, sa.and_(
+                                        assignment.c.lesson_id == event.c.lesson_id,
+                                        assignment.c.coder_id == event.c.coder_id)))
                        .where(teacher.c.study_id == study_id).order_by(event.c.id))
     out = events.copy()
     extra = extra.set_index("id").reindex(out["id"])
     out["frame"] = extra["frame"].astype("Int64").to_numpy()
     out["source"] = extra["source"].astype(object).to_numpy()
     out["superseded"] = extra["superseded"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out["coder_role"] = extra["coder_role"].astype(object).to_numpy()
     return out
 
 

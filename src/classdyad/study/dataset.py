@@ -104,17 +104,19 @@ def analysis_events(events: pd.DataFrame, *, coder_id: int | None = None) -> pd.
     ----------
     events
         ``StudyTables.events``; the optional columns ``source`` (``"adjudication"`` marks an
-        adjudicated event) and ``superseded`` (an original event whose disagreement an
-        adjudicator settled) are used when present.
+        adjudicated event), ``superseded`` (an original event whose disagreement an
+        adjudicator settled) and ``coder_role`` (the coder's assignment to the lesson,
+        ``"primary"`` or ``"second"``) are used when present.
     coder_id
         Use this coder's events only (adjudications are then left out).
 
     Returns
     -------
     pandas.DataFrame
-        In each lesson, the events of the coder with the lowest id who coded it (the primary
-        coding; a second coder's reliability coding is left out), less those an adjudication
-        replaced, plus the adjudicated events.
+        In each lesson, the events of its primary coder (the coder assigned to it as
+        ``primary``; in a lesson without a primary coder's events, such as an imported one, the
+        coder with the lowest id who coded it), less those an adjudication replaced, plus the
+        adjudicated events. A second coder's reliability coding is left out.
     """
     if coder_id is not None:
         return events[events["coder_id"] == coder_id]
@@ -126,6 +128,11 @@ def analysis_events(events: pd.DataFrame, *, coder_id: int | None = None) -> pd.
     coded = events[~adjudicated]
     if coded["coder_id"].notna().any():
         primary_coder = coded.groupby("lesson_id")["coder_id"].transform("min")
+        if "coder_role" in coded.columns:
+            assigned = coded["coder_id"].where(coded["coder_role"].eq("primary")
+                                               .fillna(False).astype(bool))
+            assigned = assigned.groupby(coded["lesson_id"]).transform("max")
+            primary_coder = assigned.where(assigned.notna(), primary_coder)
         coded = coded[(coded["coder_id"] == primary_coder) | primary_coder.isna()]
     coded = coded[~superseded.reindex(coded.index).to_numpy()]
     if not adjudicated.any():

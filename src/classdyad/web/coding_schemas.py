@@ -26,6 +26,9 @@ class EventWrite(_In):
     subtype: str | None = Field(default=None, max_length=50)
     codebook_id: int | None = None
     source: Literal["video", "live"] = "video"
+    video_file: int | None = Field(default=None, description="the lesson's video file the "
+                                   "event was coded on (its id); video_seconds stays on the "
+                                   "lesson's clock, frame counts from that file's start")
     revision: int = Field(default=1, ge=1, description="1 creates the event; each edit sends "
                           "the next number")
 
@@ -46,6 +49,7 @@ class EventPublic(BaseModel):
     subtype: str | None
     codebook_id: int | None
     source: str | None
+    video_file: int | None = None
     coder: str | None = None
 
 

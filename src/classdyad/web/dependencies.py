@@ -1,8 +1,17 @@
 """Per-request dependencies: the database session, the logged-in user, access and the study.
 
-This is the web application's one door to the database: every request gets one
-``sqlalchemy.orm.Session`` on the engine opened at start-up (:func:`get_db`), closed when the
-request ends. :func:`authorize`, applied by the application to every route, checks the role
+This is the web application's one door to the database. Every request's work is one unit of
+work: one ``sqlalchemy.orm.Session`` (:func:`get_db`) in one transaction, which the services the
+route calls join (they take the session; none opens a connection of its own), committed by the
+route and closed when the request ends. A state-changing request's transaction is a write
+transaction (``BEGIN IMMEDIATE`` on SQLite, see :func:`classdyad.store.engine.write_engine`), so
+what it reads before it writes cannot be overtaken by another writer, and simultaneous writers
+queue instead of failing with "database is locked"; reads (GET, HEAD, OPTIONS) run in plain read
+transactions and never wait for a writer. Looking up who is logged in and which study is served
+is no part of the work: it runs on a read session (:func:`get_read_db`) whose transaction ends
+before the route starts, so a write transaction holds the database only while the route works.
+
+:func:`authorize`, applied by the application to every route, checks the role
 against :data:`classdyad.web.access.ACCESS` and the CSRF token of every state-changing request.
 """
 
@@ -10,17 +19,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from classdyad.model import LoginSession, Study, UserAccount
 from classdyad.services.privacy import PrivacySettings, privacy_settings
+from classdyad.store.engine import write_engine
 from classdyad.web.access import ACCESS, PUBLIC
 from classdyad.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, token_hash
 from classdyad.web.settings import WebSettings
@@ -68,43 +79,92 @@ def get_settings(request: Request) -> WebSettings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One database session for the request (the unit of work), closed at its end."""
-    with Session(get_engine(request), expire_on_commit=False) as session:
+async def get_read_db(request: Request) -> AsyncIterator[Session]:
+    """A read session for the request's lookups (who is logged in, which study), closed at its
+    end; each lookup ends its read transaction (:func:`end_read`).
+
+    ``async`` (as :func:`get_db`): making a session does no I/O, and closing one that holds
+    no connection does none either, so neither takes a trip through the thread pool; a session
+    still in a transaction at the end is closed in the pool.
+    """
+    session = Session(get_engine(request), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await _close(session)
+
+
+ReadDb = Annotated[Session, Depends(get_read_db)]
+
+
+async def _close(session: Session) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
+
+
+async def get_db(request: Request, read: ReadDb) -> AsyncIterator[Session]:
+    """The request's unit of work: one session, closed at the end of the request.
+
+    GET, HEAD and OPTIONS share the read session. A state-changing request gets a write session:
+    its transaction starts (``BEGIN IMMEDIATE`` on SQLite) at the route's first statement.
+    """
+    if request.method in SAFE_METHODS:
+        yield read
+        return
+    session = Session(write_engine(get_engine(request)), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        await _close(session)
 
 
 Db = Annotated[Session, Depends(get_db)]
+
+
+def end_read(read: Session) -> None:
+    """End a read session's transaction, so its connection goes back to the pool before the
+    request's write transaction takes one (a thread never holds two at once)."""
+    read.rollback()
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def current_user(request: Request, db: Db) -> CurrentUser | None:
+# statements built once (a statement made per request costs more than the query itself)
+_LOGIN = (sa.select(LoginSession.csrf_token, LoginSession.expires_at, UserAccount.id,
+                    UserAccount.username, UserAccount.role, UserAccount.teacher_id,
+                    UserAccount.coder_id, UserAccount.active)
+          .join(UserAccount, LoginSession.user_id == UserAccount.id)
+          .where(LoginSession.token_hash == sa.bindparam("token_hash")))
+_STUDIES = sa.select(Study.id, Study.name, Study.description, Study.settings).order_by(Study.id)
+_STUDY_NAMED = _STUDIES.where(Study.name == sa.bindparam("name"))
+
+
+def current_user(request: Request, read: ReadDb) -> CurrentUser | None:
     """The user of the request's session cookie, or ``None`` (no cookie, expired, inactive)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     hashed = token_hash(token)
-    row = db.execute(sa.select(LoginSession, UserAccount)
-                     .join(UserAccount, LoginSession.user_id == UserAccount.id)
-                     .where(LoginSession.token_hash == hashed)).first()
-    if row is None:
+    row = read.execute(_LOGIN, {"token_hash": hashed}).first()
+    end_read(read)
+    if row is None or not row.active or _utc(row.expires_at) <= dt.datetime.now(dt.UTC):
         return None
-    login, user = row
-    if not user.active or _utc(login.expires_at) <= dt.datetime.now(dt.UTC):
-        return None
-    return CurrentUser(user.id, user.username, user.role, user.teacher_id, user.coder_id,
-                       login.csrf_token, hashed)
+    return CurrentUser(row.id, row.username, row.role, row.teacher_id, row.coder_id,
+                       row.csrf_token, hashed)
 
 
-def authorize(request: Request,
-              user: Annotated[CurrentUser | None, Depends(current_user)]) -> CurrentUser | None:
+async def authorize(request: Request, user: Annotated[CurrentUser | None, Depends(current_user)]
+                    ) -> CurrentUser | None:
     """Apply the access table to the request's route; check CSRF on state-changing requests.
 
     Raises 500 for a route without a rule (never served), :class:`LoginRequired` without a
     session, 403 for a role the route is not for or a missing or wrong ``X-CSRF-Token``.
+    (``async``, as :func:`require_user` and :func:`require_study`: they do no I/O, so they run
+    on the event loop instead of taking a trip through the thread pool.)
     """
     route = request.scope.get("route")
     name = getattr(route, "name", None)
@@ -127,7 +187,8 @@ def authorize(request: Request,
     return user
 
 
-def require_user(user: Annotated[CurrentUser | None, Depends(authorize)]) -> CurrentUser:
+async def require_user(user: Annotated[CurrentUser | None, Depends(authorize)]
+                       ) -> CurrentUser:
     """The logged-in user of a route that needs one (``authorize`` has checked it)."""
     if user is None:
         raise LoginRequired()
@@ -137,13 +198,12 @@ def require_user(user: Annotated[CurrentUser | None, Depends(authorize)]) -> Cur
 User = Annotated[CurrentUser, Depends(require_user)]
 
 
-def optional_study(request: Request, db: Db) -> StudyContext | None:
+def optional_study(request: Request, read: ReadDb) -> StudyContext | None:
     """The served study, or ``None`` while the database holds none (before the first import)."""
     wanted = get_settings(request).study
-    query = sa.select(Study).order_by(Study.id)
-    if wanted is not None:
-        query = query.where(Study.name == wanted)
-    studies = db.scalars(query).all()
+    studies = (read.execute(_STUDIES) if wanted is None
+               else read.execute(_STUDY_NAMED, {"name": wanted})).all()
+    end_read(read)
     if len(studies) != 1:
         if len(studies) > 1:
             names = ", ".join(repr(s.name) for s in studies)
@@ -154,8 +214,8 @@ def optional_study(request: Request, db: Db) -> StudyContext | None:
     return StudyContext(study.id, study.name, study.description, dict(study.settings or {}))
 
 
-def require_study(study: Annotated[StudyContext | None, Depends(optional_study)]
-                  ) -> StudyContext:
+async def require_study(study: Annotated[StudyContext | None, Depends(optional_study)]
+                        ) -> StudyContext:
     """The served study; 404 with what to do while there is none."""
     if study is None:
         raise HTTPException(404, "the database holds no study yet; a researcher imports a "
@@ -172,12 +232,15 @@ __all__ = [
     "Db",
     "LoginRequired",
     "MaybeStudy",
+    "ReadDb",
     "StudyContext",
     "User",
     "authorize",
     "current_user",
+    "end_read",
     "get_db",
     "get_engine",
+    "get_read_db",
     "get_settings",
     "optional_study",
     "require_study",

@@ -38,14 +38,16 @@ from classdyad.model.background import classify_background
 from classdyad.services.privacy import filter_record
 from classdyad.web.dependencies import CurrentUser, StudyContext
 
+_CODER_LESSONS = (sa.select(CoderAssignment.lesson_id)
+                  .where(CoderAssignment.coder_id == sa.bindparam("coder_id")))
+
 
 def lesson_ids(db: Session, user: CurrentUser, study: StudyContext) -> set[int] | None:
     """Ids of the lessons the user may see (``None``: every lesson of the study)."""
     if user.role == "researcher":
         return None
     if user.role == "coder":
-        return set(db.scalars(sa.select(CoderAssignment.lesson_id)
-                              .where(CoderAssignment.coder_id == user.coder_id)))
+        return set(db.scalars(_CODER_LESSONS, {"coder_id": user.coder_id}))
     if user.role == "teacher":
         own = classroom_ids(db, user, study) or set()
         by_class = db.scalars(sa.select(Lesson.id).where(Lesson.classroom_id.in_(own)))

@@ -68,10 +68,15 @@ def set_master_coder(code: str, db: Db, study: CurrentStudy,
 def agreement_page(request: Request, lesson_id: int, user: User, db: Db,
                    study: CurrentStudy) -> HTMLResponse:
     """Agreement of a lesson's two coders and the adjudication queue, beside the video."""
+    from classdyad.web.routers.coding_page import coding_setup
+
+    setup = coding_setup(db, user, study, lesson_id)
     lesson = scope.get_lesson(db, user, study, lesson_id)
     coders = coding_agreement.lesson_coders(db, lesson_id)
+    form = {"lesson": setup["lesson"], "students": [s["code"] for s in setup["students"]],
+            "categories": (setup["codebook"] or {}).get("categories", [])}
     return render(request, "agreement.html", user, f"Agreement on lesson {lesson_id}",
-                  study.name, lesson=lesson, coders=coders)
+                  study.name, lesson=lesson, coders=coders, form=form)
 
 
 @router.get("/calibration", response_class=HTMLResponse, include_in_schema=False)

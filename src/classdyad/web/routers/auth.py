@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from classdyad.model import Coder, LoginSession, Teacher, UserAccount
 from classdyad.services.accounts import dummy_verify, set_password, verify_password
-from classdyad.web.dependencies import Db, User, get_settings
+from classdyad.web.dependencies import Db, ReadDb, User, end_read, get_settings
 from classdyad.web.schemas import LoginRequest, LoginResponse, MePublic, PasswordChange
 from classdyad.web.security import SESSION_COOKIE, new_token, token_hash
 
@@ -19,7 +19,8 @@ LOGIN_FAILED = "unknown username or wrong password; check both and try again"
 
 
 @router.post("/auth/login", response_model=LoginResponse)
-def login(body: LoginRequest, request: Request, response: Response, db: Db) -> LoginResponse:
+def login(body: LoginRequest, request: Request, response: Response, read: ReadDb,
+          db: Db) -> LoginResponse:
     """Log in: sets the session cookie and returns the CSRF token for later writes.
 
     The same 401 answers an unknown user and a wrong password; more than five failures per
@@ -29,7 +30,12 @@ def login(body: LoginRequest, request: Request, response: Response, db: Db) -> L
     if limit.blocked(body.username):
         raise HTTPException(429, "too many failed logins for this account; wait a minute and "
                             "try again", headers={"Retry-After": str(int(limit.window))})
-    user = db.scalar(sa.select(UserAccount).where(UserAccount.username == body.username))
+    # the account is read (and the password checked, which is slow on purpose) outside the
+    # write transaction, which then only stores the session
+    user = read.execute(sa.select(UserAccount.id, UserAccount.username, UserAccount.role,
+                                  UserAccount.password_hash, UserAccount.active)
+                        .where(UserAccount.username == body.username)).first()
+    end_read(read)
     if user is None:
         dummy_verify(body.password)
         ok = False
@@ -40,10 +46,6 @@ def login(body: LoginRequest, request: Request, response: Response, db: Db) -> L
         raise HTTPException(401, LOGIN_FAILED)
     limit.succeeded(body.username)
     user_id, username, role = user.id, user.username, user.role
-    # end the reading transaction: on SQLite a read transaction cannot become a write one
-    # while another login writes ("database is locked"); a new one that starts with the
-    # DELETE takes the write lock at once, waiting its turn (busy timeout)
-    db.rollback()
     settings = get_settings(request)
     token, csrf = new_token(), new_token()
     now = dt.datetime.now(dt.UTC)
@@ -80,10 +82,11 @@ def me(user: User, db: Db) -> MePublic:
 
 
 @router.post("/me/password", status_code=204)
-def change_password(body: PasswordChange, user: User, db: Db) -> Response:
+def change_password(body: PasswordChange, user: User, read: ReadDb, db: Db) -> Response:
     """Change one's own password (the current one is asked again); other sessions end."""
-    account = db.get(UserAccount, user.id)
-    if account is None or not verify_password(account.password_hash, body.current_password):
+    stored = read.scalar(sa.select(UserAccount.password_hash).where(UserAccount.id == user.id))
+    end_read(read)
+    if stored is None or not verify_password(stored, body.current_password):
         raise HTTPException(400, "the current password is wrong; type it again")
     set_password(db, user.id, body.new_password)
     db.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,

@@ -21,6 +21,19 @@ STUDENT_KEYS = string.digits[1:] + "0" + "qwertyuiopasdfhjklzxvbnm"
 """Keys that pick a student, in list order (``G`` picks a group, ``C`` the whole class)."""
 
 
+def lesson_clock(videos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lesson's video files in playing order, each with ``start_seconds``: where it starts
+    on the lesson's clock (the durations of the files before it; ``None`` after a file whose
+    duration is unknown)."""
+    start: float | None = 0.0
+    out = []
+    for video in sorted(videos, key=lambda v: v["position"]):
+        out.append({**video, "start_seconds": start})
+        duration = video.get("duration_seconds")
+        start = None if start is None or duration is None else start + float(duration)
+    return out
+
+
 def coding_setup(db: Db, user: CurrentUser, study: StudyContext,
                  lesson_id: int) -> dict[str, Any]:
     """Everything the coding page needs to start: lesson, students with keys, codebook."""
@@ -43,7 +56,8 @@ def coding_setup(db: Db, user: CurrentUser, study: StudyContext,
         status = db.get(LessonCoding, (lesson_id, user.coder_id))
         done = bool(status and status.done_at)
     return {"lesson": {key: lesson[key] for key in ("id", "classroom", "wave", "subject",
-                                                     "teachers", "videos")},
+                                                     "teachers")}
+            | {"videos": lesson_clock(lesson["videos"])},
             "students": keyed, "codebook": codebook, "reaction_offset": offset,
             "done": done, "username": user.username, "role": user.role}
 

@@ -19,7 +19,15 @@ from classdyad.io.video import VIDEO_SUFFIXES, read_video_info
 from classdyad.model import LessonTeacher, VideoFile
 from classdyad.services import exports, imports
 from classdyad.web import scope
-from classdyad.web.dependencies import CurrentStudy, Db, MaybeStudy, User, get_settings
+from classdyad.web.dependencies import (
+    CurrentStudy,
+    Db,
+    MaybeStudy,
+    ReadDb,
+    User,
+    end_read,
+    get_settings,
+)
 from classdyad.web.routers.study import audit
 from classdyad.web.schemas import ImportResult, LessonPublic, VideoRegister
 from classdyad.web.uploads import receive_file, safe_filename
@@ -54,10 +62,14 @@ async def import_file(kind: str, request: Request, user: User, db: Db, study: Ma
         path = folder / name
         await receive_file(request, path, max_bytes=get_settings(request).max_import_bytes)
         try:
+            # the import joins the request's write transaction (taken only now, after the
+            # upload), and the request commits it
             summary = await run_in_threadpool(
-                imports.import_file, db.get_bind(), kind, path, actor=user.username,
+                imports.import_file, db, kind, path, actor=user.username,
                 source=name, study=study.id if study else None, dry_run=dry_run)
+            await run_in_threadpool(db.commit)
         except ValidationError as error:
+            await run_in_threadpool(db.rollback)
             body = ImportResult(source=name, dry_run=dry_run, ok=False,
                                 problems=imports.problem_records(error))  # type: ignore[arg-type]
             return JSONResponse(body.model_dump(), status_code=422)
@@ -131,12 +143,14 @@ def register_video(lesson_id: int, body: VideoRegister, request: Request, user: 
 
 @router.post("/lessons/{lesson_id}/videos/upload", response_model=LessonPublic,
              status_code=201)
-async def upload_video(lesson_id: int, request: Request, user: User, db: Db,
+async def upload_video(lesson_id: int, request: Request, user: User, read: ReadDb, db: Db,
                        study: CurrentStudy,
                        filename: str = Query(description="the video's file name")) -> Any:
     """Upload a video (the request body) for a lesson; stored in the media folder, then read
     with ffprobe. Size and type are limited."""
-    await run_in_threadpool(scope.get_lesson, db, user, study, lesson_id)
+    # checked on the read session: the write transaction starts after the upload
+    await run_in_threadpool(scope.get_lesson, read, user, study, lesson_id)
+    await run_in_threadpool(end_read, read)
     name = safe_filename(filename, allowed=VIDEO_SUFFIXES)
     settings = get_settings(request)
     target = (settings.media_path() / "uploads" / f"lesson-{lesson_id}"

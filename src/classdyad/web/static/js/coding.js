@@ -1,5 +1,7 @@
 // The coding page: two keys per interaction (whom, then what), locked to the frame on screen.
 // Every change goes to IndexedDB first and reaches the server through the send queue.
+// A lesson filmed in parts has several video files: the coder picks one; times are kept on the
+// lesson's clock (the part's start plus the time in its file), frames count within the file.
 
 import { api } from "./api.js";
 import { EventStore, SendQueue, newId } from "./event-queue.js";
@@ -8,7 +10,9 @@ const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const setup = JSON.parse(document.getElementById("coding-data").textContent);
 const lesson = setup.lesson;
 const video = document.querySelector("video[data-coding]");
-const fps = (lesson.videos[0] && lesson.videos[0].frame_rate) || 25;
+const parts = lesson.videos || [];
+const partChoice = document.querySelector("select[data-video-file]");
+let part = parts[0] || null; // the video file on screen
 const categories = (setup.codebook && setup.codebook.categories) || [];
 const byHotkey = new Map(categories.filter((c) => c.hotkey).map((c) => [c.hotkey, c]));
 const byStudentKey = new Map(setup.students.filter((s) => s.key).map((s) => [s.key, s]));
@@ -54,7 +58,35 @@ function serial(task) {
   return chain;
 }
 
-function frameOf(seconds) { return Math.max(0, Math.round(seconds * fps)); }
+function fps() { return (part && part.frame_rate) || 25; }
+
+function frameOf(seconds) { return Math.max(0, Math.round(seconds * fps())); }
+
+// a time in the file on screen, on the lesson's clock
+function lessonSeconds(fileSeconds) { return ((part && part.start_seconds) || 0) + fileSeconds; }
+
+// the video file that holds a lesson time (the one it was coded on, when known)
+function partOf(seconds, fileId) {
+  const known = parts.find((p) => p.id === fileId);
+  if (known) return known;
+  const started = parts.filter((p) => p.start_seconds !== null && p.start_seconds <= seconds);
+  return started.length ? started[started.length - 1] : part;
+}
+
+function showPart(next) {
+  // put another of the lesson's video files on screen; resolves once it can be shown
+  if (!next || next === part) return Promise.resolve();
+  video.pause();
+  part = next;
+  state.shownTime = null;
+  document.body.dataset.video = "loading";
+  document.body.dataset.part = String(part.position);
+  if (partChoice) partChoice.value = String(part.id);
+  return new Promise((resolve) => {
+    video.addEventListener("loadeddata", () => { renderClock(); resolve(); }, { once: true });
+    video.src = `/api/v1/videos/${part.id}`;
+  });
+}
 
 function shownSeconds() {
   return state.shownTime !== null ? state.shownTime : video.currentTime;
@@ -72,7 +104,7 @@ function trackFrames() {
 
 function renderClock() {
   const seconds = shownSeconds();
-  ui.time.textContent = seconds.toFixed(3);
+  ui.time.textContent = lessonSeconds(seconds).toFixed(3);
   ui.frame.textContent = String(frameOf(seconds));
   ui.frame.dataset.value = ui.frame.textContent;
   ui.speed.textContent = `${video.playbackRate}×`;
@@ -128,14 +160,16 @@ function renderList() {
   renderStatus();
 }
 
-function select(clientId, seek) {
+async function select(clientId, seek) {
   state.selected = clientId;
   const event = state.events.get(clientId);
+  renderList();
   if (event && seek) {
     video.pause();
-    video.currentTime = event.video_seconds + 0.25 / fps;
+    await showPart(partOf(event.video_seconds, event.video_file));
+    const start = (part && part.start_seconds) || 0;
+    video.currentTime = Math.max(0, event.video_seconds - start) + 0.25 / fps();
   }
-  renderList();
 }
 
 function contentOf(event) {
@@ -144,6 +178,7 @@ function contentOf(event) {
     teacher: event.teacher, target_kind: event.target_kind, student: event.student || null,
     valence: event.valence, subtype: event.subtype || null,
     codebook_id: event.codebook_id ?? null, source: "video",
+    video_file: event.video_file ?? null,
   };
 }
 
@@ -179,6 +214,7 @@ async function code(category, target, recode) {
       client_id: newId(), video_seconds: target.video_seconds, frame: target.frame, teacher,
       target_kind: target.target_kind, student: target.student, valence: category.valence,
       subtype: category.subtype, codebook_id: setup.codebook ? setup.codebook.id : null,
+      video_file: target.video_file ?? null,
     };
     await write(event);
     state.undo.push({ kind: "create", client_id: event.client_id, after: contentOf(event) });
@@ -229,11 +265,13 @@ async function deleteSelected() {
 
 function chooseTarget(target) {
   const seconds = Math.max(0, shownSeconds() - state.offset);
-  state.pending = { ...target, video_seconds: seconds, frame: frameOf(seconds) };
+  state.pending = { ...target, video_seconds: lessonSeconds(seconds), frame: frameOf(seconds),
+    video_file: part ? part.id : null };
   if (state.recode) {
     const original = state.events.get(state.recode);
     state.pending.video_seconds = original.video_seconds;
     state.pending.frame = original.frame;
+    state.pending.video_file = original.video_file ?? null;
   }
   renderMode();
 }
@@ -241,7 +279,7 @@ function chooseTarget(target) {
 function stepFrames(count) {
   video.pause();
   const frame = frameOf(shownSeconds()) + count;
-  video.currentTime = Math.max(0, (frame + 0.25) / fps);
+  video.currentTime = Math.max(0, (frame + 0.25) / fps());
 }
 
 function moveSelection(step) {
@@ -326,7 +364,7 @@ function bindPresence() {
       const visible = row.querySelector("input[data-presence=visible]").checked;
       const clientId = newId();
       const body = { lesson_id: lesson.id, student: row.dataset.student,
-        start_seconds: Math.max(0, shownSeconds()), end_seconds: null, present, visible };
+        start_seconds: Math.max(0, lessonSeconds(shownSeconds())), end_seconds: null, present, visible };
       await store.record(null, { method: "PUT", url: `/api/v1/presence/${clientId}`, body });
       queue.kick();
       renderStatus();
@@ -356,6 +394,13 @@ function bindControls() {
     });
   }
   document.addEventListener("keydown", onKey);
+  if (partChoice) {
+    partChoice.addEventListener("change", () => {
+      showPart(parts.find((p) => String(p.id) === partChoice.value));
+      partChoice.blur();
+    });
+  }
+  if (part) document.body.dataset.part = String(part.position);
   video.addEventListener("seeked", renderClock);
   const playing = () => { document.body.dataset.paused = String(video.paused); };
   video.addEventListener("play", playing);
