@@ -129,8 +129,21 @@ function renderMode() {
   }
 }
 
+let statusRenders = 0; // the newest renderStatus call; older ones finishing later write nothing
+
 async function renderStatus() {
-  const waiting = (queue ? await queue.pending() : 0) + working;
+  // Counting the outbox is asynchronous, so calls can finish out of order; only the newest call
+  // (which read the newest state) may write, or an older count could show "all saved" while a
+  // change still waits.
+  const render = ++statusRenders;
+  if (working && document.body.dataset.pending === "0") {
+    // a key press is not in IndexedDB yet: never show "all saved" while counting
+    document.body.dataset.pending = ui.status.dataset.pending = String(working);
+    ui.status.textContent = `${working} pending`;
+  }
+  const outbox = queue ? await queue.pending() : 0;
+  if (render !== statusRenders) return;
+  const waiting = outbox + working;
   const saved = [...state.events.values()].filter((e) => (e.saved_revision || 0) >= e.revision).length;
   ui.status.textContent = waiting ? `${waiting} pending · ${saved} saved` : `all saved · ${saved} events`;
   ui.status.dataset.pending = String(waiting);

@@ -166,8 +166,15 @@ function renderLog() {
   }));
 }
 
+let waitingRenders = 0; // the newest renderWaiting call; older ones finishing later write nothing
+
 async function renderWaiting() {
-  state.waiting = queue ? await queue.pending() : 0;
+  // Counting the outbox is asynchronous: only the newest call writes, so an older count never
+  // shows "all synced" while a change still waits.
+  const render = ++waitingRenders;
+  const waiting = queue ? await queue.pending() : 0;
+  if (render !== waitingRenders) return;
+  state.waiting = waiting;
   ui.waiting.textContent = state.waiting ? `${state.waiting} waiting to sync` : "all synced";
   ui.waiting.dataset.pending = String(state.waiting);
   document.body.dataset.pending = String(state.waiting);
