@@ -204,9 +204,11 @@ def _fit_paths(work: pd.DataFrame, design: tuple[str | bytes, ...], n_covariates
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ClassdyadWarning)
             first = lmm(a_formulas[0], work)
+            first_path = _path_fit(first, a_formulas[0], True)
+            # refitted after the first fit's residuals, so that the general solver built for
+            # its conditional modes is shared (only the response's cross-products are redone)
             second = first.refit(work["M1"].to_numpy(dtype=float), warm_start=False)
-            a_fits = [_path_fit(first, a_formulas[0], True),
-                      _path_fit(second, a_formulas[1], True)]
+            a_fits = [first_path, _path_fit(second, a_formulas[1], True)]
         if any(t not in a.estimates.index for a in a_fits for t in exposure_terms):
             raise _NotPlain  # a path lost to collinearity: the plan's step says which
         cache[key] = (a_fits, [FitNote(str(w.message), w.category) for w in caught
