@@ -2,7 +2,8 @@
 
 On several replicate studies (and one whose data send a step back to the plan's own checks), the
 estimates, standard errors and p values of every H3 effect, the notes' warning classes and the
-generator's state after the steps equal those of :func:`classdyad.study.plan.plan_steps`.
+generator's state after the steps equal those of :func:`classdyad.study.plan.plan_steps`; where
+the outcomes are observed on the same rows, one exposure's steps share their a-path fits.
 """
 
 from __future__ import annotations
@@ -48,15 +49,13 @@ def test_steps_with_the_same_rows_share_the_a_path_fits(monkeypatch) -> None:
                 "student_conflict"]
     dataset[outcomes] = dataset[outcomes].fillna(dataset[outcomes].mean())
     _check_equal(dataset, 5)
-    import classdyad.simulate.power_steps as module
-
     responses: list[str] = []
 
     def counting_lmm(formula: str, data: pd.DataFrame, **options):
         responses.append(formula.split("~")[0].strip())
         return lmm(formula, data, **options)
 
-    monkeypatch.setattr(module, "lmm", counting_lmm)
+    monkeypatch.setattr("classdyad.simulate.power_steps.lmm", counting_lmm)
     steps = [s for s in power_steps(dataset, hypotheses=("H3",), rng=np.random.default_rng(5),
                                     n_draws=100) if s.hypothesis == "H3"]
     for step in steps:
