@@ -131,7 +131,7 @@ def _complete_rows(rows: pd.DataFrame, names: list[str], outcome: str,
         values = base[column].to_numpy()
         if not _varies_within(values, codes, len(levels)):
             raise _NotPlain
-        means = base.groupby("G", sort=False)[column].transform("mean")
+        means = base[column].groupby(codes, sort=False).transform("mean")  # G's groups
         if means.nunique() < 2:  # no between-class effect
             raise _NotPlain
         base[f"{column}_b"] = means
@@ -169,7 +169,7 @@ def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: lis
     codes, levels = pd.factorize(work["G"], sort=False)
     if not _varies_within(work["X"].to_numpy(), codes, len(levels)):
         raise _NotPlain
-    means = work.groupby("G", sort=False)["X"].transform("mean")
+    means = work["X"].groupby(codes, sort=False).transform("mean")  # G's groups
     if means.nunique() < 2:
         raise _NotPlain
     work["X_b"] = means
