@@ -2,7 +2,8 @@
 
 On several replicate studies (and one whose data send a step back to the plan's own checks), the
 estimates, standard errors and p values of every H3 effect, the notes' warning classes and the
-generator's state after the steps equal those of :func:`classdyad.study.plan.plan_steps`.
+generator's state after the steps equal those of :func:`classdyad.study.plan.plan_steps`; where
+the outcomes are observed on the same rows, one exposure's steps share their a-path fits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from classdyad.errors import DataError
+from classdyad.mixed import lmm
 from classdyad.simulate import ReplicaDesign, draw_analysis_dataset
 from classdyad.simulate.power_steps import power_steps
 from classdyad.study.plan import plan_steps
@@ -38,6 +40,33 @@ def _run(make, dataset: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, list, fl
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_lean_mediation_equals_the_plan(seed: int) -> None:
     dataset = draw_analysis_dataset(DESIGN, rng=seed, iat=False)
+    _check_equal(dataset, seed)
+
+
+def test_steps_with_the_same_rows_share_the_a_path_fits(monkeypatch) -> None:
+    dataset = draw_analysis_dataset(DESIGN, rng=5, iat=False)
+    outcomes = ["teacher_closeness", "teacher_conflict", "student_closeness",
+                "student_conflict"]
+    dataset[outcomes] = dataset[outcomes].fillna(dataset[outcomes].mean())
+    _check_equal(dataset, 5)
+    responses: list[str] = []
+
+    def counting_lmm(formula: str, data: pd.DataFrame, **options):
+        responses.append(formula.split("~")[0].strip())
+        return lmm(formula, data, **options)
+
+    monkeypatch.setattr("classdyad.simulate.power_steps.lmm", counting_lmm)
+    steps = [s for s in power_steps(dataset, hypotheses=("H3",), rng=np.random.default_rng(5),
+                                    n_draws=100) if s.hypothesis == "H3"]
+    for step in steps:
+        step.fit()
+    exposures = {step.model_id.split("/")[1] for step in steps}
+    # one a-path design per exposure (the second mediator by refit), one outcome model per step
+    assert responses.count("M0") == len(exposures) < len(steps)
+    assert responses.count("Y") == len(steps) and "M1" not in responses
+
+
+def _check_equal(dataset: pd.DataFrame, seed: int) -> None:
     plan, plan_notes, plan_next = _run(plan_steps, dataset, 10 + seed)
     lean, lean_notes, lean_next = _run(power_steps, dataset, 10 + seed)
     assert len(plan) == len(lean) and (plan["hypothesis"] == "H3").sum() > 100

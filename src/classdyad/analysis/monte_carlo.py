@@ -45,6 +45,25 @@ def _symmetric_root(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
+def _covariance_of(fit: PathFit, terms: list[str]) -> np.ndarray:
+    """``fit.covariance.loc[terms, terms]`` as an array (by position: pandas' label lookup
+    costs more than the draws of a small model)."""
+    covariance = fit.covariance
+    rows = covariance.index.get_indexer(terms)
+    columns = covariance.columns.get_indexer(terms)
+    if (rows < 0).any() or (columns < 0).any() or covariance.index.has_duplicates:
+        return covariance.loc[terms, terms].to_numpy(dtype=float)  # pandas' own error
+    return covariance.to_numpy(dtype=float)[np.ix_(rows, columns)]
+
+
+def _estimates_of(fit: PathFit, terms: list[str]) -> np.ndarray:
+    """``fit.estimates.loc[terms]`` as an array (by position, as :func:`_covariance_of`)."""
+    positions = fit.estimates.index.get_indexer(terms)
+    if (positions < 0).any() or fit.estimates.index.has_duplicates:
+        return fit.estimates.loc[terms].to_numpy(dtype=float)
+    return fit.estimates.to_numpy(dtype=float)[positions]
+
+
 def parallel_covariance(fits: Sequence[PathFit], terms: Sequence[str]) -> np.ndarray:
     """Joint covariance of ``terms`` of several regressions on the same rows and predictors.
 
@@ -57,7 +76,7 @@ def parallel_covariance(fits: Sequence[PathFit], terms: Sequence[str]) -> np.nda
     """
     terms = list(terms)
     k, q = len(fits), len(terms)
-    roots = [_symmetric_root(f.covariance.loc[terms, terms].to_numpy(dtype=float)) for f in fits]
+    roots = [_symmetric_root(_covariance_of(f, terms)) for f in fits]
     residuals = [f.residuals for f in fits]
     joint = np.zeros((k * q, k * q))
     for i in range(k):
@@ -83,7 +102,7 @@ def draw_parallel_coefficients(
     terms = list(terms)
     k, q = len(fits), len(terms)
     joint = parallel_covariance(fits, terms)
-    mean = np.concatenate([f.estimates.loc[terms].to_numpy(dtype=float) for f in fits])
+    mean = np.concatenate([_estimates_of(f, terms) for f in fits])
     draws = mean + rng.standard_normal((n_draws, k * q)) @ _symmetric_root(joint).T
     return [{t: draws[:, i * q + n] for n, t in enumerate(terms)} for i in range(k)]
 
@@ -96,8 +115,8 @@ def draw_coefficients(
     Returns ``{term: array of n_draws}``.
     """
     terms = list(terms)
-    mean = fit.estimates.loc[terms].to_numpy(dtype=float)
-    covariance = fit.covariance.loc[terms, terms].to_numpy(dtype=float)
+    mean = _estimates_of(fit, terms)
+    covariance = _covariance_of(fit, terms)
     values, vectors = np.linalg.eigh((covariance + covariance.T) / 2.0)
     root = vectors * np.sqrt(np.clip(values, 0.0, None))
     standard = rng.standard_normal((n_draws, len(terms)))

@@ -109,7 +109,7 @@ class LinearMixedModelResult(MixedModelResult):
     reml_criterion: float = float("nan")
     prepared: _Prepared | None = field(default=None, repr=False)
 
-    def refit(self, response: ArrayLike) -> LinearMixedModelResult:
+    def refit(self, response: ArrayLike, *, warm_start: bool = True) -> LinearMixedModelResult:
         """Fit the same model (formula, rows, REML or ML) to a new response vector.
 
         Everything that depends only on the design (the formula's matrices, the grouping
@@ -126,6 +126,11 @@ class LinearMixedModelResult(MixedModelResult):
             One value per row used by the fit (``n_obs`` values, in the order of
             ``design.rows``), on the scale of the formula's left-hand side (after any
             transformation it applies), all finite.
+        warm_start
+            Start the optimiser from this fit's theta (the default, as lme4's ``refit``), or,
+            with ``False``, from where :func:`lmm` starts, so that the result is the very
+            numbers ``lmm`` gives on the data with the response replaced (not only equal to
+            the optimiser's tolerance), as a check against ``lmm`` needs.
 
         Returns
         -------
@@ -154,7 +159,8 @@ class LinearMixedModelResult(MixedModelResult):
         pls = prepared.pls.with_response(values)
         return _fit_prepared(pls, reml=prepared.reml,
                              confidence_level=prepared.confidence_level, stacklevel=3,
-                             start=prepared.theta, hessian=prepared.hessian)
+                             start=prepared.theta if warm_start else None,
+                             hessian=prepared.hessian if warm_start else None)
 
 
 def _variance_tables(

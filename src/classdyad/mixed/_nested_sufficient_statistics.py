@@ -380,6 +380,17 @@ class NestedSufficientStatistics:
             rx = np.linalg.cholesky(t_inverse.T @ (rx @ rx.T) @ t_inverse)
         return Evaluation(theta, log_det, log_det_rx, float(factor[p, p] ** 2), beta, rx)
 
+    def deviance_parts(self, theta: np.ndarray) -> tuple[float, float, float]:
+        """``log|L|^2``, ``log|R_X|^2`` and ``r^2`` at ``theta``, the numbers :meth:`solve`
+        gives, without beta and ``R_X`` (the Satterthwaite Hessian's two-coordinate points
+        need no more)."""
+        log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
+        p = self.p
+        if not np.all(np.diagonal(factor)[:p]):  # as solve() does
+            raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
+        return (log_det, float(2.0 * np.sum(np.log(np.diagonal(factor)[:p]))),
+                float(factor[p, p] ** 2))
+
     def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
         """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
         try:

@@ -22,6 +22,8 @@ tests). lmerTest's Jacobian starts from steps of ``1e-4 |phi_i|``; here it reuse
 points, which gives the same values to about 1e-9 without further solves. Points that differ
 only in ``sigma`` share one penalized least-squares solve, as do points that differ only in the
 sign of a parameter of a term with one random effect per level (the deviance is even in it).
+On the nested recursion the points moved in two coordinates need only the deviance, not beta
+and ``R_X``, and get only that (the same numbers, fewer operations).
 With ``k`` elements of ``theta`` this takes at most ``1 + 4k(k + 1)`` solves, done only when
 degrees of freedom are asked for.
 
@@ -198,7 +200,8 @@ def _steps(x: np.ndarray, relative: float) -> np.ndarray:
 class _DevianceInVarianceParameters:
     """lmerTest's ``devfun_vp`` and ``get_covbeta`` on (theta, sigma); solves cached by theta."""
 
-    def __init__(self, pls: PenalizedLeastSquares | NestedSufficientStatistics, *, reml: bool):
+    def __init__(self, pls: PenalizedLeastSquares | NestedSufficientStatistics,
+                 theta: np.ndarray, *, reml: bool):
         self.pls, self.reml = pls, reml
         self.k = len(pls.lower)
         self.even = np.zeros(self.k, dtype=bool)
@@ -206,22 +209,43 @@ class _DevianceInVarianceParameters:
             if size == 1:  # enters through theta^2 only
                 self.even[pls.theta_slices[term_index]] = True
         self.cache: dict[tuple[float, ...], tuple[Evaluation, np.ndarray | None]] = {}
+        # the nested recursion gives the deviance's parts without beta and R_X, which only
+        # the points on the axes through the estimate need (the Jacobian of cov(beta))
+        self.parts: dict[tuple[float, ...], tuple[float, float, float]] = {}
+        self.light = getattr(pls, "deviance_parts", None)
+        self.centre = self._key(theta)[0]
 
-    def _solved(self, theta: np.ndarray) -> list:
+    def _key(self, theta: np.ndarray) -> tuple[np.ndarray, tuple[float, ...]]:
         point = np.array(theta, dtype=float)
         point[self.even] = np.abs(point[self.even])
-        key = tuple(point.tolist())
+        return point, tuple(point.tolist())
+
+    def _solved(self, theta: np.ndarray) -> list:
+        point, key = self._key(theta)
         if key not in self.cache:
             self.cache[key] = [self.pls.solve(point), None]
         return self.cache[key]
 
+    def _parts(self, theta: np.ndarray) -> tuple[float, float, float]:
+        point, key = self._key(theta)
+        if key in self.cache:
+            ev = self.cache[key][0]
+            return ev.log_det_l, ev.log_det_rx, ev.pwrss
+        off_axis = np.count_nonzero(point != self.centre) > 1
+        if self.light is None or not off_axis:
+            ev = self._solved(theta)[0]
+            return ev.log_det_l, ev.log_det_rx, ev.pwrss
+        if key not in self.parts:
+            self.parts[key] = self.light(point)
+        return self.parts[key]
+
     def deviance(self, varpar: np.ndarray) -> float:
-        ev = self._solved(varpar[:-1])[0]
+        log_det_l, log_det_rx, pwrss = self._parts(varpar[:-1])
         s2 = float(varpar[-1]) ** 2
         n, p = self.pls.n, self.pls.p
-        dev = ev.log_det_l + ev.pwrss / s2 + n * (_LOG_2PI + np.log(s2))
+        dev = log_det_l + pwrss / s2 + n * (_LOG_2PI + np.log(s2))
         if self.reml:
-            dev += ev.log_det_rx - p * (_LOG_2PI + np.log(s2))
+            dev += log_det_rx - p * (_LOG_2PI + np.log(s2))
         return float(dev)
 
     def unit_covariance(self, theta: np.ndarray) -> np.ndarray:
@@ -285,7 +309,7 @@ def satterthwaite_state(
     """Hessian of the deviance in (theta, sigma) and the Jacobian of cov(beta) at the estimate,
     as lmerTest computes them (see the module docstring)."""
     theta = np.asarray(theta, dtype=float)
-    model = _DevianceInVarianceParameters(pls, reml=reml)
+    model = _DevianceInVarianceParameters(pls, theta, reml=reml)
     varpar = np.append(theta, sigma)
     full = _hessian(model.deviance, varpar)
     values_h, vectors = np.linalg.eigh(full)

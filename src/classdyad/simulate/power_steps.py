@@ -8,9 +8,12 @@ way and nothing else:
 
 * the same rows, columns, cluster-mean centring (pandas' group means, as ``mediation``), formulas
   and REML fits (:func:`classdyad.mixed.lmm`, Satterthwaite t tests of the a, b and direct paths);
-  the second mediator's a-path model has the first one's design (the same rows and predictors),
-  so it is fitted by :meth:`~classdyad.mixed.LinearMixedModelResult.refit` with the second
-  mediator as the response instead of building the design again;
+* the a-path models (each mediator on the exposure) do not involve the outcome: the steps of one
+  exposure with the same complete rows (the usual case: the outcomes are observed on the same
+  rows) share one pair of a-path fits, computed once, so of the plan's three models per step
+  only the outcome model is fitted again (the same numbers: the same computation on the same
+  data; a :meth:`~classdyad.mixed.LinearMixedModelResult.refit` would start the optimiser
+  elsewhere and move Satterthwaite's p values by about 1e-9);
 * the same Monte Carlo draws from the same generator
   (:func:`~classdyad.analysis.monte_carlo.draw_parallel_coefficients` for the a paths,
   :func:`~classdyad.analysis.monte_carlo.draw_coefficients` for the outcome model), so the
@@ -101,16 +104,18 @@ def _varies_within(values: np.ndarray, codes: np.ndarray, n_groups: int) -> bool
 
 
 def _complete_rows(rows: pd.DataFrame, names: list[str], outcome: str,
-                   cache: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]]
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows with every named column observed, and the columns that do not depend on the
-    exposure (outcome, mediators and their class means, classes, students); shared by the
-    exposures whose models name the same columns, or :class:`_NotPlain`."""
+                   cache: dict[tuple[str, ...], Any]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, bytes]:
+    """The rows with every named column observed, the columns that do not depend on the
+    exposure (outcome, mediators and their class means, classes, students) and the positions
+    of those rows in ``rows``; shared by the exposures whose models name the same columns, or
+    :class:`_NotPlain`."""
     key = (outcome, *sorted(names))
     if key in cache:
         return cache[key]
     frame = rows.loc[:, names]
-    frame = frame.loc[frame.notna().all(axis=1).to_numpy()].reset_index(drop=True)
+    complete = frame.notna().all(axis=1).to_numpy()
+    frame = frame.loc[complete].reset_index(drop=True)
     if len(frame) < 10:
         raise _NotPlain
     base = pd.DataFrame({"Y": _numeric(frame[outcome])})
@@ -126,13 +131,13 @@ def _complete_rows(rows: pd.DataFrame, names: list[str], outcome: str,
         values = base[column].to_numpy()
         if not _varies_within(values, codes, len(levels)):
             raise _NotPlain
-        means = base.groupby("G", sort=False)[column].transform("mean")
+        means = base[column].groupby(codes, sort=False).transform("mean")  # G's groups
         if means.nunique() < 2:  # no between-class effect
             raise _NotPlain
         base[f"{column}_b"] = means
         base[f"{column}_w"] = base[column] - means
-    cache[key] = (frame, base)
-    return frame, base
+    cache[key] = (frame, base, np.flatnonzero(complete).tobytes())
+    return cache[key]
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
@@ -147,13 +152,15 @@ def _numeric(values: pd.Series) -> np.ndarray:
 
 def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: list[str],
                 repeated: str | None,
-                cache: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]]
-                ) -> pd.DataFrame:
-    """The columns ``mediation`` fits (X, Y, M0, M1, C0.., G, R and the centred parts), or
-    :class:`_NotPlain` where its input checks might object."""
+                cache: dict[tuple[str, ...], Any]
+                ) -> tuple[pd.DataFrame, tuple[str | bytes, ...]]:
+    """The columns ``mediation`` fits (X, Y, M0, M1, C0.., G, R and the centred parts) and what
+    the models' designs depend on (the exposure, covariates and rows: not the outcome, which
+    only the outcome model's response is), or :class:`_NotPlain` where its input checks might
+    object."""
     names = list(dict.fromkeys([exposure, *MEDIATORS, outcome, *covariates, "classroom",
                                 *([repeated] if repeated else [])]))
-    frame, base = _complete_rows(rows, names, outcome, cache)
+    frame, base, positions = _complete_rows(rows, names, outcome, cache)
     work = base.copy()
     work["X"] = _numeric(frame[exposure])
     for k, name in enumerate(covariates):
@@ -162,12 +169,12 @@ def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: lis
     codes, levels = pd.factorize(work["G"], sort=False)
     if not _varies_within(work["X"].to_numpy(), codes, len(levels)):
         raise _NotPlain
-    means = work.groupby("G", sort=False)["X"].transform("mean")
+    means = work["X"].groupby(codes, sort=False).transform("mean")  # G's groups
     if means.nunique() < 2:
         raise _NotPlain
     work["X_b"] = means
     work["X_w"] = work["X"] - means
-    return work
+    return work, (exposure, *covariates, repeated or "", positions)
 
 
 def _path_fit(fit: LinearMixedModelResult, formula: str, residuals: bool) -> PathFit:
@@ -178,24 +185,40 @@ def _path_fit(fit: LinearMixedModelResult, formula: str, residuals: bool) -> Pat
                    fit.design.response - fit.predict() if residuals else np.empty(0))
 
 
-def _fit_paths(work: pd.DataFrame, n_covariates: int, repeated: bool
-               ) -> tuple[list[PathFit], PathFit]:
+def _fit_paths(work: pd.DataFrame, design: tuple[str | bytes, ...], n_covariates: int,
+               repeated: bool, cache: dict[tuple[str, ...], Any]
+               ) -> tuple[list[PathFit], PathFit, list[FitNote]]:
+    """The a-path fits, the outcome model's fit and the a-path fits' notes.
+
+    The a-path models (a mediator on the exposure) do not involve the outcome: the steps of one
+    exposure whose rows are the same share their fits (and notes), which are the same numbers.
+    """
     random = " + (1 | G)" + (" + (1 | R)" if repeated else "")
     covariates = [f"C{k}" for k in range(n_covariates)]
     exposure_terms = ["X_w", "X_b"]
     mediator_terms = ["M0_w", "M0_b", "M1_w", "M1_b"]
-    a_formulas = [" + ".join([f"M{k} ~ 1", *exposure_terms, *covariates]) + random
-                  for k in range(2)]
-    first = lmm(a_formulas[0], work)
-    second = first.refit(work["M1"].to_numpy(dtype=float))
-    a_fits = [_path_fit(first, a_formulas[0], True), _path_fit(second, a_formulas[1], True)]
+    key = ("a paths", *design)
+    if key not in cache:
+        a_formulas = [" + ".join([f"M{k} ~ 1", *exposure_terms, *covariates]) + random
+                      for k in range(2)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ClassdyadWarning)
+            first = lmm(a_formulas[0], work)
+            first_path = _path_fit(first, a_formulas[0], True)
+            # refitted after the first fit's residuals, so that the general solver built for
+            # its conditional modes is shared (only the response's cross-products are redone)
+            second = first.refit(work["M1"].to_numpy(dtype=float), warm_start=False)
+            a_fits = [first_path, _path_fit(second, a_formulas[1], True)]
+        if any(t not in a.estimates.index for a in a_fits for t in exposure_terms):
+            raise _NotPlain  # a path lost to collinearity: the plan's step says which
+        cache[key] = (a_fits, [FitNote(str(w.message), w.category) for w in caught
+                               if issubclass(w.category, ClassdyadWarning)])
+    a_fits, a_notes = cache[key]
     b_formula = " + ".join(["Y ~ 1", *mediator_terms, *exposure_terms, *covariates]) + random
     b_fit = _path_fit(lmm(b_formula, work), b_formula, False)
-    for fit, terms in [*((a, exposure_terms) for a in a_fits),
-                       (b_fit, [*mediator_terms, *exposure_terms])]:
-        if any(t not in fit.estimates.index for t in terms):
-            raise _NotPlain  # a path lost to collinearity: the plan's step says which
-    return a_fits, b_fit
+    if any(t not in b_fit.estimates.index for t in [*mediator_terms, *exposure_terms]):
+        raise _NotPlain
+    return a_fits, b_fit, list(a_notes)
 
 
 def _row(step: PlanStep, outcome: str, exposure: str, effect: str, level: str,
@@ -222,15 +245,17 @@ def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ClassdyadWarning)
             try:
-                work = _work_frame(rows, exposure, outcome, covariates, repeated, cache)
-                a_fits, b_fit = _fit_paths(work, len(covariates), repeated is not None)
+                work, design = _work_frame(rows, exposure, outcome, covariates, repeated,
+                                           cache)
+                a_fits, b_fit, a_notes = _fit_paths(work, design, len(covariates),
+                                                    repeated is not None, cache)
             except (_NotPlain, ClassdyadError, ValueError, ArithmeticError,
                     np.linalg.LinAlgError):
                 work = None
         if work is None:
             return plan_fit()
-        notes = tuple(FitNote(str(w.message), w.category) for w in caught
-                      if issubclass(w.category, ClassdyadWarning))
+        notes = (*a_notes, *(FitNote(str(w.message), w.category) for w in caught
+                             if issubclass(w.category, ClassdyadWarning)))
         a_draws = draw_parallel_coefficients(a_fits, ["X_w", "X_b"], n_draws, rng)
         b_draws = draw_coefficients(b_fit, ["M0_w", "M0_b", "M1_w", "M1_b", "X_w", "X_b"],
                                     n_draws, rng)
