@@ -40,10 +40,13 @@ WIDTH, HEIGHT, FPS, SECONDS = 192, 108, 25, 6
 def test_video(tmp_path_factory) -> tuple[Path, np.ndarray]:
     """A 6-s VP8 video at 25 frames/s with its frame number burned in, and its decoded frames
     (grey levels, one array per frame)."""
-    folder = tmp_path_factory.mktemp("video")
-    path = folder / "lesson.webm"
+    return burned_in_video(tmp_path_factory.mktemp("video") / "lesson.webm", "0x203040", SECONDS)
+
+
+def burned_in_video(path: Path, colour: str, seconds: float) -> tuple[Path, np.ndarray]:
+    """A VP8 video of one colour with its frame number burned in, and its decoded frames."""
     subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"color=c=0x203040:s={WIDTH}x{HEIGHT}:r={FPS}:d={SECONDS}", "-vf",
+                    f"color=c={colour}:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds}", "-vf",
                     "drawtext=text='%{frame_num}':fontsize=56:fontcolor=white:x=24:y=24",
                     "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k",
                     "-g", str(FPS), "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)

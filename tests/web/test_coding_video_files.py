@@ -9,7 +9,6 @@ that file's id. Selecting part 1's event in the list puts part 1 back on screen 
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -26,6 +25,7 @@ from .test_coding_browser import (  # noqa: F401 (fixtures)
     _step_to,
     _wait_all_saved,
     browser,
+    burned_in_video,
     test_video,
 )
 
@@ -37,17 +37,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def second_part(tmp_path_factory) -> tuple:
     """A 4-s VP8 video of another colour with its frame number burned in, and its frames."""
-    path = tmp_path_factory.mktemp("part2") / "part2.webm"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"color=c=0x806040:s={WIDTH}x{HEIGHT}:r={FPS}:d=4", "-vf",
-                    "drawtext=text='%{frame_num}':fontsize=56:fontcolor=white:x=24:y=24",
-                    "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k",
-                    "-g", str(FPS), "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
-    raw = subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-f",
-                          "rawvideo", "-pix_fmt", "gray", "-"], check=True, capture_output=True,
-                         timeout=120).stdout
-    frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, HEIGHT, WIDTH).astype(float)
-    return path, frames
+    return burned_in_video(tmp_path_factory.mktemp("part2") / "part2.webm", "0x806040", 4)
 
 
 @pytest.fixture(scope="module")

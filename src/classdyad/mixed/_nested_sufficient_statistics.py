@@ -399,16 +399,9 @@ class NestedSufficientStatistics:
             return np.inf
         return self._deviance(log_det, factor, reml)[0]
 
-    def deviance_from(self, ev: Evaluation, *, reml: bool) -> float:
-        """Profiled deviance from a solved evaluation."""
-        if reml:
-            dof = self.n - self.p
-            return ev.log_det_l + ev.log_det_rx + dof * (1.0 + _LOG_2PI + np.log(ev.pwrss / dof))
-        return ev.log_det_l + self.n * (1.0 + _LOG_2PI + np.log(ev.pwrss / self.n))
-
-    def sigma(self, ev: Evaluation, *, reml: bool) -> float:
-        """Residual standard deviation at a solved evaluation (lme4's ``sigma()``)."""
-        return float(np.sqrt(ev.pwrss / (self.n - self.p if reml else self.n)))
+    # the same profiled deviance and sigma as the general solver (both read only n, p and ev)
+    deviance_from = PenalizedLeastSquares.deviance_from
+    sigma = PenalizedLeastSquares.sigma
 
     def deviance_and_gradient(self, theta: np.ndarray, *, reml: bool) -> tuple[float, np.ndarray]:
         """Profiled deviance and its exact gradient in theta (see the module docstring)."""
