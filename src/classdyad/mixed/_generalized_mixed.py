@@ -58,6 +58,7 @@ from classdyad.errors import (
     SingularFitWarning,
     check_option,
 )
+from classdyad.mixed._blas_threads import limit_blas_threads
 from classdyad.mixed._formula import MixedDesign, parse_formula
 from classdyad.mixed._generalized_design import (
     align_rows,
@@ -394,6 +395,7 @@ def glmm(
                 fam, y, design.fixed, [t.codes for t in design.random_terms],
                 offset=design.offset, trials=trials,
             )
+            limit_blas_threads()
             estimate = fit_glmm(problem, n_agq=int(n_agq))
         else:
             estimate = fit_glm(GlmData(fam, y, design.fixed, design.offset, trials))

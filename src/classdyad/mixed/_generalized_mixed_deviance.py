@@ -297,8 +297,15 @@ class GlmmProblem:
         beta = beta.copy()
         fixed_eta = self.offset + self.x @ beta
         eta = fixed_eta + self.random_eta(theta, u)
-        ll, score, w = self.family.derivatives(self.y, eta, self.trials, shape)
-        pdev = -2.0 * ll.sum() + u @ u
+        with np.errstate(over="ignore", invalid="ignore"):
+            ll, score, w = self.family.derivatives(self.y, eta, self.trials, shape)
+            pdev = -2.0 * ll.sum() + u @ u
+        if not np.isfinite(pdev):
+            # a warm start far from this theta's modes: start from zero instead
+            u = np.zeros_like(u)
+            eta = fixed_eta.copy()
+            ll, score, w = self.family.derivatives(self.y, eta, self.trials, shape)
+            pdev = -2.0 * ll.sum()
         converged = False
         for _ in range(max_iter):
             system = RandomInterceptSystem(self, theta, w)
@@ -330,10 +337,13 @@ class GlmmProblem:
                 beta_new = beta if delta_b is None else beta + step * delta_b
                 fixed_new = fixed_eta if delta_b is None else self.offset + self.x @ beta_new
                 eta_new = fixed_new + self.random_eta(theta, u_new)
-                ll_new, score_new, w_new = self.family.derivatives(
-                    self.y, eta_new, self.trials, shape
-                )
-                pdev_new = -2.0 * ll_new.sum() + u_new @ u_new
+                # a long trial step may overflow exp(eta): its deviance is then infinite and
+                # the step is halved
+                with np.errstate(over="ignore", invalid="ignore"):
+                    ll_new, score_new, w_new = self.family.derivatives(
+                        self.y, eta_new, self.trials, shape
+                    )
+                    pdev_new = -2.0 * ll_new.sum() + u_new @ u_new
                 if pdev_new <= pdev + 1e-12 * abs(pdev) or step < 1e-6:
                     break
                 step *= 0.5
