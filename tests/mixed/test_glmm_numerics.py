@@ -48,6 +48,31 @@ def test_block_system_matches_dense_algebra_for_crossed_factors():
                                rtol=1e-10)
 
 
+def test_block_system_of_a_nested_pair_matches_dense_algebra():
+    # students nested in classrooms: the Schur complement is diagonal and solved as such
+    rng = np.random.default_rng(11)
+    n = 500
+    student = rng.permutation(np.arange(n) % 120)
+    problem = GlmmProblem.build(get_family("poisson"), rng.poisson(2.0, n),
+                                np.ones((n, 1)), [student, student // 8])
+    assert problem.nested_pair
+    theta = np.array([0.6, 0.9])
+    w = rng.uniform(0.2, 3.0, problem.n)
+    system = RandomInterceptSystem(problem, theta, w)
+    assert system.s_diagonal is not None and system.chol is None
+    dense = _dense_m(problem, theta, w)
+    assert system.logdet == pytest.approx(np.linalg.slogdet(dense)[1], rel=1e-12)
+    rhs = rng.normal(size=(problem.q, 3))
+    np.testing.assert_allclose(system.solve(rhs), np.linalg.solve(dense, rhs), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(system.inverse_diagonal(), np.diag(np.linalg.inv(dense)),
+                               rtol=1e-10)
+    # S^-1 is the lower right block of M^-1
+    q0 = problem.n_levels[0]
+    np.testing.assert_allclose(system.rest_inverse(), np.linalg.inv(dense)[q0:, q0:],
+                               rtol=1e-10, atol=1e-14)
+
+
 def test_conditional_mode_solves_the_penalized_score_equations():
     problem = _crossed_problem()
     theta = np.array([0.5, 0.3, 0.8])

@@ -111,6 +111,7 @@ class RandomInterceptSystem:
         self.q0 = p.n_levels[0]
         self.q_rest = p.q - self.q0
         self.chol: tuple[np.ndarray, bool] | None = None
+        self.s_diagonal: np.ndarray | None = None
         logdet = float(np.log(self.d0).sum())
         if self.q_rest:
             self.b_values = np.concatenate([
@@ -118,24 +119,54 @@ class RandomInterceptSystem:
                 for k, pair_id, n_pairs in p.b_blocks
             ])
             self.b_scaled = self.b_values / self.d0[p.b_rows]
-            c = np.zeros((self.q_rest, self.q_rest))
-            for k, m, pair_id, rows, cols in p.c_pairs:
-                c[rows, cols] = theta[k] * theta[m] * np.bincount(pair_id, weights, len(rows))
-            c = c + c.T - np.diag(np.diag(c)) + np.eye(self.q_rest)
-            first, second = p.b_combos
-            cross = np.bincount(
-                p.b_cols[first] * self.q_rest + p.b_cols[second],
-                self.b_values[first] * self.b_scaled[second],
-                self.q_rest * self.q_rest,
-            ).reshape(self.q_rest, self.q_rest)
-            try:
-                self.chol = scipy.linalg.cho_factor(c - cross, lower=True, check_finite=False)
-            except np.linalg.LinAlgError:
-                self.chol = None
-                logdet = np.inf
+            if p.nested_pair:
+                # two factors, the first nested in the second: S is diagonal
+                s_diagonal = (1.0 + theta[1] ** 2 * np.bincount(p.codes[1], weights, self.q_rest)
+                              - np.bincount(p.b_cols, self.b_values * self.b_scaled,
+                                            self.q_rest))
+                if np.all(s_diagonal > 0.0):
+                    self.s_diagonal = s_diagonal
+                    logdet += float(np.log(s_diagonal).sum())
+                else:
+                    logdet = np.inf
             else:
-                logdet += 2.0 * float(np.log(np.diag(self.chol[0])).sum())
+                logdet = self._factor_schur(theta, weights, logdet)
         self.logdet = logdet
+
+    @property
+    def failed(self) -> bool:
+        """True when the Schur complement was not positive definite (no solves possible)."""
+        return bool(self.q_rest) and self.chol is None and self.s_diagonal is None
+
+    def _factor_schur(self, theta: np.ndarray, weights: np.ndarray, logdet: float) -> float:
+        p = self.problem
+        c = np.zeros((self.q_rest, self.q_rest))
+        for k, m, pair_id, rows, cols in p.c_pairs:
+            c[rows, cols] = theta[k] * theta[m] * np.bincount(pair_id, weights, len(rows))
+        c = c + c.T - np.diag(np.diag(c)) + np.eye(self.q_rest)
+        first, second = p.b_combos
+        cross = np.bincount(
+            p.b_cols[first] * self.q_rest + p.b_cols[second],
+            self.b_values[first] * self.b_scaled[second],
+            self.q_rest * self.q_rest,
+        ).reshape(self.q_rest, self.q_rest)
+        try:
+            self.chol = scipy.linalg.cho_factor(c - cross, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            self.chol = None
+            return np.inf
+        return logdet + 2.0 * float(np.log(np.diag(self.chol[0])).sum())
+
+    def _solve_rest(self, rhs: np.ndarray) -> np.ndarray:
+        if self.s_diagonal is not None:
+            return rhs / (self.s_diagonal if rhs.ndim == 1 else self.s_diagonal[:, None])
+        return scipy.linalg.cho_solve(self.chol, rhs, check_finite=False)
+
+    def rest_inverse(self) -> np.ndarray:
+        """``S^-1``, the inverse of the Schur complement (dense; diagonal for a nested pair)."""
+        if self.s_diagonal is not None:
+            return np.diag(1.0 / self.s_diagonal)
+        return scipy.linalg.cho_solve(self.chol, np.eye(self.q_rest), check_finite=False)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``M^-1 rhs`` for a vector or a matrix of right-hand sides (rows: random effects)."""
@@ -145,7 +176,7 @@ class RandomInterceptSystem:
         p = self.problem
         top, rest = rhs[: self.q0], rhs[self.q0 :]
         reduced = rest - _coo_apply(p.b_cols, p.b_rows, self.b_scaled, top, self.q_rest)
-        rest = scipy.linalg.cho_solve(self.chol, reduced, check_finite=False)
+        rest = self._solve_rest(reduced)
         top = top - _coo_apply(p.b_rows, p.b_cols, self.b_values, rest, self.q0)
         return np.concatenate([top / d0, rest])
 
@@ -154,7 +185,12 @@ class RandomInterceptSystem:
         if not self.q_rest:
             return 1.0 / self.d0
         p = self.problem
-        s_inv = scipy.linalg.cho_solve(self.chol, np.eye(self.q_rest), check_finite=False)
+        if self.s_diagonal is not None:
+            s_inv = 1.0 / self.s_diagonal
+            top = 1.0 / self.d0 + np.bincount(p.b_rows, self.b_scaled**2 * s_inv[p.b_cols],
+                                              self.q0)
+            return np.concatenate([top, s_inv])
+        s_inv = self.rest_inverse()
         first, second = p.b_combos
         top = 1.0 / self.d0 + np.bincount(
             p.b_rows[first],
@@ -234,6 +270,8 @@ class GlmmProblem:
         self.b_rows = np.concatenate(b_rows or [np.zeros(0, np.int64)])
         self.b_cols = np.concatenate(b_cols or [np.zeros(0, np.int64)])
         self.b_combos = _same_row_combinations(self.b_rows)
+        # two factors with each level of the first inside one level of the second
+        self.nested_pair = len(self.codes) == 2 and len(self.b_rows) == self.n_levels[0]
         self.c_pairs = []
         for k in range(1, len(self.codes)):
             for m in range(k, len(self.codes)):
@@ -309,7 +347,7 @@ class GlmmProblem:
         converged = False
         for _ in range(max_iter):
             system = RandomInterceptSystem(self, theta, w)
-            if system.chol is None and system.q_rest:
+            if system.failed:
                 break
             rhs_u = self.random_cross(theta, score) - u
             if update_beta:

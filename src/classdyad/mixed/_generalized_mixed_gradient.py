@@ -41,7 +41,6 @@ differentiation and Laplace approximation. *Journal of Statistical Software*, 70
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from scipy.special import expit
 
@@ -73,7 +72,18 @@ def _leverages(problem: GlmmProblem, mode: Mode, theta: np.ndarray
     if not system.q_rest:
         inverse_diagonal = 1.0 / system.d0
         return theta[0] ** 2 * inverse_diagonal[codes[0]], inverse_diagonal
-    s_inv = scipy.linalg.cho_solve(system.chol, np.eye(system.q_rest), check_finite=False)
+    if system.s_diagonal is not None:
+        # a nested pair: S is diagonal and each first-factor level has one entry in B
+        inverse_diagonal = system.inverse_diagonal()
+        s_inv = 1.0 / system.s_diagonal
+        entry = np.empty(system.q0, np.int64)
+        entry[problem.b_rows] = np.arange(len(problem.b_rows))
+        top, rest = codes[0], codes[1]
+        h = (theta[0] ** 2 * inverse_diagonal[top]
+             - 2.0 * theta[0] * theta[1] * system.b_scaled[entry[top]] * s_inv[rest]
+             + theta[1] ** 2 * s_inv[rest])
+        return h, inverse_diagonal
+    s_inv = system.rest_inverse()
     first, second = problem.b_combos
     top = 1.0 / system.d0 + np.bincount(
         problem.b_rows[first],
