@@ -55,6 +55,9 @@ def test_dutch_dashboard(server) -> None:
     page = server.client("teacher").get("/dashboard", params={"lang": "nl"})
     assert page.status_code == 200
     assert "Wat opvalt" in page.text and "Doelen voor het volgende meetmoment" in page.text
+    # screen readers and hyphenation follow the page's language
+    assert '<html lang="nl">' in page.text
+    assert '<html lang="en">' in server.client("teacher").get("/dashboard").text
     assert server.client("teacher").get("/dashboard",
                                         params={"lang": "fr"}).status_code == 422
 
