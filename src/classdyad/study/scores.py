@@ -109,8 +109,12 @@ def score_study_iat(tables: StudyTables, *, variant: str = "D2") -> pd.DataFrame
 def coder_event_frames(tables: StudyTables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the events of double-coded lessons into the first and the second coding.
 
-    In every lesson coded by two or more coders, the coder with the lowest id is the first
-    (primary) coder and the next one the second; lessons coded once are left out.
+    In every lesson coded by two or more coders, the first (primary) coder is the one assigned
+    to the lesson as ``primary`` and the second the one assigned as ``second`` (the events'
+    ``coder_role``, as :func:`classdyad.store.read_study` gives it); coders without an
+    assignment (imported codings) follow, by id. The analysis dataset counts the same primary
+    coder's events. Lessons coded once are left out; adjudicated events (no coder) are not
+    codings.
 
     Returns
     -------
@@ -119,10 +123,17 @@ def coder_event_frames(tables: StudyTables) -> tuple[pd.DataFrame, pd.DataFrame]
         ``lesson_id, time, student_id, target_kind, valence, subtype, event_id, coder``.
     """
     events = tables.events[tables.events["coder_id"].notna()]
-    coders = events.groupby("lesson_id")["coder_id"].unique()
-    double = coders[coders.map(len) >= 2]
-    first_coder = double.map(min)
-    second_coder = double.map(lambda ids: sorted(ids)[1])
+    roles = (events["coder_role"] if "coder_role" in events.columns
+             else pd.Series(None, index=events.index, dtype=object))
+    rank = roles.map({"primary": 0, "second": 1}).fillna(2)
+    order = (pd.DataFrame({"lesson_id": events["lesson_id"], "rank": rank,
+                           "coder_id": events["coder_id"]})
+             .drop_duplicates(["lesson_id", "coder_id"])
+             .sort_values(["lesson_id", "rank", "coder_id"]))
+    position = order.groupby("lesson_id").cumcount()
+    double = order.groupby("lesson_id")["coder_id"].transform("size") >= 2
+    first_coder = order[double & (position == 0)].set_index("lesson_id")["coder_id"]
+    second_coder = order[double & (position == 1)].set_index("lesson_id")["coder_id"]
     codes = tables.coders.set_index("id")["code"]
     frames = []
     for chosen in (first_coder, second_coder):
