@@ -104,3 +104,37 @@ def test_fit_with_exact_gradient_finds_the_derivative_free_optimum(family, n_fac
                                np.sqrt(np.diag(reference.cov_beta)), rtol=1e-4)
     # the exact path needs far fewer evaluations of the deviance
     assert exact.n_evaluations < reference.n_evaluations / 3
+
+
+def _random_problem(seed: int) -> GlmmProblem:
+    """Small random designs: one or two nested factors, variances from zero to large."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(80, 500))
+    n_classes, per_class = int(rng.integers(3, 30)), int(rng.integers(2, 8))
+    classroom = rng.integers(0, n_classes, n)
+    student = classroom * per_class + rng.integers(0, per_class, n)
+    sd_class, sd_student = [0.0, 0.05, 0.5][seed % 3], [0.3, 0.0, 1.0][(seed // 3) % 3]
+    codes = [np.unique(student, return_inverse=True)[1],
+             np.unique(classroom, return_inverse=True)[1]]
+    if seed % 4 == 0:
+        codes = codes[1:]
+    x = np.column_stack([np.ones(n), rng.normal(size=n)])
+    eta = (-0.3 + 0.4 * x[:, 1] + rng.normal(0, sd_class, n_classes)[classroom]
+           + rng.normal(0, sd_student, n_classes * per_class)[student])
+    family = "binomial" if seed % 3 == 0 else "poisson"
+    y = (rng.binomial(1, 1 / (1 + np.exp(-eta))) if family == "binomial"
+         else rng.poisson(np.exp(eta)))
+    return GlmmProblem.build(get_family(family), y, x, codes)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_exact_and_derivative_free_fits_agree_on_random_designs(seed, monkeypatch):
+    # singular fits (a variance estimated at zero) included
+    problem = _random_problem(seed)
+    exact = fit_glmm(problem)
+    monkeypatch.setattr(fit_module, "has_exact_gradient", lambda problem, n_agq: False)
+    reference = fit_glmm(problem)
+    assert exact.converged and reference.converged
+    assert exact.deviance <= reference.deviance + 1e-6
+    np.testing.assert_allclose(exact.beta, reference.beta, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(exact.theta, reference.theta, rtol=0, atol=1e-5)
