@@ -141,8 +141,8 @@ def _conditional_residuals(fit: LinearMixedModelResult) -> np.ndarray:
     rows and residual sum ``S_s`` of ``y - X beta`` per student,
     ``u_g = a sum_s S_s / (1 + c^2 n_s) / (1 + a^2 sum_s n_s / (1 + c^2 n_s))`` and
     ``u_s = c (S_s - a n_s u_g) / (1 + c^2 n_s)``, and the modes are ``a u_g`` and ``c u_s``
-    (the same numbers as the sparse solve of :meth:`~classdyad.mixed.LinearMixedModelResult.predict`
-    to rounding). Other designs take ``predict()``.
+    (the numbers of :meth:`~classdyad.mixed.LinearMixedModelResult.predict`'s sparse solve, to
+    rounding: 1e-13). Other designs take ``predict()``.
     """
     design = fit.design
     residual = design.response - design.fixed @ fit.beta - design.offset
@@ -194,8 +194,7 @@ def _fit_paths(work: dict[str, Any], step: StepColumns, design: tuple[Any, ...],
             warnings.simplefilter("always", ClassdyadWarning)
             first = lmm(a_formulas[0], frame)
             first_path = _PathValues.of(first, a_formulas[0], True)
-            # refitted after the first fit's residuals, so that the general solver built for
-            # its conditional modes is shared (only the response's cross-products are redone)
+            # the same design: only the response's cross-products are redone
             second = first.refit(work["M1"], warm_start=False)
             a_fits = [first_path, _PathValues.of(second, a_formulas[1], True)]
         if any(a.positions(_EXPOSURE_TERMS) is None for a in a_fits):
