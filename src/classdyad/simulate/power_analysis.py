@@ -197,10 +197,14 @@ class _Dask:
         if scheduler is None:
             # set for the cluster's life (the nannies hand them to the worker processes)
             self.settings = dask.config.set(_QUIET_DASK)
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR,
-                                        env=dict(_BLAS_ENV))
-            self.client = Client(self.cluster)
+            try:
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            silence_logs=logging.ERROR, env=dict(_BLAS_ENV))
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.settings.__exit__(None, None, None)
+                raise
         else:
             self.client = Client(scheduler, timeout=30)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
