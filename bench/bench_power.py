@@ -8,8 +8,10 @@ workers; under ``null=True`` every hypothesis's rejection rate within 3 Monte Ca
 errors of alpha (1,000 replicates).
 
 ``python -m bench power [--replicates N] [--per-hypothesis K]``: N replicates of H3 on a local
-Dask cluster of 1 and of 2 workers (default 20; the 1,000-replicate time is N's run time scaled
-up, and says so; starting the cluster is timed apart), K replicates per hypothesis in this
+Dask cluster of 1 and of 2 workers (default 60; the 1,000-replicate time is N's run time scaled
+up, and says so; starting the cluster and readying its workers is timed apart; beside the wall
+clock, the CPU seconds per replicate of the threads that ran them: on a shared machine the two
+differ by the time the workers waited for a core), K replicates per hypothesis in this
 process (default 2). ``--h3-1000``: run the 1,000 H3 replicates on 2 workers for real (and the
 speed-up on N replicates). ``--calibration N [--classes J] [--hypotheses H1,H3] [--out DIR]``:
 N null replicates of H1-H5 (or those named) at J classes (default 16) on 2 workers (resumable
@@ -49,21 +51,26 @@ def _dataset_ratio(repeats: int = 3) -> tuple[float, float]:
     return full / repeats, fast / repeats
 
 
-def _per_hypothesis(replicates: int) -> dict[str, tuple[float, float]]:
-    """Per hypothesis: seconds per replicate in all (drawing the study included) and in fits."""
+def _per_hypothesis(replicates: int) -> dict[str, tuple[float, float, float]]:
+    """Per hypothesis: seconds per replicate in all (drawing the study included), CPU seconds
+    per replicate, and seconds in fits."""
     out = {}
     for hypothesis in HYPOTHESES:
         result = power(hypotheses=[hypothesis], replicates=replicates, seed=1,
                        scheduler="serial")
         fits = result.fits.groupby("replicate")["seconds"].sum().mean()
-        out[hypothesis] = (result.timing["run_seconds"] / replicates, float(fits))
+        out[hypothesis] = (result.timing["run_seconds"] / replicates,
+                           result.timing["replicate_cpu_seconds"] / replicates, float(fits))
     return out
 
 
-def _workers(workers: int, replicates: int) -> tuple[float, float]:
-    """Seconds to start the local cluster, and to run the replicates on it."""
+def _workers(workers: int, replicates: int) -> tuple[float, float, float]:
+    """Seconds to start the local cluster, to run the replicates on it, and CPU seconds per
+    replicate in the workers."""
     result = power(hypotheses=["H3"], replicates=replicates, seed=3, workers=workers)
-    return result.timing["start_seconds"], result.timing["run_seconds"]
+    timing = result.timing
+    return (timing["start_seconds"], timing["run_seconds"],
+            timing["replicate_cpu_seconds"] / max(1, timing["replicates_run"]))
 
 
 def _load() -> str:
@@ -110,7 +117,7 @@ def _calibration(replicates: int, classes: int, out: str | None,
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench power")
-    parser.add_argument("--replicates", type=int, default=20)
+    parser.add_argument("--replicates", type=int, default=60)
     parser.add_argument("--per-hypothesis", type=int, default=2)
     parser.add_argument("--h3-1000", action="store_true",
                         help="run 1,000 H3 replicates on 2 workers (not scaled up)")
@@ -130,19 +137,23 @@ def main(argv: list[str]) -> None:
     print(f"{'replica design (1,566 students)':<34} {full:>8.2f} {fast:>8.2f} "
           f"{full / fast:>10.1f}")
 
-    print(f"\n{'hypothesis':<12} {'s / replicate':>14} {'of which fits':>14} (replica design, "
-          f"one process, {args.per_hypothesis} replicates)")
-    for hypothesis, (seconds, fits) in _per_hypothesis(args.per_hypothesis).items():
-        print(f"{hypothesis:<12} {seconds:>14.2f} {fits:>14.2f}")
+    print(f"\n{'hypothesis':<12} {'s / replicate':>14} {'CPU s / rep.':>13} "
+          f"{'of which fits':>14} (replica design, one process, {args.per_hypothesis} "
+          "replicates)")
+    for hypothesis, (seconds, cpu, fits) in _per_hypothesis(args.per_hypothesis).items():
+        print(f"{hypothesis:<12} {seconds:>14.2f} {cpu:>13.2f} {fits:>14.2f}")
 
-    start_one, one = _workers(1, args.replicates)
-    start_two, two = _workers(2, args.replicates)
+    start_one, one, cpu_one = _workers(1, args.replicates)
+    start_two, two, cpu_two = _workers(2, args.replicates)
     print(f"\nH3, {args.replicates} replicates on a local Dask cluster ({_load()})")
-    print(f"{'workers':<9} {'start s':>8} {'run s':>8} {'s/replicate':>12}")
-    print(f"{1:<9} {start_one:>8.1f} {one:>8.1f} {one / args.replicates:>12.2f}")
-    print(f"{2:<9} {start_two:>8.1f} {two:>8.1f} {two / args.replicates:>12.2f}")
+    print(f"{'workers':<9} {'start s':>8} {'run s':>8} {'s/replicate':>12} "
+          f"{'CPU s/replicate':>16}")
+    print(f"{1:<9} {start_one:>8.1f} {one:>8.1f} {one / args.replicates:>12.3f} "
+          f"{cpu_one:>16.3f}")
+    print(f"{2:<9} {start_two:>8.1f} {two:>8.1f} {two / args.replicates:>12.3f} "
+          f"{cpu_two:>16.3f}")
     if args.h3_1000:
-        _start, thousand = _workers(2, 1000)
+        _start, thousand, _cpu = _workers(2, 1000)
         label = "H3 x 1,000 replicates, 2 workers (run) s"
     else:
         thousand = two / args.replicates * 1000

@@ -90,3 +90,19 @@ def test_two_workers_give_the_results_of_one_process(cluster: str) -> None:
     pd.testing.assert_frame_equal(distributed.table, alone.table)
     pd.testing.assert_frame_equal(distributed.replicates, alone.replicates)
     assert distributed.settings["scheduler"] == cluster
+
+
+def test_a_local_cluster_gives_the_results_of_one_process_and_leaves_dask_as_it_was() -> None:
+    import dask
+
+    options = {"hypotheses": ["H4"], "design": ReplicaDesign(schools=4, classes=8,
+                                                              students=160),
+               "replicates": 3, "seed": 5, "n_draws": 1000}
+    profiling = dask.config.get("distributed.worker.profile.enabled")
+    local = power(workers=2, **options)
+    alone = power(scheduler="serial", **options)
+    pd.testing.assert_frame_equal(local.table, alone.table)
+    pd.testing.assert_frame_equal(local.replicates, alone.replicates)
+    assert dask.config.get("distributed.worker.profile.enabled") == profiling
+    assert local.timing["replicates_run"] == 3
+    assert 0.0 < local.timing["replicate_cpu_seconds"] <= local.timing["replicate_seconds"] * 1.5

@@ -156,22 +156,27 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
                   pd.DataFrame({"teacher_id": [], "kind": [], "d_score": []}))
 
     sid = rows["student_id"].to_numpy()
+    wave = rows["wave_id"].to_numpy()
+    # rows by student and wave (as a stable sort of the frame would put them), taken once per
+    # column here rather than by sorting the finished frame
+    order = np.lexsort((wave, sid))
+    sid = sid[order]
     origin = people.student_origin[sid - 1]
     classes = people.classrooms.set_index("id")
-    cid = rows["classroom_id"]
+    cid = rows["classroom_id"].to_numpy()[order]
     size = rows.groupby(["classroom_id", "wave_id"])["student_id"].transform("size")
     duo = people.classroom_teachers.groupby("classroom_id").size() > 1
-    data = pd.DataFrame({
+    teacher = rows["teacher_id"].to_numpy()[order]
+    columns: dict[str, object] = {
         "student_id": sid,
         "student": people.students["code"].to_numpy()[sid - 1],
-        "wave": rows["wave_id"].to_numpy(),
+        "wave": wave[order],
         "school": people.schools.set_index("id")["code"].reindex(
             classes["school_id"].reindex(cid)).to_numpy(),
         "classroom": classes["code"].reindex(cid).to_numpy(),
-        "teacher": people.teachers.set_index("id")["code"].reindex(
-            rows["teacher_id"]).to_numpy(),
-        "grade": rows["grade"].to_numpy(),
-        "class_size": size.to_numpy(),
+        "teacher": people.teachers.set_index("id")["code"].reindex(teacher).to_numpy(),
+        "grade": rows["grade"].to_numpy()[order],
+        "class_size": size.to_numpy()[order],
         "combination_class": (classes["lowest_grade"] != classes["highest_grade"])
         .reindex(cid).to_numpy(),
         "duo_class": duo.reindex(cid).fillna(False).to_numpy(dtype=bool),
@@ -184,19 +189,20 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
         "origin_2022": None,
         "pupil_weight": np.nan,
         "low_ses": people.student_low_ses[sid - 1],
-    })
+    }
     for column in ("lessons", "lessons_present", "minutes_present"):
-        data[column] = rows[column].to_numpy()
-    data["hours_present"] = hours
+        columns[column] = rows[column].to_numpy()[order]
+    columns["hours_present"] = hours[order]
     for valence in VALENCES:
-        data[valence] = rates[valence].to_numpy()
-        data[f"{valence}_rate"] = rates[f"{valence}_rate"].to_numpy()
-    data["interaction_share"] = np.nan
-    for informant, columns in SCALE_COLUMNS.items():
-        for subscale, column in columns.items():
-            data[column] = scores.get((informant, subscale), np.full(len(rows), np.nan))
+        columns[valence] = rates[valence].to_numpy()[order]
+        columns[f"{valence}_rate"] = rates[f"{valence}_rate"].to_numpy()[order]
+    columns["interaction_share"] = np.nan
+    for informant, names in SCALE_COLUMNS.items():
+        for subscale, column in names.items():
+            score = scores.get((informant, subscale))
+            columns[column] = (np.asarray(score)[order] if score is not None
+                               else np.full(len(rows), np.nan))
     for kind in IAT_KINDS:
         iat = iat_scores[iat_scores["kind"] == kind].groupby("teacher_id")["d_score"].mean()
-        data[f"teacher_iat_{kind}"] = iat.reindex(rows["teacher_id"]).to_numpy(dtype=float)
-    data = data[list(DATASET_COLUMNS)]
-    return data.sort_values(["student_id", "wave"], ignore_index=True)
+        columns[f"teacher_iat_{kind}"] = iat.reindex(teacher).to_numpy(dtype=float)
+    return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})

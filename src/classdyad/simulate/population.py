@@ -135,11 +135,18 @@ def draw_population(design: ReplicaDesign, truth: ReplicaTruth,
         "mother_education": mother_edu,
         "father_education": father_edu,
     })
-    rows = [(sid, cls, wave, g)
-            for sid, cls, first, last, g in zip(students["id"], student_class, join_wave,
-                                                 leave_wave, grade, strict=True)
-            for wave in range(first, min(last, design.waves + 1))]
-    enrolments = pd.DataFrame(rows, columns=["student_id", "classroom_id", "wave_id", "grade"])
+    # one row per student and wave from joining up to leaving (or the last wave), in order
+    first = np.asarray(join_wave, dtype=np.int64)
+    spells = np.clip(np.minimum(np.asarray(leave_wave, dtype=np.int64), design.waves + 1)
+                     - first, 0, None)
+    who = np.repeat(np.arange(n_students), spells)
+    wave = first[who] + (np.arange(who.size) - np.repeat(np.cumsum(spells) - spells, spells))
+    enrolments = pd.DataFrame({
+        "student_id": students["id"].to_numpy()[who],
+        "classroom_id": np.asarray(student_class, dtype=np.int64)[who],
+        "wave_id": wave,
+        "grade": np.asarray(grade, dtype=np.int64)[who],
+    })
     enrolments.insert(0, "id", np.arange(1, len(enrolments) + 1))
     return Population(schools, classrooms, teachers, classroom_teachers, students, enrolments,
                       origin_names, low_ses, boy)

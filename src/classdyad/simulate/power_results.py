@@ -192,8 +192,11 @@ class PowerResult:
     settings: dict[str, Any] = field(default_factory=dict)
     implied_model: str = field(default="", repr=False)
     timing: dict[str, float] = field(default_factory=dict, repr=False)
-    """``start_seconds`` (starting the workers), ``run_seconds`` (running the replicates) and
-    ``replicates_run`` (in this call; a resumed run skips those already done)."""
+    """``start_seconds`` (starting the workers and readying them), ``run_seconds`` (running
+    the replicates), ``replicates_run`` (in this call; a resumed run skips those already done)
+    and the sums over those replicates of their wall-clock ``replicate_seconds`` and
+    ``replicate_cpu_seconds`` (CPU time of the thread that ran each: beside the wall clock it
+    tells a busy machine from slow work)."""
 
     def to_frame(self) -> pd.DataFrame:
         """The power table (a copy)."""

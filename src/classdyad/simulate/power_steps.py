@@ -6,18 +6,22 @@ with the fit of every H3 step (:func:`classdyad.analysis.mediation` of a backgro
 positive and negative interactions) replaced by one that computes exactly those numbers the same
 way and nothing else:
 
-* the same rows, columns, cluster-mean centring (pandas' group means, as ``mediation``), formulas
-  and REML fits (:func:`classdyad.mixed.lmm`, Satterthwaite t tests of the a, b and direct paths);
+* the same rows, columns, cluster-mean centring, formulas and REML fits
+  (:func:`classdyad.mixed.lmm`, Satterthwaite t tests of the a, b and direct paths);
 * the a-path models (each mediator on the exposure) do not involve the outcome: the steps of one
-  exposure with the same complete rows (the usual case: the outcomes are observed on the same
+  exposure with the same complete rows (where the outcomes are observed on the same
   rows) share one pair of a-path fits, computed once, so of the plan's three models per step
   only the outcome model is fitted again (the same numbers: the same computation on the same
   data; a :meth:`~classdyad.mixed.LinearMixedModelResult.refit` would start the optimiser
   elsewhere and move Satterthwaite's p values by about 1e-9);
 * the same Monte Carlo draws from the same generator
   (:func:`~classdyad.analysis.monte_carlo.draw_parallel_coefficients` for the a paths,
-  :func:`~classdyad.analysis.monte_carlo.draw_coefficients` for the outcome model), so the
+  :func:`~classdyad.analysis.monte_carlo.draw_coefficients` for the outcome model, computed
+  into arrays kept across the steps: :mod:`classdyad.simulate.power_draws`), so the
   indirect and total effects get the same standard errors and Monte Carlo p values;
+* the columns are built with numpy from arrays converted once per dataset
+  (:mod:`classdyad.simulate.power_columns`; the class means equal pandas' to rounding), and
+  the fits' numbers are read by position, not through pandas labels;
 * what is left out: the percentile intervals (their sorts), the delta-method table, the
   R-squared table, the sentences and the input checks' error messages.
 
@@ -32,19 +36,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from classdyad.analysis.monte_carlo import (
-    draw_coefficients,
-    draw_parallel_coefficients,
-    monte_carlo_p_value,
-)
-from classdyad.analysis.path_models import PathFit
 from classdyad.errors import ClassdyadError, ClassdyadWarning
 from classdyad.mixed import LinearMixedModelResult, lmm
+from classdyad.simulate.power_columns import MediationColumns, NotPlain, StepColumns
+from classdyad.simulate.power_draws import MediationDraws
 from classdyad.study import gaps
 from classdyad.study.gaps import FitNote
 from classdyad.study.plan import EXPOSURES, MEDIATORS, PlanStep, StepOutput, plan_steps
@@ -52,10 +53,10 @@ from classdyad.study.plan import EXPOSURES, MEDIATORS, PlanStep, StepOutput, pla
 __all__ = ["power_steps"]
 
 _COMPONENTS = (("within", "_w"), ("between", "_b"))
-
-
-class _NotPlain(Exception):
-    """The data or a fit need the plan's own step (its checks, messages and notes)."""
+_EXPOSURE_TERMS = ("X_w", "X_b")
+_MEDIATOR_TERMS = ("M0_w", "M0_b", "M1_w", "M1_b")
+#: the outcome model's terms that are drawn, in the plan's order
+_OUTCOME_DRAWN = (*_MEDIATOR_TERMS, *_EXPOSURE_TERMS)
 
 
 def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
@@ -71,8 +72,8 @@ def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
         return steps
     covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
     repeated = "student" if dataset.groupby("student").size().max() > 1 else None
-    contrast_rows: dict[str, pd.DataFrame] = {}
-    caches: dict[str, dict[tuple[str, ...], Any]] = {}
+    columns = MediationColumns(dataset, covariates, repeated)
+    shared = _Shared(columns, MediationDraws(n_draws), {})
     out = []
     for step in steps:
         if step.hypothesis != "H3" or step.fit is None:
@@ -80,144 +81,132 @@ def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
             continue
         _h, exposure, outcome = step.model_id.split("/")
         contrast = EXPOSURES[exposure]
-        if contrast not in contrast_rows:
-            contrast_rows[contrast] = gaps.contrast_rows(dataset, contrast).dropna(
-                subset=list(MEDIATORS))
-        rows = contrast_rows[contrast]
         # the plan's step: the contrast's other group term, when it varies, is a covariate
         others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
-                  and rows[t].dropna().nunique() > 1]
+                  and columns.varies(contrast, t)]
         out.append(PlanStep(step.hypothesis, step.model_id, step.description,
-                            _lean_mediation(step, rows, exposure, outcome,
-                                            [*covariates, *others], repeated, rng, n_draws,
-                                            caches.setdefault(contrast, {}))))
+                            _lean_mediation(step, shared, contrast, exposure, outcome, others,
+                                            rng)))
     return out
 
 
-def _varies_within(values: np.ndarray, codes: np.ndarray, n_groups: int) -> bool:
-    """``require_within_variation``'s condition: some class has a range above the tolerance."""
-    high = np.full(n_groups, -np.inf)
-    low = np.full(n_groups, np.inf)
-    np.maximum.at(high, codes, values)
-    np.minimum.at(low, codes, values)
-    return bool(((high - low) > 1e-12 * max(1.0, float(np.abs(values).max()))).any())
+@dataclass(frozen=True)
+class _Shared:
+    """What the steps of one dataset share: its columns, the draws' arrays, the a-path fits."""
+
+    columns: MediationColumns
+    draws: MediationDraws
+    a_paths: dict[tuple[Any, ...], tuple[list[_PathValues], list[FitNote]]]
 
 
-def _complete_rows(rows: pd.DataFrame, names: list[str], outcome: str,
-                   cache: dict[tuple[str, ...], Any]
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, bytes]:
-    """The rows with every named column observed, the columns that do not depend on the
-    exposure (outcome, mediators and their class means, classes, students) and the positions
-    of those rows in ``rows``; shared by the exposures whose models name the same columns, or
-    :class:`_NotPlain`."""
-    key = (outcome, *sorted(names))
-    if key in cache:
-        return cache[key]
-    frame = rows.loc[:, names]
-    complete = frame.notna().all(axis=1).to_numpy()
-    frame = frame.loc[complete].reset_index(drop=True)
-    if len(frame) < 10:
-        raise _NotPlain
-    base = pd.DataFrame({"Y": _numeric(frame[outcome])})
-    for k, name in enumerate(MEDIATORS):
-        base[f"M{k}"] = _numeric(frame[name])
-    base["G"] = frame["classroom"].astype(str)
-    if "student" in frame.columns:
-        base["R"] = frame["student"].astype(str)
-    codes, levels = pd.factorize(base["G"], sort=False)
-    if len(levels) < 3:
-        raise _NotPlain
-    for column in ("M0", "M1"):
-        values = base[column].to_numpy()
-        if not _varies_within(values, codes, len(levels)):
-            raise _NotPlain
-        means = base[column].groupby(codes, sort=False).transform("mean")  # G's groups
-        if means.nunique() < 2:  # no between-class effect
-            raise _NotPlain
-        base[f"{column}_b"] = means
-        base[f"{column}_w"] = base[column] - means
-    cache[key] = (frame, base, np.flatnonzero(complete).tobytes())
-    return cache[key]
+@dataclass(frozen=True)
+class _PathValues:
+    """What the steps use of one fit: its terms, estimates, covariance, Satterthwaite table
+    columns (estimate, standard error, p value) and residuals (a paths)."""
+
+    formula: str
+    terms: tuple[str, ...]
+    beta: np.ndarray
+    covariance: np.ndarray
+    table: np.ndarray  # (terms, 3): estimate, std_error, p_value
+    residuals: np.ndarray
+
+    @classmethod
+    def of(cls, fit: LinearMixedModelResult, formula: str, residuals: bool) -> _PathValues:
+        table = fit.fixed_effects
+        columns = [table[c].to_numpy(dtype=float) for c in ("estimate", "std_error", "p_value")]
+        return cls(formula, tuple(fit.design.fixed_names), np.asarray(fit.beta, dtype=float),
+                   np.asarray(fit.fixed_covariance, dtype=float), np.column_stack(columns),
+                   _conditional_residuals(fit) if residuals else np.empty(0))
+
+    def positions(self, terms: tuple[str, ...]) -> list[int] | None:
+        """Where ``terms`` are among the fit's terms (``None`` if one was dropped)."""
+        try:
+            return [self.terms.index(t) for t in terms]
+        except ValueError:
+            return None
+
+    def values(self, term: str) -> tuple[float, float, float]:
+        """(estimate, standard error, p value) of ``term``."""
+        estimate, std_error, p_value = self.table[self.terms.index(term)]
+        return float(estimate), float(std_error), float(p_value)
 
 
-def _numeric(values: pd.Series) -> np.ndarray:
-    """A numeric column as floats, or :class:`_NotPlain` where ``mediation`` might object."""
-    if not (pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)):
-        raise _NotPlain
-    out = values.to_numpy(dtype=float)
-    if not np.isfinite(out).all() or np.unique(out).size < 2:
-        raise _NotPlain
-    return out
+def _conditional_residuals(fit: LinearMixedModelResult) -> np.ndarray:
+    """``y - X beta - Z b`` with the conditional modes ``b`` (as ``response - predict()``).
+
+    For random intercepts of classes and of students within them (``(1 | G) + (1 | R)``, or
+    ``(1 | G)`` alone) the penalized least-squares equations of the modes solve in closed form
+    per class: with relative standard deviations ``a`` (class) and ``c`` (student), ``n_s``
+    rows and residual sum ``S_s`` of ``y - X beta`` per student,
+    ``u_g = a sum_s S_s / (1 + c^2 n_s) / (1 + a^2 sum_s n_s / (1 + c^2 n_s))`` and
+    ``u_s = c (S_s - a n_s u_g) / (1 + c^2 n_s)``, and the modes are ``a u_g`` and ``c u_s``
+    (the numbers of :meth:`~classdyad.mixed.LinearMixedModelResult.predict`'s sparse solve, to
+    rounding: 1e-13). Other designs take ``predict()``.
+    """
+    design = fit.design
+    residual = design.response - design.fixed @ fit.beta - design.offset
+    terms = design.random_terms
+    theta = np.asarray(fit.theta, dtype=float)
+    by_name = {t.name: (k, t) for k, t in enumerate(terms)}
+    plain = (len(terms) == theta.size and set(by_name) in ({"G"}, {"G", "R"})
+             and all(t.n_effects == 1 and (t.matrix == 1.0).all() for t in terms))
+    if not plain:
+        return design.response - fit.predict()
+    k_class, classes = by_name["G"]
+    a = theta[k_class]
+    if "R" not in by_name:
+        sizes = np.bincount(classes.codes, minlength=classes.n_levels)
+        sums = np.bincount(classes.codes, weights=residual, minlength=classes.n_levels)
+        u_class = a * sums / (1.0 + a * a * sizes)
+        return residual - (a * u_class)[classes.codes]
+    k_student, students = by_name["R"]
+    c = theta[k_student]
+    class_of = np.zeros(students.n_levels, dtype=np.int64)
+    class_of[students.codes] = classes.codes
+    if not (class_of[students.codes] == classes.codes).all():  # students not nested
+        return design.response - fit.predict()
+    sizes = np.bincount(students.codes, minlength=students.n_levels).astype(float)
+    sums = np.bincount(students.codes, weights=residual, minlength=students.n_levels)
+    shrink = 1.0 / (1.0 + c * c * sizes)
+    u_class = a * np.bincount(class_of, weights=sums * shrink, minlength=classes.n_levels) / (
+        1.0 + a * a * np.bincount(class_of, weights=sizes * shrink,
+                                  minlength=classes.n_levels))
+    u_student = c * (sums - a * sizes * u_class[class_of]) * shrink
+    return residual - (a * u_class)[classes.codes] - (c * u_student)[students.codes]
 
 
-def _work_frame(rows: pd.DataFrame, exposure: str, outcome: str, covariates: list[str],
-                repeated: str | None,
-                cache: dict[tuple[str, ...], Any]
-                ) -> tuple[pd.DataFrame, tuple[str | bytes, ...]]:
-    """The columns ``mediation`` fits (X, Y, M0, M1, C0.., G, R and the centred parts) and what
-    the models' designs depend on (the exposure, covariates and rows: not the outcome, which
-    only the outcome model's response is), or :class:`_NotPlain` where its input checks might
-    object."""
-    names = list(dict.fromkeys([exposure, *MEDIATORS, outcome, *covariates, "classroom",
-                                *([repeated] if repeated else [])]))
-    frame, base, positions = _complete_rows(rows, names, outcome, cache)
-    work = base.copy()
-    work["X"] = _numeric(frame[exposure])
-    for k, name in enumerate(covariates):
-        values = frame[name]
-        work[f"C{k}"] = values.astype(float) if pd.api.types.is_bool_dtype(values) else values
-    codes, levels = pd.factorize(work["G"], sort=False)
-    if not _varies_within(work["X"].to_numpy(), codes, len(levels)):
-        raise _NotPlain
-    means = work["X"].groupby(codes, sort=False).transform("mean")  # G's groups
-    if means.nunique() < 2:
-        raise _NotPlain
-    work["X_b"] = means
-    work["X_w"] = work["X"] - means
-    return work, (exposure, *covariates, repeated or "", positions)
-
-
-def _path_fit(fit: LinearMixedModelResult, formula: str, residuals: bool) -> PathFit:
-    names = list(fit.fixed_effects["term"])
-    return PathFit(formula, pd.Series(fit.beta, index=names),
-                   pd.DataFrame(fit.fixed_covariance, index=names, columns=names),
-                   fit.fixed_effects, fit.n_obs, fit,
-                   fit.design.response - fit.predict() if residuals else np.empty(0))
-
-
-def _fit_paths(work: pd.DataFrame, design: tuple[str | bytes, ...], n_covariates: int,
-               repeated: bool, cache: dict[tuple[str, ...], Any]
-               ) -> tuple[list[PathFit], PathFit, list[FitNote]]:
+def _fit_paths(work: dict[str, Any], step: StepColumns, design: tuple[Any, ...],
+               n_covariates: int, shared: _Shared
+               ) -> tuple[list[_PathValues], _PathValues, list[FitNote]]:
     """The a-path fits, the outcome model's fit and the a-path fits' notes.
 
     The a-path models (a mediator on the exposure) do not involve the outcome: the steps of one
     exposure whose rows are the same share their fits (and notes), which are the same numbers.
     """
-    random = " + (1 | G)" + (" + (1 | R)" if repeated else "")
+    random = " + (1 | G)" + (" + (1 | R)" if "R" in work else "")
     covariates = [f"C{k}" for k in range(n_covariates)]
-    exposure_terms = ["X_w", "X_b"]
-    mediator_terms = ["M0_w", "M0_b", "M1_w", "M1_b"]
-    key = ("a paths", *design)
-    if key not in cache:
-        a_formulas = [" + ".join([f"M{k} ~ 1", *exposure_terms, *covariates]) + random
+    frame = pd.DataFrame(work, copy=False)
+    if design not in shared.a_paths:
+        a_formulas = [" + ".join([f"M{k} ~ 1", *_EXPOSURE_TERMS, *covariates]) + random
                       for k in range(2)]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ClassdyadWarning)
-            first = lmm(a_formulas[0], work)
-            first_path = _path_fit(first, a_formulas[0], True)
-            # refitted after the first fit's residuals, so that the general solver built for
-            # its conditional modes is shared (only the response's cross-products are redone)
-            second = first.refit(work["M1"].to_numpy(dtype=float), warm_start=False)
-            a_fits = [first_path, _path_fit(second, a_formulas[1], True)]
-        if any(t not in a.estimates.index for a in a_fits for t in exposure_terms):
-            raise _NotPlain  # a path lost to collinearity: the plan's step says which
-        cache[key] = (a_fits, [FitNote(str(w.message), w.category) for w in caught
-                               if issubclass(w.category, ClassdyadWarning)])
-    a_fits, a_notes = cache[key]
-    b_formula = " + ".join(["Y ~ 1", *mediator_terms, *exposure_terms, *covariates]) + random
-    b_fit = _path_fit(lmm(b_formula, work), b_formula, False)
-    if any(t not in b_fit.estimates.index for t in [*mediator_terms, *exposure_terms]):
-        raise _NotPlain
+            first = lmm(a_formulas[0], frame)
+            first_path = _PathValues.of(first, a_formulas[0], True)
+            # the same design: only the response's cross-products are redone
+            second = first.refit(work["M1"], warm_start=False)
+            a_fits = [first_path, _PathValues.of(second, a_formulas[1], True)]
+        if any(a.positions(_EXPOSURE_TERMS) is None for a in a_fits):
+            raise NotPlain  # a path lost to collinearity: the plan's step says which
+        shared.a_paths[design] = (a_fits, [FitNote(str(w.message), w.category)
+                                           for w in caught
+                                           if issubclass(w.category, ClassdyadWarning)])
+    a_fits, a_notes = shared.a_paths[design]
+    b_formula = " + ".join(["Y ~ 1", *_MEDIATOR_TERMS, *_EXPOSURE_TERMS, *covariates]) + random
+    b_fit = _PathValues.of(lmm(b_formula, frame), b_formula, False)
+    if b_fit.positions(_OUTCOME_DRAWN) is None:
+        raise NotPlain
     return a_fits, b_fit, list(a_notes)
 
 
@@ -228,71 +217,79 @@ def _row(step: PlanStep, outcome: str, exposure: str, effect: str, level: str,
             "p_value": float(p_value), "n": n, "model": step.model_id}
 
 
-def _model_values(fit: PathFit) -> dict[str, tuple[float, float, float]]:
-    """term -> (estimate, standard error, p value) of the fit's table."""
-    table = fit.table
-    return {term: (float(e), float(s), float(p)) for term, e, s, p in zip(
-        table["term"], table["estimate"], table["std_error"], table["p_value"], strict=True)}
+def _drawn(fit: _PathValues, terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and covariance of ``terms`` (by position)."""
+    positions = fit.positions(terms)
+    assert positions is not None
+    return fit.beta[positions], fit.covariance[np.ix_(positions, positions)]
 
 
-def _lean_mediation(step: PlanStep, rows: pd.DataFrame, exposure: str, outcome: str,
-                    covariates: list[str], repeated: str | None, rng: np.random.Generator,
-                    n_draws: int, cache: dict[tuple[str, ...], Any]):
+def _lean_mediation(step: PlanStep, shared: _Shared, contrast: str, exposure: str,
+                    outcome: str, others: list[str], rng: np.random.Generator):
     plan_fit = step.fit
     assert plan_fit is not None
 
     def fit() -> StepOutput:
+        columns = shared.columns
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ClassdyadWarning)
             try:
-                work, design = _work_frame(rows, exposure, outcome, covariates, repeated,
-                                           cache)
-                a_fits, b_fit, a_notes = _fit_paths(work, design, len(covariates),
-                                                    repeated is not None, cache)
-            except (_NotPlain, ClassdyadError, ValueError, ArithmeticError,
+                rows = columns.step(contrast, exposure, outcome, others)
+                work = columns.work(rows, exposure, others)
+                design = ("a paths", exposure, *columns.covariates, *others,
+                          columns.repeated or "", rows.key)
+                a_fits, b_fit, a_notes = _fit_paths(work, rows, design,
+                                                    len(columns.covariates) + len(others),
+                                                    shared)
+            except (NotPlain, ClassdyadError, ValueError, ArithmeticError,
                     np.linalg.LinAlgError):
                 work = None
         if work is None:
             return plan_fit()
         notes = (*a_notes, *(FitNote(str(w.message), w.category) for w in caught
                              if issubclass(w.category, ClassdyadWarning)))
-        a_draws = draw_parallel_coefficients(a_fits, ["X_w", "X_b"], n_draws, rng)
-        b_draws = draw_coefficients(b_fit, ["M0_w", "M0_b", "M1_w", "M1_b", "X_w", "X_b"],
-                                    n_draws, rng)
-        n = len(work)
-        a_values = [_model_values(f) for f in a_fits]
-        b_values = _model_values(b_fit)
+        draws = shared.draws
+        a_parts = [_drawn(f, _EXPOSURE_TERMS) for f in a_fits]
+        a_draws = draws.parallel([m for m, _c in a_parts], [c for _m, c in a_parts],
+                                 [f.residuals for f in a_fits], rng)
+        b_draws = draws.single(*_drawn(b_fit, _OUTCOME_DRAWN), rng)
+        n = len(rows.positions)
+        a_beta = [dict(zip(_EXPOSURE_TERMS, m, strict=True)) for m, _c in a_parts]
+        b_beta = dict(zip(_OUTCOME_DRAWN, _drawn(b_fit, _OUTCOME_DRAWN)[0], strict=True))
         out = []
-        for level, suffix in _COMPONENTS:
+        for e, (level, suffix) in enumerate(_COMPONENTS):
             exposure_term = f"X{suffix}"
             for k, mediator in enumerate(MEDIATORS):
                 out.append(_row(step, outcome, exposure, f"a:{mediator}", level,
-                                *a_values[k][exposure_term], n))
+                                *a_fits[k].values(exposure_term), n))
             for k, mediator in enumerate(MEDIATORS):
                 out.append(_row(step, outcome, exposure, f"b:{mediator}", level,
-                                *b_values[f"M{k}{suffix}"], n))
+                                *b_fit.values(f"M{k}{suffix}"), n))
             point_total = 0.0
-            draws_total: Any = 0.0
+            indirect = []
             for k, mediator in enumerate(MEDIATORS):
                 term = f"M{k}{suffix}"
-                point = float(a_fits[k].estimates[exposure_term]) * float(
-                    b_fit.estimates[term])
-                draws = a_draws[k][exposure_term] * b_draws[term]
+                point = float(a_beta[k][exposure_term]) * float(b_beta[term])
+                product = draws.product(a_draws[:, 2 * k + e],
+                                        b_draws[:, _OUTCOME_DRAWN.index(term)],
+                                        f"indirect {k}")
+                indirect.append(product)
                 point_total = point_total + point
-                draws_total = draws_total + draws
                 out.append(_row(step, outcome, exposure, f"indirect:{mediator}", level, point,
-                                np.std(draws, ddof=1), monte_carlo_p_value(draws), n))
+                                *draws.summary(product), n))
+            # the plan's 0.0 + first + second (adding 0.0 changes no draw's sign or value)
+            draws_total = draws.add(indirect[0], indirect[1], "indirect total")
             out.append(_row(step, outcome, exposure, "indirect_total", level, point_total,
-                            np.std(draws_total, ddof=1), monte_carlo_p_value(draws_total), n))
-            direct = b_values[exposure_term]
+                            *draws.summary(draws_total), n))
+            direct = b_fit.values(exposure_term)
             out.append(_row(step, outcome, exposure, "direct", level, *direct, n))
-            total_draws = draws_total + b_draws[exposure_term]
+            total_draws = draws.add(draws_total,
+                                    b_draws[:, _OUTCOME_DRAWN.index(exposure_term)], "total")
+            direct_estimate = float(b_beta[exposure_term])
             out.append(_row(step, outcome, exposure, "total", level,
-                            point_total + float(b_fit.estimates[exposure_term]),
-                            np.std(total_draws, ddof=1), monte_carlo_p_value(total_draws), n))
+                            point_total + direct_estimate, *draws.summary(total_draws), n))
             out.append(_row(step, outcome, exposure, "proportion_mediated", level,
-                            _ratio(point_total, point_total
-                                   + float(b_fit.estimates[exposure_term])),
+                            _ratio(point_total, point_total + direct_estimate),
                             math.nan, math.nan, n))
         return (f"1-1-1 mediation, within/between classes (lean): {b_fit.formula}", notes,
                 out, ())
