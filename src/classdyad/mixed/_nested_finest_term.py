@@ -31,7 +31,7 @@ import numpy as np
 if TYPE_CHECKING:  # the recursion imports this module: no import at run time
     from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 
-__all__ = ["InterceptCells", "PatternCells", "finest_forward", "finest_gradient"]
+__all__ = ["InterceptCells", "PatternCells", "dense_codes", "finest_forward", "finest_gradient"]
 
 _NOT_POSITIVE_DEFINITE = "a per-level block is not positive definite"
 
@@ -44,9 +44,16 @@ class InterceptCells:
     """
 
     def __init__(self, level_sums: np.ndarray, parent: np.ndarray):
-        self.size_values, size_index = np.unique(level_sums[:, 0], return_inverse=True)
+        sizes = level_sums[:, 0]
+        whole = sizes.astype(np.int64)
+        if np.array_equal(whole, sizes):  # counts of rows (always, unless weighted)
+            size_keys, size_index = dense_codes(whole, int(whole.max()) + 1)
+            self.size_values = size_keys.astype(float)
+        else:
+            self.size_values, size_index = np.unique(sizes, return_inverse=True)
         n_sizes = self.size_values.size
-        cell_keys, cell_of_group = np.unique(parent * n_sizes + size_index, return_inverse=True)
+        cell_keys, cell_of_group = dense_codes(parent * n_sizes + size_index,
+                                               (int(parent.max()) + 1) * n_sizes)
         self.cell_parent = cell_keys // n_sizes
         self.cell_size = cell_keys % n_sizes
         self.cell_n = self.size_values[self.cell_size]
@@ -67,7 +74,7 @@ class InterceptCells:
         order, starts = self._cells
         cell_u = np.empty_like(self.cell_u)  # (a new array: a refit's copy shares the old one)
         cell_u[:, 0] = self.cell_u[:, 0]
-        cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
+        cell_u[:, 1:] = np.add.reduceat(w if order is None else w[order], starts, axis=0)
         self.cell_u, self.cell_w = cell_u, cell_u[:, 1:]
         width = w.shape[1]
         self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
@@ -123,7 +130,8 @@ class PatternCells:
         firsts = np.unique(pattern, return_index=True)[1]
         self.gram_p = gram[firsts]
         self.h0_p = cross[firsts, :, 0]
-        cell_keys, cell_of_group = np.unique(parent * n_patterns + pattern, return_inverse=True)
+        cell_keys, cell_of_group = dense_codes(parent * n_patterns + pattern,
+                                               (int(parent.max()) + 1) * n_patterns)
         self.cell_parent = cell_keys // n_patterns
         cell_pattern = cell_keys % n_patterns
         self.cell_pattern = cell_pattern
@@ -150,8 +158,10 @@ class PatternCells:
         pattern the products of the groups' ``Z_g'E`` rows."""
         order, starts = self._cells
         groups, q, width = cross.shape
-        self.cell_u0 = np.add.reduceat(level_sums[order], starts, axis=0)
-        self.cell_h = np.add.reduceat(cross.reshape(groups, -1)[order], starts,
+        flat = cross.reshape(groups, -1)
+        self.cell_u0 = np.add.reduceat(level_sums if order is None else level_sums[order],
+                                       starts, axis=0)
+        self.cell_h = np.add.reduceat(flat if order is None else flat[order], starts,
                                       axis=0).reshape(-1, q, width)
         e = width - 1
         self.hh = np.empty((len(self._pattern_groups), q, q, e * e))
@@ -208,9 +218,27 @@ def _row_patterns(keys: np.ndarray) -> tuple[int, np.ndarray]:
     return len(patterns), pattern.ravel()
 
 
-def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+def dense_codes(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of non-negative integer ``keys`` below ``space``, sorted, and each
+    key's index among them (``numpy.unique(keys, return_inverse=True)``; by a table over
+    ``range(space)`` where that is not much larger than ``keys``)."""
+    if space > 4 * keys.size + 64:
+        observed, codes = np.unique(keys, return_inverse=True)
+        return observed, codes.ravel()
+    present = np.zeros(space, dtype=bool)
+    present[keys] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), rank[keys]
+
+
+def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A stable order of ``keys`` (None where they are sorted already) and where each key's run
+    starts in it, for sums by ``numpy.add.reduceat``."""
+    if keys.size > 1 and (keys[1:] >= keys[:-1]).all():
+        order, sorted_keys = None, keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
     return order, np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
 
 

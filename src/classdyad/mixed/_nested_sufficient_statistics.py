@@ -78,11 +78,14 @@ _NOT_POSITIVE_DEFINITE = "the penalized least-squares matrix is not positive def
 _START_FLOOR = 0.1  # smallest starting theta of a random intercept (a zero one would stay there)
 
 
-def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A stable order of ``keys`` and where each key's run starts in it (keys 0..K-1, all
-    present), for sums by ``numpy.add.reduceat``."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+def _segments(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A stable order of ``keys`` (None where they come sorted) and where each key's run starts
+    in it (keys 0..K-1, all present), for sums by ``numpy.add.reduceat``."""
+    if keys.size > 1 and (keys[1:] >= keys[:-1]).all():
+        order, sorted_keys = None, keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
     starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
     return order, starts
 
@@ -126,14 +129,18 @@ class NestedSufficientStatistics:
         e[:, p + 1] = self._centred_response(design)
         # per-group sums by bincount (cheaper than sorting the observations by group)
         self.level_sums = self._group_sums(e)  # 1'[1 E] per group
-        self.gram = np.empty((self.j1, self.q1, self.q1))
-        self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
-        for r in range(self.q1):
-            z_r = self._z[:, r]
-            for s in range(r, self.q1):
-                self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
-                    self._codes, z_r * self._z[:, s], minlength=self.j1)
-            self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
+        if self.finest_intercept:  # Z_g = 1: Z_g'Z_g is the size, Z_g'[1 E] = 1'[1 E]
+            self.gram = self.level_sums[:, :1, None]
+            self.cross = self.level_sums[:, None, :]
+        else:
+            self.gram = np.empty((self.j1, self.q1, self.q1))
+            self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
+            for r in range(self.q1):
+                z_r = self._z[:, r]
+                for s in range(r, self.q1):
+                    self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
+                        self._codes, z_r * self._z[:, s], minlength=self.j1)
+                self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
         # the coarser terms, finest first: theta index, ``parent`` (a finer group's group here)
@@ -148,10 +155,8 @@ class NestedSufficientStatistics:
             self.cells = PatternCells.build(self.gram, self.cross, self.level_sums, parents[0])
         for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
             if i == 0 and self.cells is not None:  # (the cells come sorted by coarser group)
-                order, starts = None, _segments(self.cells.cell_parent)[1]
                 parent = self.cells.cell_parent
-            else:
-                order, starts = _segments(parent)
+            order, starts = _segments(parent)
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
         self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
@@ -183,8 +188,11 @@ class NestedSufficientStatistics:
         """
         x = design.fixed
         sums = np.ones(self.n)  # (matrix products: cheaper than reductions along the rows)
-        ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
-        self._intercept = int(ones[0]) if ones.size else None
+        if "(Intercept)" in design.fixed_names:  # the first column of ones (others are dropped)
+            self._intercept = design.fixed_names.index("(Intercept)")
+        else:
+            ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
+            self._intercept = int(ones[0]) if ones.size else None
         self._means = np.zeros(self.p)
         if self._intercept is not None:
             self._means = (sums @ x) / self.n
@@ -224,9 +232,12 @@ class NestedSufficientStatistics:
         p, codes = self.p, self._codes
         new.level_sums = self.level_sums.copy()
         new.level_sums[:, p + 1] = np.bincount(codes, y, minlength=self.j1)
-        new.cross = self.cross.copy()
-        for r in range(self.q1):
-            new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
+        if self.finest_intercept:
+            new.cross = new.level_sums[:, None, :]
+        else:
+            new.cross = self.cross.copy()
+            for r in range(self.q1):
+                new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
         new._finest_layouts()
         if self.cells is not None:
             new.cells = copy.copy(self.cells)
