@@ -22,6 +22,8 @@ below 1e-3, as lme4's convergence check uses the Newton step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.optimize
 from scipy.linalg import lapack
@@ -139,9 +141,19 @@ def optimise(
 
 def _projected_gradient(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray) -> float:
     """Largest element of the gradient projected on the bounds (0 at a minimum)."""
-    at_bound = (lower == 0.0) & (theta <= 0.0)
-    projected = np.where(at_bound, np.minimum(grad, 0.0), grad)
-    return float(np.max(np.abs(projected), initial=0.0))
+    return _projected_gradient_of(theta.tolist(), grad.tolist(), lower.tolist())
+
+
+def _projected_gradient_of(theta: list[float], grad: list[float], lower: list[float]) -> float:
+    """:func:`_projected_gradient` on Python floats (theta has a handful of elements: list
+    arithmetic costs less than numpy's per-call overhead)."""
+    largest = 0.0
+    for t, g, b in zip(theta, grad, lower, strict=True):
+        if b == 0.0 and t <= 0.0:
+            g = min(g, 0.0)
+        if not abs(g) <= largest:  # (a NaN wins, as numpy's max)
+            largest = abs(g)
+    return largest
 
 
 def _gradient_newton(
@@ -160,52 +172,65 @@ def _gradient_newton(
     bound whose gradient points outwards stays there; steps that raise the deviance by more
     than its rounding are halved. Returns theta, the deviance, its gradient, the size of the
     last full Newton step (``inf`` when none could be computed) and the Hessian (``None`` if
-    there was none).
+    there was none). The bookkeeping of the few elements of theta is done on Python floats.
     """
     newton_step = np.inf
     fresh = False
+    k = theta.size
+    bounds = lower.tolist()
+    at_list, grad_list = theta.tolist(), grad.tolist()
     for _ in range(2 * _NEWTON_STEPS if max_steps is None else max_steps):
-        if _projected_gradient(theta, grad, lower) <= _GRADIENT_TOL:
+        if _projected_gradient_of(at_list, grad_list, bounds) <= _GRADIENT_TOL:
             break
         if hessian is None:
             hessian, fresh = _difference_hessian(exact, theta, grad), True
             if hessian is None:
                 break
-        free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
-        index = np.flatnonzero(free)
+        free = [i for i in range(k)
+                if not (bounds[i] == 0.0 and at_list[i] <= 0.0 and grad_list[i] >= 0.0)]
         # the step if the Hessian's free block is positive definite (its Cholesky factor exists)
-        factor, info = lapack.dpotrf(hessian[np.ix_(index, index)], lower=1)
+        everything = len(free) == k
+        factor, info = lapack.dpotrf(hessian if everything else hessian[np.ix_(free, free)],
+                                     lower=1)
         if info != 0:
             break
-        solution, info = lapack.dpotrs(factor, grad[index], lower=1)
-        if info != 0 or not np.all(np.isfinite(solution)):
+        solution, info = lapack.dpotrs(factor, grad if everything else grad[free], lower=1)
+        solved = solution.tolist()
+        if info != 0 or not all(math.isfinite(v) for v in solved):
             break
-        step = np.zeros_like(theta)
-        step[index] = -solution
-        newton_step = float(np.max(np.abs(step)))
-        if newton_step < 1e-9 * max(float(np.max(np.abs(theta))), 1.0):
+        step = [0.0] * k
+        for i, v in zip(free, solved, strict=True):
+            step[i] = -v
+        newton_step = max(abs(v) for v in step)
+        if newton_step < 1e-9 * max(max(abs(v) for v in at_list), 1.0):
             break  # at the rounding floor of the deviance: nothing left to gain
         for _halving in range(10):
-            trial = np.maximum(theta + step, lower)
+            trial_list = [max(t + d, b) for t, d, b in zip(at_list, step, bounds, strict=True)]
+            trial = np.array(trial_list)
             result = exact(trial)
             if result is None:
                 return theta, value, grad, newton_step, hessian
             if result[0] <= value + 1e-12 * max(abs(value), 1.0):
                 break
-            step /= 2.0
+            step = [v / 2.0 for v in step]
         else:
             if fresh:  # even a fresh Hessian's step fails: rounding has the last word
                 break
             hessian = None  # start again from a fresh Hessian
             continue
         fresh = False
-        moved, change = trial - theta, result[1] - grad
+        new_grad = result[1].tolist()
+        moved = [a - b for a, b in zip(trial_list, at_list, strict=True)]
+        change = [a - b for a, b in zip(new_grad, grad_list, strict=True)]
         theta, (value, grad) = trial, result
-        curvature = float(moved @ change)
-        if curvature > 1e-12 * float(moved @ moved):  # BFGS update keeps it positive definite
-            h_moved = hessian @ moved
-            hessian = (hessian + np.outer(change, change) / curvature
-                       - np.outer(h_moved, h_moved) / float(moved @ h_moved))
+        at_list, grad_list = trial_list, new_grad
+        curvature = math.fsum(m * c for m, c in zip(moved, change, strict=True))
+        if curvature > 1e-12 * math.fsum(m * m for m in moved):
+            # BFGS update (keeps the Hessian positive definite)
+            moved_array, change_array = np.array(moved), np.array(change)
+            h_moved = hessian @ moved_array
+            hessian = (hessian + np.multiply.outer(change_array, change_array / curvature)
+                       - np.multiply.outer(h_moved, h_moved / float(moved_array @ h_moved)))
     return theta, value, grad, newton_step, hessian
 
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 from scipy.linalg import lapack
@@ -160,6 +161,7 @@ class NestedSufficientStatistics:
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
         self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
+        self._last_forward: tuple[bytes, float, np.ndarray | None] = (b"", 0.0, None)
 
     def _group_sums(self, values: np.ndarray) -> np.ndarray:
         """Sums of the columns of ``values`` over each finest group, (groups, columns)."""
@@ -227,6 +229,7 @@ class NestedSufficientStatistics:
     def with_response(self, response: np.ndarray) -> NestedSufficientStatistics:
         """The same design with a new response: only the response's sums are recomputed."""
         new = copy.copy(self)
+        new._last_phi_gradients, new._last_forward = (b"", True, {}), (b"", 0.0, None)
         new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
         y = new._centred_response(new.design)
         p, codes = self.p, self._codes
@@ -252,6 +255,8 @@ class NestedSufficientStatistics:
     def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
         """The q_k x q_k lower-triangular relative covariance factor of term ``k``."""
         q = self.q_sizes[k]
+        if q == 1:
+            return theta[self.theta_slices[k]].reshape(1, 1).copy()
         out = np.zeros((q, q))
         rows, cols = self.triangles[k]
         out[rows, cols] = theta[self.theta_slices[k]]
@@ -338,17 +343,18 @@ class NestedSufficientStatistics:
     # ------------------------------------------------------------- evaluation
     def _forward(self, theta: np.ndarray):
         """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
+        lam = self.lambda_factor(theta, self.primary)
         if self.cells is not None:
-            log_det, correction, u, pieces = self.cells.forward(
-                self.lambda_factor(theta, self.primary))
+            log_det, correction, u, pieces = self.cells.forward(lam)
         else:
             log_det, u, correction, pieces = finest_forward(self, theta)
         states = []
+        values = theta.tolist()  # (Python floats: cheaper than numpy scalars)
         for index, _parent, order, starts in self.levels:
             # sums of [t, w] over the finer level's groups (cells come sorted already)
             u = np.add.reduceat(u if order is None else u[order], starts, axis=0)
             t, w = u[:, 0], u[:, 1:]
-            phi = theta[index] ** 2
+            phi = values[index] ** 2
             d = 1.0 + phi * t
             r = 1.0 / d
             log_det += float(np.log(d).sum())
@@ -359,14 +365,15 @@ class NestedSufficientStatistics:
                                      overwrite_a=1)
         if info != 0:
             raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
-        return log_det, factor, (pieces, states)
+        self._last_forward = (theta.tobytes(), log_det, factor)  # (for solve() at the optimum)
+        return log_det, factor, (pieces, states, lam)
 
     def _deviance(self, log_det: float, factor: np.ndarray, reml: bool) -> tuple[float, float]:
         p = self.p
         pwrss = float(factor[p, p] ** 2)
         if reml:
             dof = self.n - p
-            log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(factor)[:p])))
+            log_det_rx = 2.0 * math.fsum(map(math.log, factor.diagonal()[:p].tolist()))
             return log_det + log_det_rx + dof * (1.0 + _LOG_2PI + np.log(pwrss / dof)), pwrss
         return log_det + self.n * (1.0 + _LOG_2PI + np.log(pwrss / self.n)), pwrss
 
@@ -376,7 +383,9 @@ class NestedSufficientStatistics:
         ``numpy.linalg.LinAlgError`` when a factor is not positive definite."""
         del modes
         theta = np.asarray(theta, dtype=float)
-        log_det, factor, _ = self._forward(theta)
+        key, log_det, factor = self._last_forward
+        if key != theta.tobytes():  # (the optimiser's last evaluation is usually at theta)
+            log_det, factor, _ = self._forward(theta)
         p = self.p
         rx = factor[:p, :p]
         beta, info = lapack.dtrtrs(rx, factor[p, :p], lower=1, trans=1)
@@ -427,14 +436,17 @@ class NestedSufficientStatistics:
         if info != 0:
             return np.inf, np.full(theta.size, np.nan)
         # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
-        v = np.append(rx_inverse.T @ factor[p, :p], -1.0)
-        adjoint = ((self.n - p if reml else self.n) / pwrss) * np.outer(v, v)
+        v = np.empty(p + 1)
+        v[:p] = rx_inverse.T @ factor[p, :p]
+        v[p] = -1.0
+        adjoint = np.multiply.outer(v, ((self.n - p if reml else self.n) / pwrss) * v)
         if reml:
             adjoint[:p, :p] += rx_inverse.T @ rx_inverse
         grad = np.zeros(theta.size)
         phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
         self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
-        pieces, states = extra
+        pieces, states, lam = extra
+        values = theta.tolist()
         u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
         for (index, parent, _order, _starts), (t, w, r, phi) in zip(
                 reversed(self.levels), reversed(states), strict=True):
@@ -451,7 +463,7 @@ class NestedSufficientStatistics:
                 g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
                 t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
                 w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
-            grad[index] = 2.0 * theta[index] * g_phi
+            grad[index] = 2.0 * values[index] * g_phi
             phi_gradients[index] = g_phi
             u_bar = np.empty((t_new.size, self.p + 2))
             u_bar[:, 0] = t_new
@@ -459,8 +471,8 @@ class NestedSufficientStatistics:
             u_bar = u_bar[parent]
         index = self.theta_slices[self.primary]
         if self.cells is not None:
-            grad[index] = self.cells.gradient(self.lambda_factor(theta, self.primary), adjoint,
-                                              u_bar, pieces, self.triangles[self.primary])
+            grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
+                                              self.triangles[self.primary])
         else:
             grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
         return float(deviance), grad
