@@ -84,7 +84,6 @@ def optimise(
         f0 = fun(theta)  # a diagonal of Lambda at ~0: finite differences
         return f0, _gradient(fun, theta, lower, f0)
 
-    bounds = [(None if np.isinf(b) else b, None) for b in lower]
     # L-BFGS-B (the fallback) stops at a projected gradient of 1e-4 (with finite differences
     # where a diagonal element is at zero, smaller ones are noise); Newton steps finish the job
     tolerances = {"ftol": _LBFGS_FTOL, "gtol": _LBFGS_GTOL}
@@ -107,7 +106,7 @@ def optimise(
                                   and not last_step < 1e-6):
                 result = scipy.optimize.minimize(
                     fun_and_grad, x if np.isfinite(value) else start, jac=True,
-                    method="L-BFGS-B", bounds=bounds,
+                    method="L-BFGS-B", bounds=[(None if np.isinf(b) else b, None) for b in lower],
                     options={"maxiter": _MAX_ITERATIONS, "maxcor": 20, **tolerances},
                 )
                 x, value, x_grad = np.asarray(result.x, dtype=float), float(result.fun), None

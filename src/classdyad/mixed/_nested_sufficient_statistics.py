@@ -341,8 +341,9 @@ class NestedSufficientStatistics:
         return np.maximum(variances, 0.0)
 
     # ------------------------------------------------------------- evaluation
-    def _forward(self, theta: np.ndarray):
-        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
+    def _forward(self, theta: np.ndarray, *, keep: bool = False):
+        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses; ``keep``
+        keeps the first two for :meth:`solve` at the same theta (the optimiser's points)."""
         lam = self.lambda_factor(theta, self.primary)
         if self.cells is not None:
             log_det, correction, u, pieces = self.cells.forward(lam)
@@ -365,7 +366,8 @@ class NestedSufficientStatistics:
                                      overwrite_a=1)
         if info != 0:
             raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
-        self._last_forward = (theta.tobytes(), log_det, factor)  # (for solve() at the optimum)
+        if keep:
+            self._last_forward = (theta.tobytes(), log_det, factor)
         return log_det, factor, (pieces, states, lam)
 
     def _deviance(self, log_det: float, factor: np.ndarray, reml: bool) -> tuple[float, float]:
@@ -427,7 +429,7 @@ class NestedSufficientStatistics:
         """Profiled deviance and its exact gradient in theta (see the module docstring)."""
         theta = np.asarray(theta, dtype=float)
         try:
-            log_det, factor, extra = self._forward(theta)
+            log_det, factor, extra = self._forward(theta, keep=True)
         except np.linalg.LinAlgError:
             return np.inf, np.full(theta.size, np.nan)
         deviance, pwrss = self._deviance(log_det, factor, reml)
