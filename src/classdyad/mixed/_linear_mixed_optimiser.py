@@ -189,8 +189,8 @@ def _gradient_newton(
                 if not (bounds[i] == 0.0 and at_list[i] <= 0.0 and grad_list[i] >= 0.0)]
         # the step if the Hessian's free block is positive definite (its Cholesky factor exists)
         everything = len(free) == k
-        factor, info = lapack.dpotrf(hessian if everything else hessian[np.ix_(free, free)],
-                                     lower=1)
+        factor, info = lapack.dpotrf(
+            hessian if everything else hessian.take(free, axis=0).take(free, axis=1), lower=1)
         if info != 0:
             break
         solution, info = lapack.dpotrs(factor, grad if everything else grad[free], lower=1)

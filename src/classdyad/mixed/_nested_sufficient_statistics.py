@@ -64,6 +64,7 @@ from classdyad.mixed._nested_finest_term import (
     PatternCells,
     finest_forward,
     finest_gradient,
+    row_dot,
 )
 from classdyad.mixed._penalized_least_squares import (
     Evaluation,
@@ -353,7 +354,7 @@ class NestedSufficientStatistics:
         values = theta.tolist()  # (Python floats: cheaper than numpy scalars)
         for index, _parent, order, starts in self.levels:
             # sums of [t, w] over the finer level's groups (cells come sorted already)
-            u = np.add.reduceat(u if order is None else u[order], starts, axis=0)
+            u = np.add.reduceat(u if order is None else u.take(order, axis=0), starts, axis=0)
             t, w = u[:, 0], u[:, 1:]
             phi = values[index] ** 2
             d = 1.0 + phi * t
@@ -453,7 +454,7 @@ class NestedSufficientStatistics:
         for (index, parent, _order, _starts), (t, w, r, phi) in zip(
                 reversed(self.levels), reversed(states), strict=True):
             aw = w @ adjoint
-            quad = np.einsum("gj,gj->g", aw, w)  # w' A_bar w per group
+            quad = row_dot(aw, w)  # w' A_bar w per group
             r2t = r * r * t
             if u_bar is None:  # the coarsest level: its outputs feed nothing
                 g_phi = (t - quad) @ r + r2t @ (phi * quad)
@@ -461,7 +462,7 @@ class NestedSufficientStatistics:
                 w_new = aw * (-2.0 * phi * r)[:, None]
             else:
                 t_bar = u_bar[:, 0]
-                cross = np.einsum("gj,gj->g", u_bar[:, 1:], w)
+                cross = row_dot(u_bar[:, 1:], w)
                 g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
                 t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
                 w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
@@ -470,7 +471,7 @@ class NestedSufficientStatistics:
             u_bar = np.empty((t_new.size, self.p + 2))
             u_bar[:, 0] = t_new
             u_bar[:, 1:] = w_new
-            u_bar = u_bar[parent]
+            u_bar = u_bar.take(parent, axis=0)
         index = self.theta_slices[self.primary]
         if self.cells is not None:
             grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
