@@ -83,7 +83,10 @@ class InterceptCells:
         cell_u[:, 0] = self.cell_u[:, 0]
         cell_u[:, 1:] = np.add.reduceat(w if order is None else w.take(order, axis=0), starts,
                                         axis=0)
-        self.cell_u, self.cell_w = cell_u, cell_u[:, 1:]
+        self.cell_u = cell_u
+        # what the gradient weighs the cells' adjoints by: (n c n, n w_cell)
+        self.cell_weights = cell_u * self.cell_n[:, None]
+        self.cell_weights[:, 0] = self.cell_tn
         width = w.shape[1]
         self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
         for s, groups in enumerate(self._size_groups):
@@ -109,11 +112,9 @@ class InterceptCells:
         phi, r_size, r_cell = pieces
         theta = float(lam[0, 0])
         quad = self.size_ww @ adjoint.ravel()  # sum_g w_g' A_bar w_g per size
-        r2 = r_cell * r_cell
         g_phi = (self.size_counts @ (self.size_values * r_size)
                  + quad @ (r_size * (phi * self.size_values * r_size - 1.0))
-                 - r2 @ (u_bar[:, 0] * self.cell_tn
-                         + self.cell_n * row_dot(u_bar[:, 1:], self.cell_w)))
+                 - (r_cell * r_cell) @ row_dot(u_bar, self.cell_weights))
         return np.array([2.0 * theta * float(g_phi)])
 
 

@@ -455,23 +455,26 @@ class NestedSufficientStatistics:
                 reversed(self.levels), reversed(states), strict=True):
             aw = w @ adjoint
             quad = row_dot(aw, w)  # w' A_bar w per group
-            r2t = r * r * t
-            if u_bar is None:  # the coarsest level: its outputs feed nothing
-                g_phi = (t - quad) @ r + r2t @ (phi * quad)
-                t_new = r * (phi + r * (phi * phi * quad))
-                w_new = aw * (-2.0 * phi * r)[:, None]
+            below = np.empty((t.size, self.p + 2))  # the adjoints passed to the finer groups
+            t_new, w_new = below[:, 0], below[:, 1:]
+            if u_bar is None:  # the coarsest level: nothing above it
+                # (t - quad) r + r^2 t phi quad, and t_new = r (phi + r phi^2 quad)
+                rq = r * quad
+                g_phi = float(t @ r) - float(quad @ r) + phi * float(rq @ (r * t))
+                np.multiply(rq, phi * phi, out=t_new)
+                np.multiply(aw, (-2.0 * phi) * r[:, None], out=w_new)
             else:
                 t_bar = u_bar[:, 0]
-                cross = row_dot(u_bar[:, 1:], w)
-                g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
-                t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
-                w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
+                inner = phi * quad - row_dot(u_bar[:, 1:], w)  # phi quad - cross
+                g_phi = float((t - quad) @ r) + float((r * r * t) @ (inner - t_bar * t))
+                np.multiply(r * inner, phi, out=t_new)
+                t_new += r * t_bar
+                np.multiply(u_bar[:, 1:] - 2.0 * phi * aw, r[:, None], out=w_new)
+            t_new += phi
+            t_new *= r
             grad[index] = 2.0 * values[index] * g_phi
             phi_gradients[index] = g_phi
-            u_bar = np.empty((t_new.size, self.p + 2))
-            u_bar[:, 0] = t_new
-            u_bar[:, 1:] = w_new
-            u_bar = u_bar.take(parent, axis=0)
+            u_bar = below.take(parent, axis=0)
         index = self.theta_slices[self.primary]
         if self.cells is not None:
             grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
