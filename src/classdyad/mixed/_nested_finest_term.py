@@ -63,12 +63,14 @@ class InterceptCells:
                                                (int(parent.max()) + 1) * n_sizes)
         self.cell_parent = cell_keys // n_sizes
         self.cell_size = cell_keys % n_sizes
-        self.cell_n = self.size_values[self.cell_size]
+        self.cell_n = self.size_values.take(self.cell_size)
         cell_t = np.bincount(cell_of_group) * self.cell_n  # sum of n over the cell
         self.cell_tn = cell_t * self.cell_n
         self.size_counts = np.bincount(size_index, minlength=n_sizes).astype(float)
         self._cells = _order_and_starts(cell_of_group)
-        self._size_groups = [np.flatnonzero(size_index == s) for s in range(n_sizes)]
+        # the groups in order of size, each size's groups a slice of that order
+        self._by_size = np.argsort(size_index, kind="stable")
+        self._size_bounds = np.concatenate(([0], np.cumsum(self.size_counts, dtype=np.int64)))
         self.cell_u = np.empty((cell_keys.size, level_sums.shape[1]))  # [t, w] per cell
         self.cell_u[:, 0] = cell_t
         self.set_sums(level_sums, None)
@@ -88,9 +90,11 @@ class InterceptCells:
         self.cell_weights = cell_u * self.cell_n[:, None]
         self.cell_weights[:, 0] = self.cell_tn
         width = w.shape[1]
-        self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
-        for s, groups in enumerate(self._size_groups):
-            block = w[groups]
+        bounds = self._size_bounds.tolist()
+        self.size_ww = np.empty((len(bounds) - 1, width * width))  # flattened w w'
+        by_size = w.take(self._by_size, axis=0)
+        for s in range(len(bounds) - 1):
+            block = by_size[bounds[s] : bounds[s + 1]]
             self.size_ww[s] = (block.T @ block).ravel()
 
     def forward(self, lam: np.ndarray):
