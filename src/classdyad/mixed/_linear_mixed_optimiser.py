@@ -12,8 +12,9 @@
   multi-effect relative covariance factor is at zero) where those steps do not reach the
   tolerance;
 - a restart away from a zero bound whenever that lowers the deviance;
-- a finish by Newton steps to a projected gradient of 1e-7 (theta to about 1e-9 relative), on
-  a central-difference stencil where no exact gradient exists.
+- a finish by Newton steps to a projected gradient of 1e-7 or a step below 1e-8 of theta (the
+  last such step taken without evaluating the deviance, which cannot resolve it; theta to about
+  1e-9 relative), on a central-difference stencil where no exact gradient exists.
 
 The deviance is computed to about 1e-12 relative, which limits the gradient that can be reached
 (a few 1e-4 for deviances of 1e4): a fit also counts as converged when the last Newton step is
@@ -39,6 +40,7 @@ _SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4): the zero-bound restart lo
 _MAX_ITERATIONS = 1000  # quasi-Newton iterations
 _NEWTON_STEPS = 4  # polishing Newton steps after the quasi-Newton optimiser
 _GRADIENT_TOL = 1e-7  # projected gradient of the deviance at which the Newton steps stop
+_SMALLEST_STEP = 1e-8  # relative Newton step at which they stop (the last one not evaluated)
 _LBFGS_GTOL, _LBFGS_FTOL = 1e-4, 1e-11  # where L-BFGS-B hands over to them
 
 
@@ -130,7 +132,7 @@ def optimise(
         # last decreases from its line search: Newton steps with a Hessian from differences of
         # the exact gradient finish the job
         theta, value, grad, newton_step, last_hessian = _gradient_newton(
-            exact, theta, value, grad, lower, None, last_hessian)
+            exact, theta, value, grad, lower, None, last_hessian, take_last=True)
     # converged: a small gradient or, where rounding limits it, a small Newton step (lme4's
     # check is the Newton step too, with 2e-3)
     converged = bool(np.all(np.isfinite(grad)) and (
@@ -163,13 +165,17 @@ def _gradient_newton(
     lower: np.ndarray,
     max_steps: int | None = None,
     hessian: np.ndarray | None = None,
+    take_last: bool = False,
 ) -> tuple[np.ndarray, float, np.ndarray, float, np.ndarray | None]:
     """Projected quasi-Newton steps from a Hessian by forward differences of the exact gradient.
 
     The Hessian (or the guess ``hessian``) is computed once, then updated by BFGS from each
     step's change in the gradient (recomputed when a step fails). A parameter at its zero
     bound whose gradient points outwards stays there; steps that raise the deviance by more
-    than its rounding are halved. Returns theta, the deviance, its gradient, the size of the
+    than its rounding are halved. The steps stop at a projected gradient of 1e-7 or at a step
+    below 1e-8 of theta, which ``take_last`` takes without evaluating the deviance there (the
+    deviance cannot tell it from no step; what is left of the step after it is smaller still).
+    Returns theta, the deviance (and its gradient) at the last point evaluated, the size of the
     last full Newton step (``inf`` when none could be computed) and the Hessian (``None`` if
     there was none). The bookkeeping of the few elements of theta is done on Python floats.
     """
@@ -201,8 +207,13 @@ def _gradient_newton(
         for i, v in zip(free, solved, strict=True):
             step[i] = -v
         newton_step = max(abs(v) for v in step)
-        if newton_step < 1e-9 * max(max(abs(v) for v in at_list), 1.0):
-            break  # at the rounding floor of the deviance: nothing left to gain
+        if newton_step < _SMALLEST_STEP * max(max(abs(v) for v in at_list), 1.0):
+            # at the rounding floor of the deviance: an evaluation there could not tell the
+            # step from no step; the last one is taken without evaluating where asked
+            if take_last:
+                theta = np.array([max(t + d, b)
+                                  for t, d, b in zip(at_list, step, bounds, strict=True)])
+            break
         for _halving in range(10):
             trial_list = [max(t + d, b) for t, d, b in zip(at_list, step, bounds, strict=True)]
             trial = np.array(trial_list)
