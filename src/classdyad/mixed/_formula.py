@@ -397,7 +397,6 @@ def _required(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
             ) from None
     for term in parsed.random:
         needed |= set(term.group_variables)
-    missing = sorted(v for v in needed if v not in data.columns and v not in _CONTEXT)
     absent_groups = [v for term in parsed.random for v in term.group_variables
                      if v not in data.columns]
     if absent_groups:
@@ -405,7 +404,7 @@ def _required(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
             f"formula {parsed.formula!r}: grouping column(s) {sorted(set(absent_groups))} not in "
             f"the data; use one of {', '.join(map(str, data.columns))}"
         )
-    del missing  # other names (np, numpy functions) are resolved by formulaic
+    # (other names, such as np and numpy functions, are resolved by formulaic)
     return sorted(v for v in needed if v in data.columns)
 
 

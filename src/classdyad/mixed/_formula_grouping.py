@@ -110,8 +110,17 @@ def mark_missing(column: Any, complete: np.ndarray) -> None:
         complete &= ~np.isnan(column)
     elif kind:
         complete &= ~pd.isna(column)
-    else:
+    elif not _arrow_without_missing(column):
         complete &= ~np.asarray(column.isna(), dtype=bool)
+
+
+def _arrow_without_missing(column: Any) -> bool:
+    """Whether ``column`` is a pyarrow-backed extension array with no missing value (arrow
+    counts them when the array is built)."""
+    if getattr(column.dtype, "storage", None) != "pyarrow" or not hasattr(column,
+                                                                          "__arrow_array__"):
+        return False
+    return column.__arrow_array__().null_count == 0
 
 
 #: a variable's factorisation: sorted integer codes, number of levels and the level labels
