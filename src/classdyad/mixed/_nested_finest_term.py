@@ -24,6 +24,7 @@ in closed form: numpy's stacked 2 x 2 inverses and products cost several times m
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,10 +93,31 @@ class InterceptCells:
         width = w.shape[1]
         bounds = self._size_bounds.tolist()
         self.size_ww = np.empty((len(bounds) - 1, width * width))  # flattened w w'
-        by_size = w.take(self._by_size, axis=0)
+        self._w_by_size = by_size = w.take(self._by_size, axis=0)
         for s in range(len(bounds) - 1):
             block = by_size[bounds[s] : bounds[s + 1]]
             self.size_ww[s] = (block.T @ block).ravel()
+
+    def with_response_sums(self, level_sums: np.ndarray) -> InterceptCells:
+        """A copy for a new response: ``level_sums`` differs from this one's only in its last
+        column (the response's sums), so only what involves that column is recomputed."""
+        new = copy.copy(self)
+        y = level_sums[:, -1]
+        order, starts = self._cells
+        new.cell_u = self.cell_u.copy()
+        new.cell_u[:, -1] = np.add.reduceat(y if order is None else y.take(order), starts)
+        new.cell_weights = self.cell_weights.copy()
+        new.cell_weights[:, -1] = new.cell_u[:, -1] * self.cell_n
+        new._w_by_size = by_size = self._w_by_size.copy()
+        by_size[:, -1] = y.take(self._by_size)
+        width = by_size.shape[1]
+        new.size_ww = self.size_ww.copy()
+        square = new.size_ww.reshape(-1, width, width)
+        bounds = self._size_bounds.tolist()
+        for s in range(len(bounds) - 1):
+            block = by_size[bounds[s] : bounds[s + 1]]
+            square[s, -1, :] = square[s, :, -1] = block[:, -1] @ block
+        return new
 
     def forward(self, lam: np.ndarray):
         """``log|V|``, the correction to ``E'E``, ``[t, w] / d`` per cell, and what

@@ -243,7 +243,9 @@ class NestedSufficientStatistics:
             for r in range(self.q1):
                 new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
         new._finest_layouts()
-        if self.cells is not None:
+        if isinstance(self.cells, InterceptCells):
+            new.cells = self.cells.with_response_sums(new.level_sums)
+        elif self.cells is not None:
             new.cells = copy.copy(self.cells)
             new.cells.set_sums(new.level_sums, new.cross)
         new.total = self.total.copy()
