@@ -165,6 +165,12 @@ _GROUPING_COLUMNS = {
     "text, unsorted": np.random.default_rng(5).choice(["b", "a", "é", "Z", "aa", "c10", "c2"], 200),
     "text, sorted": np.sort(np.random.default_rng(6).choice(["b", "a", "é", "Z", "aa"], 200)),
     "text, runs out of order": np.array(["b"] * 3 + ["a"] * 4 + ["c"] * 2 + ["a"] * 2),
+    "codes of one length, sorted": np.sort(np.random.default_rng(9).choice(
+        [f"P{i:06d}" for i in range(60)], 200)),
+    "codes of one length, runs out of order": np.repeat(np.random.default_rng(10).permutation(
+        [f"C{i:03d}" for i in range(40)]), 5),
+    "codes of 12 characters": np.random.default_rng(11).choice(
+        [f"ABCDEFGH{i:04d}" for i in range(40)] + ["ABCDEFGI0000", "ÄBCDEFGH000"], 200),
     "floats": np.random.default_rng(7).integers(0, 5, 200).astype(float),
 }
 

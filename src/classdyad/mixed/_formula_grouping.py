@@ -137,14 +137,25 @@ def _run_starts(change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _integer_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted codes and levels of a numpy integer column: from the changes when it comes
-    sorted, else from a table over its range (when that is not much larger than the column),
-    else by ``pandas.factorize``."""
+    sorted; when its rows come in runs of equal values (far fewer runs than rows), by coding
+    the runs' values; otherwise by :func:`_unsorted_integer_factorize`."""
     if values.size < 2:
         return np.zeros(values.size, dtype=np.int64), values.copy()
     head, tail = values[:-1], values[1:]
+    change = tail != head
     if (tail >= head).all():
-        codes, starts = _run_starts(tail != head)
+        codes, starts = _run_starts(change)
         return codes, values[starts]
+    if 2 * int(np.count_nonzero(change)) < values.size:
+        run_codes, starts = _run_starts(change)
+        codes, uniques = _unsorted_integer_factorize(values[starts])
+        return codes[run_codes], uniques
+    return _unsorted_integer_factorize(values)
+
+
+def _unsorted_integer_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted codes and levels of integers: from a table over their range when that is not
+    much larger than the column, else by ``pandas.factorize``."""
     low, high = values.min(), values.max()
     if int(high) - int(low) <= 4 * values.size:
         offset = (values - low).astype(np.intp)
@@ -152,31 +163,95 @@ def _integer_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         present[offset] = True
         rank = np.cumsum(present, dtype=np.int64) - 1
         return rank[offset], (np.flatnonzero(present) + low).astype(values.dtype)
+    if values.size <= 500:  # (a sort costs less than pandas' hashing of few values)
+        uniques, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int64).ravel(), uniques
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), np.asarray(uniques)
 
 
-def _arrow_text_factorize(values: Any) -> Factorization | None:
-    """Sorted codes of a pyarrow-backed text column without missing values (None for others).
+def _arrow_strings(values: Any) -> Any:
+    """The pyarrow (large) string array behind a pyarrow-backed text column without missing
+    values, or None for other columns."""
+    if getattr(values.dtype, "storage", None) != "pyarrow" or not pd.api.types.is_string_dtype(
+            values.dtype) or not hasattr(values, "__arrow_array__"):
+        return None
+    import pyarrow as pa
+
+    array = values.__arrow_array__()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    if array.null_count or len(array) < 2 or not (pa.types.is_string(array.type)
+                                                  or pa.types.is_large_string(array.type)):
+        return None
+    return array
+
+
+def _fixed_width_text_factorize(array: Any) -> Factorization | None:
+    """Sorted codes of an arrow string array whose values all have the same length of at most
+    16 bytes (codes such as ``"P000123"``), or None.
+
+    The bytes of each value, read from the array's buffers, are packed into one or two
+    unsigned integers whose order is the bytes' order (arrow's order of text), and those are
+    coded as integers (two words as the interaction of their codes).
+    """
+    import pyarrow as pa
+
+    n = len(array)
+    offsets_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offsets_type)[array.offset: array.offset + n + 1]
+    first = int(offsets[0])
+    width = int(offsets[1]) - first
+    if not 0 < width <= 16 or int(offsets[-1]) - first != n * width or not (
+            np.diff(offsets) == width).all():
+        return None
+    words = 1 if width <= 8 else 2
+    packed = np.zeros((n, 8 * words), dtype=np.uint8)
+    packed[:, :width] = np.frombuffer(buffers[2], dtype=np.uint8)[
+        first: first + n * width].reshape(n, width)
+    keys = packed.view(">u8").astype(np.uint64)  # big-endian: the integers' order is the bytes'
+    codes, uniques = _integer_factorize(keys[:, 0])
+    if words == 2:
+        codes_2, uniques_2 = _integer_factorize(keys[:, 1])
+        space = uniques.size * uniques_2.size
+        combined = codes * uniques_2.size + codes_2
+        if space <= 4 * n:
+            observed, codes = dense_table_codes(combined, space)
+        else:
+            observed, codes = np.unique(combined, return_inverse=True)
+        size = observed.size
+    else:
+        size = uniques.size
+    def labels() -> list[str]:
+        rows = np.empty(size, dtype=np.int64)  # each level's first row
+        rows[codes[::-1]] = np.arange(n - 1, -1, -1)
+        return array.take(pa.array(rows)).to_pylist()
+
+    return codes.ravel(), size, labels
+
+
+def dense_table_codes(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of non-negative integer ``keys`` below ``space``, sorted, and each
+    key's index among them, by a table over ``range(space)``."""
+    present = np.zeros(space, dtype=bool)
+    present[keys] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), rank[keys]
+
+
+def _arrow_text_factorize(array: Any) -> Factorization:
+    """Sorted codes of an arrow string array without missing values.
 
     The column is cut into runs of equal values; when the runs' values increase, they are the
     levels. Otherwise the runs' values (often far fewer than the rows: a student's rows stay
     together) are coded by arrow's dictionary encoding and its distinct values sorted (arrow's
     order, as pandas' sort of such a column).
     """
-    if getattr(values.dtype, "storage", None) != "pyarrow" or not pd.api.types.is_string_dtype(
-            values.dtype) or not hasattr(values, "__arrow_array__"):
-        return None
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = values.__arrow_array__()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
     n = len(array)
-    if array.null_count or n < 2 or not (pa.types.is_string(array.type)
-                                         or pa.types.is_large_string(array.type)):
-        return None
     change = pc.not_equal(array.slice(1), array.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     codes, starts = _run_starts(change)
     levels = array.take(pa.array(starts))
@@ -197,10 +272,10 @@ def _factorize(values: Any) -> Factorization:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         codes, uniques = _integer_factorize(values)
         return codes, uniques.size, lambda: [label(v) for v in uniques.tolist()]
-    if not isinstance(values, np.ndarray):
-        fast = _arrow_text_factorize(values)
-        if fast is not None:
-            return fast
+    array = None if isinstance(values, np.ndarray) else _arrow_strings(values)
+    if array is not None:
+        fast = _fixed_width_text_factorize(array)
+        return fast if fast is not None else _arrow_text_factorize(array)
     if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
         codes, uniques = pd.factorize(values, sort=True)
     else:  # text: factorised unsorted, the (fewer) levels sorted afterwards

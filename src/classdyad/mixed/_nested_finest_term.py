@@ -343,10 +343,18 @@ def finest_gradient(
     return lam_bar[rows, cols]
 
 
+_ONES: dict[int, np.ndarray] = {}
+
+
 def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise dot products of two (rows, k) arrays (a product and a matrix-vector product:
     cheaper than ``einsum`` or a reduction along the rows' short axis)."""
-    return np.multiply(a, b) @ np.ones(a.shape[1])
+    k = a.shape[1]
+    ones = _ONES.get(k)
+    if ones is None:
+        ones = _ONES[k] = np.ones(k)
+        ones.flags.writeable = False
+    return np.multiply(a, b) @ ones
 
 
 def _two_by_two_gradient(stats, lam, pieces, adjoint, z) -> np.ndarray:
