@@ -124,10 +124,9 @@ class NestedSufficientStatistics:
         self._parents = parents
         self._codes, self._z = finest.codes, finest.matrix
         p = self.p
-        e = np.empty((self.n, p + 2))  # [1 X y]
+        e = np.empty((self.n, p + 2), order="F")  # [1 X y], by columns (for the sums)
         e[:, 0] = 1.0
-        self._centre(design)
-        e[:, 1 : p + 1] = self._x
+        self._centre(design, e[:, 1 : p + 1])
         e[:, p + 1] = self._centred_response(design)
         # per-group sums by bincount (cheaper than sorting the observations by group)
         self.level_sums = self._group_sums(e)  # 1'[1 E] per group
@@ -180,14 +179,14 @@ class NestedSufficientStatistics:
             self.cross0 = np.ascontiguousarray(self.cross[:, 0, :])
             self.cross1 = np.ascontiguousarray(self.cross[:, 1, :])
 
-    def _centre(self, design: MixedDesign) -> None:
+    def _centre(self, design: MixedDesign, out: np.ndarray) -> None:
         """Centre the fixed effects' columns other than the intercept (when there is one).
 
         ``X_c = X T`` with ``T^-1 = I + e_0 m'`` (``m`` the columns' means, 0 for the
         intercept's column ``e_0``) leaves ``r^2`` and ``|R_X|`` unchanged; it removes the
         cancellation between ``E'E`` and the corrections, which otherwise costs about two
         digits of the deviance (and the optimiser's last steps). Beta and ``R_X`` are mapped
-        back in :meth:`solve`.
+        back in :meth:`solve`. ``X_c`` is written to ``out`` (and kept as a view of it).
         """
         x = design.fixed
         sums = np.ones(self.n)  # (matrix products: cheaper than reductions along the rows)
@@ -200,7 +199,8 @@ class NestedSufficientStatistics:
         if self._intercept is not None:
             self._means = (sums @ x) / self.n
             self._means[self._intercept] = 0.0
-        self._x = x - self._means
+        np.subtract(x, self._means, out=out)
+        self._x = out
 
     def _centred_response(self, design: MixedDesign) -> np.ndarray:
         """``y`` less the offset, centred when there is an intercept (its mean kept)."""
