@@ -65,6 +65,7 @@ lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import warnings
@@ -167,6 +168,13 @@ class MixedDesign:
     def n_obs(self) -> int:
         """Number of observations used."""
         return len(self.response)
+
+    def with_response(self, response: np.ndarray) -> MixedDesign:
+        """The same design with another response vector (``dataclasses.replace`` without
+        re-running the constructor: a refit's hot path)."""
+        new = copy.copy(self)
+        object.__setattr__(new, "response", response)
+        return new
 
     def random_design_matrix(self) -> sp.csc_matrix:
         """Sparse random-effects design matrix Z (lme4's column order: term, level, effect)."""

@@ -51,7 +51,6 @@ Review*, 23(1), 53-60 (the Sherman-Morrison-Woodbury identities).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
 import math
 
@@ -160,6 +159,8 @@ class NestedSufficientStatistics:
             order, starts = _segments(parent)
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
+        # a general solver of the same design for another response (after a refit)
+        self._general_base: PenalizedLeastSquares | None = None
         self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
         self._last_forward: tuple[bytes, float, np.ndarray | None] = (b"", 0.0, None)
 
@@ -204,7 +205,7 @@ class NestedSufficientStatistics:
 
     def _centred_response(self, design: MixedDesign) -> np.ndarray:
         """``y`` less the offset, centred when there is an intercept (its mean kept)."""
-        y = design.response - design.offset
+        y = design.response - design.offset if design.parsed.offsets else design.response
         self._y_mean = float(y.mean()) if self._intercept is not None else 0.0
         self._y = y - self._y_mean
         return self._y
@@ -231,7 +232,7 @@ class NestedSufficientStatistics:
         """The same design with a new response: only the response's sums are recomputed."""
         new = copy.copy(self)
         new._last_phi_gradients, new._last_forward = (b"", True, {}), (b"", 0.0, None)
-        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        new.design = self.design.with_response(np.asarray(response, dtype=float))
         y = new._centred_response(new.design)
         p, codes = self.p, self._codes
         new.level_sums = self.level_sums.copy()
@@ -251,7 +252,8 @@ class NestedSufficientStatistics:
         new.total = self.total.copy()
         new.total[p, :p] = new.total[:p, p] = self._x.T @ y
         new.total[p, p] = y @ y
-        new._general = None if self._general is None else self._general.with_response(response)
+        # the general solver is redone for the new response only if it is asked for
+        new._general, new._general_base = None, self._general or self._general_base
         return new
 
     # ------------------------------------------------------------- parameters
@@ -402,7 +404,9 @@ class NestedSufficientStatistics:
             beta[i] += self._y_mean - self._means @ beta
             t_inverse = np.eye(p)
             t_inverse[i] += self._means
-            rx = np.linalg.cholesky(t_inverse.T @ (rx @ rx.T) @ t_inverse)
+            rx, info = lapack.dpotrf(t_inverse.T @ (rx @ rx.T) @ t_inverse, lower=1, clean=1)
+            if info != 0:
+                raise np.linalg.LinAlgError("the fixed effects' factor is not positive definite")
         return Evaluation(theta, log_det, log_det_rx, float(factor[p, p] ** 2), beta, rx)
 
     def deviance_parts(self, theta: np.ndarray) -> tuple[float, float, float]:
@@ -501,7 +505,9 @@ class NestedSufficientStatistics:
     def general(self) -> PenalizedLeastSquares:
         """The general solver for the same design and response (built once, on first use)."""
         if self._general is None:
-            self._general = PenalizedLeastSquares(self.design)
+            base = self._general_base
+            self._general = (PenalizedLeastSquares(self.design) if base is None
+                             else base.with_response(self.design.response))
         return self._general
 
     def random_effects(self, ev: Evaluation) -> list[np.ndarray]:
