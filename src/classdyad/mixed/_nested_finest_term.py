@@ -48,7 +48,10 @@ class InterceptCells:
     """A finest random intercept's groups pooled by (coarser group, size) (module docstring).
 
     ``level_sums`` holds ``1'[1 E]`` per group (sizes first), ``parent`` each group's coarser
-    group. The cells are sorted by coarser group: ``cell_parent`` is non-decreasing.
+    group. The cells are sorted by coarser group: ``cell_parent`` is non-decreasing. What the
+    cells pass up is summed over each coarser group here: where the table of sizes by coarser
+    groups is small, as one product of the sizes' ``1 / d`` with the cells' sums laid out in
+    that table (``pooled``), else over the cells.
     """
 
     def __init__(self, level_sums: np.ndarray, parent: np.ndarray):
@@ -74,6 +77,10 @@ class InterceptCells:
         self._size_bounds = np.concatenate(([0], np.cumsum(self.size_counts, dtype=np.int64)))
         self.cell_u = np.empty((cell_keys.size, level_sums.shape[1]))  # [t, w] per cell
         self.cell_u[:, 0] = cell_t
+        self.n_parents = int(parent.max()) + 1
+        self.pooled = n_sizes * self.n_parents <= 8 * cell_keys.size + 256
+        self._parent_starts = np.flatnonzero(np.concatenate(
+            ([True], self.cell_parent[1:] != self.cell_parent[:-1])))
         self.set_sums(level_sums, None)
 
     def set_sums(self, level_sums: np.ndarray, cross: np.ndarray | None) -> None:
@@ -90,6 +97,9 @@ class InterceptCells:
         # what the gradient weighs the cells' adjoints by: (n c n, n w_cell)
         self.cell_weights = cell_u * self.cell_n[:, None]
         self.cell_weights[:, 0] = self.cell_tn
+        if self.pooled:
+            self.pooled_u, self.pooled_weights = self._pooled(cell_u), self._pooled(
+                self.cell_weights)
         width = w.shape[1]
         bounds = self._size_bounds.tolist()
         self.size_ww = np.empty((len(bounds) - 1, width * width))  # flattened w w'
@@ -108,6 +118,9 @@ class InterceptCells:
         new.cell_u[:, -1] = np.add.reduceat(y if order is None else y.take(order), starts)
         new.cell_weights = self.cell_weights.copy()
         new.cell_weights[:, -1] = new.cell_u[:, -1] * self.cell_n
+        if self.pooled:
+            new.pooled_u, new.pooled_weights = self._pooled(new.cell_u), self._pooled(
+                new.cell_weights)
         new._w_by_size = by_size = self._w_by_size.copy()
         by_size[:, -1] = y.take(self._by_size)
         width = by_size.shape[1]
@@ -119,28 +132,44 @@ class InterceptCells:
             square[s, -1, :] = square[s, :, -1] = block[:, -1] @ block
         return new
 
+    def _pooled(self, per_cell: np.ndarray) -> np.ndarray:
+        """Rows per cell laid out by (size, coarser group): (sizes, groups x columns), zeros
+        where a coarser group has no group of a size."""
+        table = np.zeros((self.size_values.size, self.n_parents, per_cell.shape[1]))
+        table[self.cell_size, self.cell_parent] = per_cell
+        return table.reshape(self.size_values.size, -1)
+
     def forward(self, lam: np.ndarray):
-        """``log|V|``, the correction to ``E'E``, ``[t, w] / d`` per cell, and what
-        :meth:`gradient` reuses (``lam``: the 1 x 1 relative covariance factor)."""
+        """``log|V|``, the correction to ``E'E``, the sums of the cells' ``[t, w] / d`` per
+        coarser group, and what :meth:`gradient` reuses (``lam``: the 1 x 1 relative
+        covariance factor)."""
         phi = float(lam[0, 0]) ** 2
         d_size = 1.0 + phi * self.size_values
         r_size = 1.0 / d_size
         log_det = float(self.size_counts @ np.log(d_size))
         correction = ((phi * r_size) @ self.size_ww).reshape(self.cell_u.shape[1] - 1, -1)
+        if self.pooled:
+            u = (r_size @ self.pooled_u).reshape(self.n_parents, -1)
+            return log_det, correction, u, (phi, r_size, None)
         r_cell = r_size.take(self.cell_size)
-        return log_det, correction, self.cell_u * r_cell[:, None], (phi, r_size, r_cell)
+        u = np.add.reduceat(self.cell_u * r_cell[:, None], self._parent_starts, axis=0)
+        return log_det, correction, u, (phi, r_size, r_cell)
 
     def gradient(self, lam: np.ndarray, adjoint: np.ndarray, u_bar: np.ndarray,
                  pieces, triangle=None) -> np.ndarray:
-        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the cells'
-        ``[t, w] / d`` (``triangle`` is not needed for a 1 x 1 factor)."""
+        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the coarser
+        groups' sums of ``[t, w] / d`` (``triangle`` is not needed for a 1 x 1 factor)."""
         del triangle
         phi, r_size, r_cell = pieces
         theta = float(lam[0, 0])
         quad = self.size_ww @ adjoint.ravel()  # sum_g w_g' A_bar w_g per size
+        if self.pooled:  # sum over sizes of r^2 (sum over their cells of u_bar . weights)
+            passed = (r_size * r_size) @ (self.pooled_weights @ u_bar.ravel())
+        else:
+            passed = (r_cell * r_cell) @ row_dot(u_bar.take(self.cell_parent, axis=0),
+                                                 self.cell_weights)
         g_phi = (self.size_counts @ (self.size_values * r_size)
-                 + quad @ (r_size * (phi * self.size_values * r_size - 1.0))
-                 - (r_cell * r_cell) @ row_dot(u_bar, self.cell_weights))
+                 + quad @ (r_size * (phi * self.size_values * r_size - 1.0)) - passed)
         return np.array([2.0 * theta * float(g_phi)])
 
 

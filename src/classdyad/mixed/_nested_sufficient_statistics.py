@@ -145,7 +145,9 @@ class NestedSufficientStatistics:
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
         # the coarser terms, finest first: theta index, ``parent`` (a finer group's group here)
         # and the segments that sum each finer level's groups into theirs
-        self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
+        # (parent and starts None: the finest term's cells already come summed per group)
+        self.levels: list[tuple[int, np.ndarray | None, np.ndarray | None,
+                                np.ndarray | None]] = []
         # the finest term's groups pooled in cells within their coarser group, where that
         # shrinks them (always for a random intercept)
         self.cells: InterceptCells | PatternCells | None = None
@@ -154,6 +156,9 @@ class NestedSufficientStatistics:
         else:
             self.cells = PatternCells.build(self.gram, self.cross, self.level_sums, parents[0])
         for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
+            if i == 0 and isinstance(self.cells, InterceptCells):
+                self.levels.append((self.theta_slices[k].start, None, None, None))
+                continue
             if i == 0 and self.cells is not None:  # (the cells come sorted by coarser group)
                 parent = self.cells.cell_parent
             order, starts = _segments(parent)
@@ -358,7 +363,9 @@ class NestedSufficientStatistics:
         values = theta.tolist()  # (Python floats: cheaper than numpy scalars)
         for index, _parent, order, starts in self.levels:
             # sums of [t, w] over the finer level's groups (cells come sorted already)
-            u = np.add.reduceat(u if order is None else u.take(order, axis=0), starts, axis=0)
+            if starts is not None:
+                u = np.add.reduceat(u if order is None else u.take(order, axis=0), starts,
+                                    axis=0)
             t, w = u[:, 0], u[:, 1:]
             phi = values[index] ** 2
             d = 1.0 + phi * t
@@ -480,7 +487,7 @@ class NestedSufficientStatistics:
             t_new *= r
             grad[index] = 2.0 * values[index] * g_phi
             phi_gradients[index] = g_phi
-            u_bar = below.take(parent, axis=0)
+            u_bar = below if parent is None else below.take(parent, axis=0)
         index = self.theta_slices[self.primary]
         if self.cells is not None:
             grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
