@@ -310,17 +310,9 @@ def group_codes(
         codes, size, labels = keys[0]
         return codes, LazyLevels(size, lambda: pd.Index(labels(), dtype=object))
     combined = keys[0][0]
-    space = keys[0][1]
     for codes, size, _ in keys[1:]:
         combined = combined * size + codes
-        space *= size
-    if space <= 8 * len(data):  # a table over all combinations is cheaper than sorting
-        present = np.zeros(space, dtype=bool)
-        present[combined] = True
-        observed = np.flatnonzero(present)
-        codes = (np.cumsum(present, dtype=np.int64) - 1)[combined]
-    else:
-        observed, codes = np.unique(combined, return_inverse=True)
+    codes, observed = _integer_factorize(combined)  # (the combinations' keys, sorted)
     all_labels = [labels for _, _, labels in keys]
     return codes.astype(np.int64, copy=False).ravel(), LazyLevels(
         observed.size, lambda: _interaction_labels(observed, all_labels))

@@ -326,22 +326,20 @@ class NestedSufficientStatistics:
             level_sizes.append(np.bincount(parent, level_sizes[-1]))
             level_sums.append(np.bincount(parent, level_sums[-1]))
         n, k_levels = float(self.n), len(level_sizes)
-        equations = np.zeros((k_levels + 1, k_levels + 1))
-        values = np.zeros(k_levels + 1)
-        equations[0, 0] = n - sizes.size
-        values[0] = residual_ss - np.sum(sums**2 / sizes)
+        inverse_sizes = [1.0 / s for s in level_sizes]
+        squares = [s * s for s in level_sizes]
+        square_totals = [float(q.sum()) for q in squares]
+        rows = [[n - sizes.size] + [0.0] * k_levels]
+        values = [residual_ss - float(sums @ (sums * inverse_sizes[0]))]
+        carried: list[np.ndarray] = []  # level j's squared sizes summed up to level k
         for k in range(k_levels):
-            equations[k + 1, 0] = level_sizes[k].size - 1
-            values[k + 1] = np.sum(level_sums[k] ** 2 / level_sizes[k])
-            for j in range(k_levels):
-                squares = level_sizes[j] ** 2
-                if j <= k:
-                    for parent in self._parents[j:k]:  # up to level k
-                        squares = np.bincount(parent, squares)
-                    equations[k + 1, j + 1] = (np.sum(squares / level_sizes[k])
-                                               - np.sum(level_sizes[j] ** 2) / n)
-                else:
-                    equations[k + 1, j + 1] = n - np.sum(squares) / n
+            carried = [np.bincount(self._parents[k - 1], q) for q in carried] + [squares[k]]
+            rows.append([level_sizes[k].size - 1.0]
+                        + [float(carried[j] @ inverse_sizes[k]) - square_totals[j] / n
+                           for j in range(k + 1)]
+                        + [n - square_totals[j] / n for j in range(k + 1, k_levels)])
+            values.append(float(level_sums[k] @ (level_sums[k] * inverse_sizes[k])))
+        equations = np.array(rows)
         try:
             variances = np.linalg.solve(equations, values)
         except np.linalg.LinAlgError:
