@@ -133,6 +133,9 @@ def optimise(
         # the exact gradient finish the job
         theta, value, grad, newton_step, last_hessian = _gradient_newton(
             exact, theta, value, grad, lower, None, last_hessian, take_last=True)
+        if math.isnan(value):  # the last step was not evaluated: the deviance where it ends
+            value = best = (pls.profiled_deviance(theta, reml=reml, keep=True)
+                            if isinstance(pls, NestedSufficientStatistics) else fun(theta))
     # converged: a small gradient or, where rounding limits it, a small Newton step (lme4's
     # check is the Newton step too, with 2e-3)
     converged = bool(np.all(np.isfinite(grad)) and (
@@ -175,9 +178,10 @@ def _gradient_newton(
     than its rounding are halved. The steps stop at a projected gradient of 1e-7 or at a step
     below 1e-8 of theta, which ``take_last`` takes without evaluating the deviance there (the
     deviance cannot tell it from no step; what is left of the step after it is smaller still).
-    Returns theta, the deviance (and its gradient) at the last point evaluated, the size of the
-    last full Newton step (``inf`` when none could be computed) and the Hessian (``None`` if
-    there was none). The bookkeeping of the few elements of theta is done on Python floats.
+    Returns theta, the deviance (NaN after a step taken without evaluating) and the gradient
+    at the last point evaluated, the size of the last full Newton step (``inf`` when none
+    could be computed) and the Hessian (``None`` if there was none). The bookkeeping of the
+    few elements of theta is done on Python floats.
     """
     newton_step = np.inf
     fresh = False
@@ -210,9 +214,10 @@ def _gradient_newton(
         if newton_step < _SMALLEST_STEP * max(max(abs(v) for v in at_list), 1.0):
             # at the rounding floor of the deviance: an evaluation there could not tell the
             # step from no step; the last one is taken without evaluating where asked
-            if take_last:
+            if take_last:  # (the deviance there is left to the caller: NaN)
                 theta = np.array([max(t + d, b)
                                   for t, d, b in zip(at_list, step, bounds, strict=True)])
+                value = math.nan
             break
         for _halving in range(10):
             trial_list = [max(t + d, b) for t, d, b in zip(at_list, step, bounds, strict=True)]

@@ -104,6 +104,10 @@ class InterceptCells:
         bounds = self._size_bounds.tolist()
         self.size_ww = np.empty((len(bounds) - 1, width * width))  # flattened w w'
         self._w_by_size = by_size = w.take(self._by_size, axis=0)
+        if len(bounds) > 5 and by_size.size * width <= 250_000:  # many sizes: one pass
+            products = (by_size[:, :, None] * by_size[:, None, :]).reshape(len(by_size), -1)
+            self.size_ww = np.add.reduceat(products, bounds[:-1], axis=0)
+            return
         for s in range(len(bounds) - 1):
             block = by_size[bounds[s] : bounds[s + 1]]
             self.size_ww[s] = (block.T @ block).ravel()
@@ -126,10 +130,10 @@ class InterceptCells:
         width = by_size.shape[1]
         new.size_ww = self.size_ww.copy()
         square = new.size_ww.reshape(-1, width, width)
-        bounds = self._size_bounds.tolist()
-        for s in range(len(bounds) - 1):
-            block = by_size[bounds[s] : bounds[s + 1]]
-            square[s, -1, :] = square[s, :, -1] = block[:, -1] @ block
+        # per size, the sums of the groups' w w_y (w_y: the response's entry of w)
+        with_y = np.add.reduceat(by_size * by_size[:, -1:], self._size_bounds[:-1], axis=0)
+        square[:, -1, :] = with_y
+        square[:, :, -1] = with_y
         return new
 
     def _pooled(self, per_cell: np.ndarray) -> np.ndarray:

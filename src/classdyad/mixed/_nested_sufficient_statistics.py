@@ -425,10 +425,11 @@ class NestedSufficientStatistics:
         return (log_det, float(2.0 * np.sum(np.log(np.diagonal(factor)[:p]))),
                 float(factor[p, p] ** 2))
 
-    def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
-        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
+    def profiled_deviance(self, theta: np.ndarray, *, reml: bool, keep: bool = False) -> float:
+        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable);
+        ``keep`` keeps the factor for :meth:`solve` at the same theta."""
         try:
-            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
+            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float), keep=keep)
         except np.linalg.LinAlgError:
             return np.inf
         return self._deviance(log_det, factor, reml)[0]
