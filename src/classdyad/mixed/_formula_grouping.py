@@ -214,30 +214,15 @@ def _fixed_width_text_factorize(array: Any) -> Factorization | None:
     codes, uniques = _integer_factorize(keys[:, 0])
     if words == 2:
         codes_2, uniques_2 = _integer_factorize(keys[:, 1])
-        space = uniques.size * uniques_2.size
-        combined = codes * uniques_2.size + codes_2
-        if space <= 4 * n:
-            observed, codes = dense_table_codes(combined, space)
-        else:
-            observed, codes = np.unique(combined, return_inverse=True)
-        size = observed.size
-    else:
-        size = uniques.size
+        codes, uniques = _integer_factorize(codes * uniques_2.size + codes_2)
+    size = uniques.size
+
     def labels() -> list[str]:
         rows = np.empty(size, dtype=np.int64)  # each level's first row
         rows[codes[::-1]] = np.arange(n - 1, -1, -1)
         return array.take(pa.array(rows)).to_pylist()
 
     return codes.ravel(), size, labels
-
-
-def dense_table_codes(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of non-negative integer ``keys`` below ``space``, sorted, and each
-    key's index among them, by a table over ``range(space)``."""
-    present = np.zeros(space, dtype=bool)
-    present[keys] = True
-    rank = np.cumsum(present, dtype=np.int64) - 1
-    return np.flatnonzero(present), rank[keys]
 
 
 def _arrow_text_factorize(array: Any) -> Factorization:
