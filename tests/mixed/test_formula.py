@@ -154,3 +154,45 @@ def test_simple_terms_built_directly_equal_formulaic():
     np.testing.assert_array_equal(design.fixed, np.asarray(reference, dtype=float))
     new = data.iloc[[4, 0]]
     np.testing.assert_array_equal(design.fixed_matrix(new), design.fixed[[4, 0]])
+
+
+_GROUPING_COLUMNS = {
+    "integers, unsorted": np.random.default_rng(1).integers(-5, 40, 200),
+    "integers, sorted": np.sort(np.random.default_rng(2).integers(0, 40, 200)),
+    "integers, wide range": np.random.default_rng(3).integers(-10**12, 10**12, 30)[
+        np.random.default_rng(3).integers(0, 30, 200)],
+    "unsigned integers": np.random.default_rng(4).integers(0, 40, 200).astype(np.uint16),
+    "text, unsorted": np.random.default_rng(5).choice(["b", "a", "é", "Z", "aa", "c10", "c2"], 200),
+    "text, sorted": np.sort(np.random.default_rng(6).choice(["b", "a", "é", "Z", "aa"], 200)),
+    "text, runs out of order": np.array(["b"] * 3 + ["a"] * 4 + ["c"] * 2 + ["a"] * 2),
+    "codes of one length, sorted": np.sort(np.random.default_rng(9).choice(
+        [f"P{i:06d}" for i in range(60)], 200)),
+    "codes of one length, runs out of order": np.repeat(np.random.default_rng(10).permutation(
+        [f"C{i:03d}" for i in range(40)]), 5),
+    "codes of 12 characters": np.random.default_rng(11).choice(
+        [f"ABCDEFGH{i:04d}" for i in range(40)] + ["ABCDEFGI0000", "ÄBCDEFGH000"], 200),
+    "floats": np.random.default_rng(7).integers(0, 5, 200).astype(float),
+}
+
+
+@pytest.mark.parametrize(("kind", "dtype"), [
+    (kind, dtype) for kind, values in sorted(_GROUPING_COLUMNS.items())
+    for dtype in ([None, object, "string[python]", "string[pyarrow]"]
+                  if values.dtype.kind == "U" else [None])
+])
+def test_grouping_codes_and_levels_are_those_of_a_sorted_factorisation(kind, dtype):
+    values = _GROUPING_COLUMNS[kind]
+    if dtype is not None:
+        values = pd.array(values, dtype=dtype)
+    n = len(values)
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"y": rng.normal(size=n), "g": values,
+                         "h": rng.integers(0, 3, size=n)})
+    design = build_design("y ~ 1 + (1 | g/h)", data)
+    codes, uniques = pd.factorize(data["g"], sort=True)
+    assert np.array_equal(design.random_terms[0].codes, codes)
+    assert list(design.random_terms[0].levels) == [str(v) for v in uniques.tolist()]
+    pairs = sorted({(c, h) for c, h in zip(codes.tolist(), data["h"].tolist(), strict=True)})
+    expected = [pairs.index((c, h)) for c, h in zip(codes.tolist(), data["h"], strict=True)]
+    assert np.array_equal(design.random_terms[1].codes, expected)
+    assert list(design.random_terms[1].levels) == [f"{uniques[c]}:{h}" for c, h in pairs]

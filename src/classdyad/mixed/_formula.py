@@ -65,6 +65,7 @@ lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import warnings
@@ -85,9 +86,12 @@ from classdyad.mixed._formula_grouping import (
     CachedColumns,
     LazyLevels,
     LevelsField,
+    as_float,
+    as_numpy,
     group_codes,
     label,
     mark_missing,
+    values_of,
 )
 from classdyad.mixed._formula_parsing import ParsedFormula, RandomTermSpec, parse_formula
 
@@ -164,6 +168,13 @@ class MixedDesign:
     def n_obs(self) -> int:
         """Number of observations used."""
         return len(self.response)
+
+    def with_response(self, response: np.ndarray) -> MixedDesign:
+        """The same design with another response vector (``dataclasses.replace`` without
+        re-running the constructor: a refit's hot path)."""
+        new = copy.copy(self)
+        object.__setattr__(new, "response", response)
+        return new
 
     def random_design_matrix(self) -> sp.csc_matrix:
         """Sparse random-effects design matrix Z (lme4's column order: term, level, effect)."""
@@ -272,10 +283,12 @@ def _required_variables(text: str) -> frozenset[str]:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
-def _is_plain_numeric(data: pd.DataFrame, name: str) -> bool:
+def _is_plain_numeric(data: pd.DataFrame | CachedColumns, name: str) -> bool:
     if name not in data.columns:
         return False
-    dtype = data[name].dtype
+    dtype = values_of(data, name).dtype
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iuf"
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
@@ -286,18 +299,19 @@ _FACTOR = re.compile(r"(factor|C)\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)")
 DirectItem = str | tuple[str, str, tuple[Any, ...]]
 
 
-def _factor_levels(data: pd.DataFrame, name: str) -> tuple[Any, ...] | None:
+def _factor_levels(data: pd.DataFrame | CachedColumns, name: str) -> tuple[Any, ...] | None:
     if name not in data.columns:
         return None
-    dtype = data[name].dtype
+    values = values_of(data, name)
+    dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
         return None
     if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
         return None
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # (numpy integers cannot be missing)
-        return tuple(np.unique(data[name].to_numpy()).tolist())
+        return tuple(_integer_levels(values).tolist())
     try:
-        return tuple(sorted(pd.unique(data[name].dropna()).tolist()))
+        return tuple(sorted(pd.unique(values[~pd.isna(values)]).tolist()))
     except TypeError:  # mixed types: leave it to formulaic
         return None
 
@@ -344,19 +358,38 @@ def _direct_names(intercept: bool, items: tuple[DirectItem, ...]) -> list[str]:
     return names
 
 
+def _integer_levels(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer column (``numpy.unique``; a table over the
+    range where that is small, e.g. the waves 1-3 of thousands of rows)."""
+    if values.size == 0:
+        return values
+    low, high = values.min(), values.max()
+    if int(high) - int(low) > 4 * values.size:
+        return np.unique(values)
+    present = np.zeros(int(high) - int(low) + 1, dtype=bool)
+    present[(values - low).astype(np.intp)] = True
+    return (np.flatnonzero(present) + low).astype(values.dtype)
+
+
 def _direct_matrix(
-    data: pd.DataFrame, intercept: bool, items: tuple[DirectItem, ...]
+    data: pd.DataFrame | CachedColumns, intercept: bool, items: tuple[DirectItem, ...]
 ) -> np.ndarray:
-    columns = [np.ones(len(data))] if intercept else []
+    """The matrix of :func:`_direct_effects`' columns, filled column by column."""
+    out = np.empty((len(data), intercept + sum(
+        1 if isinstance(item, str) else len(item[2]) - 1 for item in items)))
+    if intercept:
+        out[:, 0] = 1.0
+    j = int(intercept)
     for item in items:
         if isinstance(item, str):
-            columns.append(data[item].to_numpy(dtype=float))
+            out[:, j] = as_float(values_of(data, item))
+            j += 1
         else:
-            values = data[item[1]].to_numpy()
-            columns += [(values == level).astype(float) for level in item[2][1:]]
-    if not columns:
-        return np.empty((len(data), 0))
-    return np.column_stack(columns)
+            values = as_numpy(values_of(data, item[1]))
+            for level in item[2][1:]:
+                np.equal(values, level, out=out[:, j], casting="unsafe")
+                j += 1
+    return out
 
 
 def _required(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
@@ -372,7 +405,6 @@ def _required(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
             ) from None
     for term in parsed.random:
         needed |= set(term.group_variables)
-    missing = sorted(v for v in needed if v not in data.columns and v not in _CONTEXT)
     absent_groups = [v for term in parsed.random for v in term.group_variables
                      if v not in data.columns]
     if absent_groups:
@@ -380,7 +412,7 @@ def _required(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
             f"formula {parsed.formula!r}: grouping column(s) {sorted(set(absent_groups))} not in "
             f"the data; use one of {', '.join(map(str, data.columns))}"
         )
-    del missing  # other names (np, numpy functions) are resolved by formulaic
+    # (other names, such as np and numpy functions, are resolved by formulaic)
     return sorted(v for v in needed if v in data.columns)
 
 
@@ -471,7 +503,7 @@ def build_design(
     complete = np.ones(len(data), dtype=bool)
     source = CachedColumns(data)
     for name in needed:
-        mark_missing(source[name], complete)
+        mark_missing(source.values(name), complete)
     used = _apply_reference(data if complete.all() else data.loc[complete], reference)
     columns = source if used is data else CachedColumns(used)  # (for the direct builders)
     if len(used) == 0:
@@ -479,7 +511,7 @@ def build_design(
             f"formula {formula!r}: no row has all of {needed} observed; check for missing values"
         )
     if _NAME.fullmatch(parsed.response) and _is_plain_numeric(columns, parsed.response):
-        y_matrix = columns[parsed.response].to_numpy(dtype=float)[:, None]
+        y_matrix = as_float(columns.values(parsed.response))[:, None]
         y_names = [parsed.response]
     else:
         y_matrix, y_names, _ = _matrix(f"0 + {parsed.response}", used, formula)
@@ -543,7 +575,7 @@ def build_design(
         fixed_names=tuple(_rename([x_names[j] for j in keep])),
         offset=_offsets(parsed.offsets, used),
         random_terms=tuple(terms),
-        rows=data.index[complete],
+        rows=data.index if used is data else data.index[complete],
         n_dropped=int((~complete).sum()),
         dropped_columns=dropped,
         data=used,

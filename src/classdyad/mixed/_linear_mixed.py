@@ -274,7 +274,8 @@ def _fit_prepared(
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
-    singular = bool(np.any(theta[pls.lower == 0.0] < _SINGULAR_TOL))
+    singular = any(t < _SINGULAR_TOL for t, bound in zip(theta.tolist(), pls.lower.tolist(),
+                                                         strict=True) if bound == 0.0)
     if singular:
         warnings.warn(
             f"boundary (singular) fit for {design.formula!r}: a random-effect variance is "

@@ -12,8 +12,9 @@
   multi-effect relative covariance factor is at zero) where those steps do not reach the
   tolerance;
 - a restart away from a zero bound whenever that lowers the deviance;
-- a finish by Newton steps to a projected gradient of 1e-7 (theta to about 1e-9 relative), on
-  a central-difference stencil where no exact gradient exists.
+- a finish by Newton steps to a projected gradient of 1e-7 or a step below 1e-8 of theta (the
+  last such step taken without evaluating the deviance, which cannot resolve it; theta to about
+  1e-9 relative), on a central-difference stencil where no exact gradient exists.
 
 The deviance is computed to about 1e-12 relative, which limits the gradient that can be reached
 (a few 1e-4 for deviances of 1e4): a fit also counts as converged when the last Newton step is
@@ -21,6 +22,8 @@ below 1e-3, as lme4's convergence check uses the Newton step.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import scipy.optimize
@@ -37,6 +40,7 @@ _SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4): the zero-bound restart lo
 _MAX_ITERATIONS = 1000  # quasi-Newton iterations
 _NEWTON_STEPS = 4  # polishing Newton steps after the quasi-Newton optimiser
 _GRADIENT_TOL = 1e-7  # projected gradient of the deviance at which the Newton steps stop
+_SMALLEST_STEP = 1e-8  # relative Newton step at which they stop (the last one not evaluated)
 _LBFGS_GTOL, _LBFGS_FTOL = 1e-4, 1e-11  # where L-BFGS-B hands over to them
 
 
@@ -82,7 +86,6 @@ def optimise(
         f0 = fun(theta)  # a diagonal of Lambda at ~0: finite differences
         return f0, _gradient(fun, theta, lower, f0)
 
-    bounds = [(None if np.isinf(b) else b, None) for b in lower]
     # L-BFGS-B (the fallback) stops at a projected gradient of 1e-4 (with finite differences
     # where a diagonal element is at zero, smaller ones are noise); Newton steps finish the job
     tolerances = {"ftol": _LBFGS_FTOL, "gtol": _LBFGS_GTOL}
@@ -105,7 +108,7 @@ def optimise(
                                   and not last_step < 1e-6):
                 result = scipy.optimize.minimize(
                     fun_and_grad, x if np.isfinite(value) else start, jac=True,
-                    method="L-BFGS-B", bounds=bounds,
+                    method="L-BFGS-B", bounds=[(None if np.isinf(b) else b, None) for b in lower],
                     options={"maxiter": _MAX_ITERATIONS, "maxcor": 20, **tolerances},
                 )
                 x, value, x_grad = np.asarray(result.x, dtype=float), float(result.fun), None
@@ -129,7 +132,10 @@ def optimise(
         # last decreases from its line search: Newton steps with a Hessian from differences of
         # the exact gradient finish the job
         theta, value, grad, newton_step, last_hessian = _gradient_newton(
-            exact, theta, value, grad, lower, None, last_hessian)
+            exact, theta, value, grad, lower, None, last_hessian, take_last=True)
+        if math.isnan(value):  # the last step was not evaluated: the deviance where it ends
+            value = best = (pls.profiled_deviance(theta, reml=reml, keep=True)
+                            if isinstance(pls, NestedSufficientStatistics) else fun(theta))
     # converged: a small gradient or, where rounding limits it, a small Newton step (lme4's
     # check is the Newton step too, with 2e-3)
     converged = bool(np.all(np.isfinite(grad)) and (
@@ -139,9 +145,19 @@ def optimise(
 
 def _projected_gradient(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray) -> float:
     """Largest element of the gradient projected on the bounds (0 at a minimum)."""
-    at_bound = (lower == 0.0) & (theta <= 0.0)
-    projected = np.where(at_bound, np.minimum(grad, 0.0), grad)
-    return float(np.max(np.abs(projected), initial=0.0))
+    return _projected_gradient_of(theta.tolist(), grad.tolist(), lower.tolist())
+
+
+def _projected_gradient_of(theta: list[float], grad: list[float], lower: list[float]) -> float:
+    """:func:`_projected_gradient` on Python floats (theta has a handful of elements: list
+    arithmetic costs less than numpy's per-call overhead)."""
+    largest = 0.0
+    for t, g, b in zip(theta, grad, lower, strict=True):
+        if b == 0.0 and t <= 0.0:
+            g = min(g, 0.0)
+        if not abs(g) <= largest:  # (a NaN wins, as numpy's max)
+            largest = abs(g)
+    return largest
 
 
 def _gradient_newton(
@@ -152,60 +168,84 @@ def _gradient_newton(
     lower: np.ndarray,
     max_steps: int | None = None,
     hessian: np.ndarray | None = None,
+    take_last: bool = False,
 ) -> tuple[np.ndarray, float, np.ndarray, float, np.ndarray | None]:
     """Projected quasi-Newton steps from a Hessian by forward differences of the exact gradient.
 
     The Hessian (or the guess ``hessian``) is computed once, then updated by BFGS from each
     step's change in the gradient (recomputed when a step fails). A parameter at its zero
     bound whose gradient points outwards stays there; steps that raise the deviance by more
-    than its rounding are halved. Returns theta, the deviance, its gradient, the size of the
-    last full Newton step (``inf`` when none could be computed) and the Hessian (``None`` if
-    there was none).
+    than its rounding are halved. The steps stop at a projected gradient of 1e-7 or at a step
+    below 1e-8 of theta, which ``take_last`` takes without evaluating the deviance there (the
+    deviance cannot tell it from no step; what is left of the step after it is smaller still).
+    Returns theta, the deviance (NaN after a step taken without evaluating) and the gradient
+    at the last point evaluated, the size of the last full Newton step (``inf`` when none
+    could be computed) and the Hessian (``None`` if there was none). The bookkeeping of the
+    few elements of theta is done on Python floats.
     """
     newton_step = np.inf
     fresh = False
+    k = theta.size
+    bounds = lower.tolist()
+    at_list, grad_list = theta.tolist(), grad.tolist()
     for _ in range(2 * _NEWTON_STEPS if max_steps is None else max_steps):
-        if _projected_gradient(theta, grad, lower) <= _GRADIENT_TOL:
+        if _projected_gradient_of(at_list, grad_list, bounds) <= _GRADIENT_TOL:
             break
         if hessian is None:
             hessian, fresh = _difference_hessian(exact, theta, grad), True
             if hessian is None:
                 break
-        free = ~((lower == 0.0) & (theta <= 0.0) & (grad >= 0.0))
-        index = np.flatnonzero(free)
+        free = [i for i in range(k)
+                if not (bounds[i] == 0.0 and at_list[i] <= 0.0 and grad_list[i] >= 0.0)]
         # the step if the Hessian's free block is positive definite (its Cholesky factor exists)
-        factor, info = lapack.dpotrf(hessian[np.ix_(index, index)], lower=1)
+        everything = len(free) == k
+        factor, info = lapack.dpotrf(
+            hessian if everything else hessian.take(free, axis=0).take(free, axis=1), lower=1)
         if info != 0:
             break
-        solution, info = lapack.dpotrs(factor, grad[index], lower=1)
-        if info != 0 or not np.all(np.isfinite(solution)):
+        solution, info = lapack.dpotrs(factor, grad if everything else grad[free], lower=1)
+        solved = solution.tolist()
+        if info != 0 or not all(math.isfinite(v) for v in solved):
             break
-        step = np.zeros_like(theta)
-        step[index] = -solution
-        newton_step = float(np.max(np.abs(step)))
-        if newton_step < 1e-9 * max(float(np.max(np.abs(theta))), 1.0):
-            break  # at the rounding floor of the deviance: nothing left to gain
+        step = [0.0] * k
+        for i, v in zip(free, solved, strict=True):
+            step[i] = -v
+        newton_step = max(abs(v) for v in step)
+        if newton_step < _SMALLEST_STEP * max(max(abs(v) for v in at_list), 1.0):
+            # at the rounding floor of the deviance: an evaluation there could not tell the
+            # step from no step; the last one is taken without evaluating where asked
+            if take_last:  # (the deviance there is left to the caller: NaN)
+                theta = np.array([max(t + d, b)
+                                  for t, d, b in zip(at_list, step, bounds, strict=True)])
+                value = math.nan
+            break
         for _halving in range(10):
-            trial = np.maximum(theta + step, lower)
+            trial_list = [max(t + d, b) for t, d, b in zip(at_list, step, bounds, strict=True)]
+            trial = np.array(trial_list)
             result = exact(trial)
             if result is None:
                 return theta, value, grad, newton_step, hessian
             if result[0] <= value + 1e-12 * max(abs(value), 1.0):
                 break
-            step /= 2.0
+            step = [v / 2.0 for v in step]
         else:
             if fresh:  # even a fresh Hessian's step fails: rounding has the last word
                 break
             hessian = None  # start again from a fresh Hessian
             continue
         fresh = False
-        moved, change = trial - theta, result[1] - grad
+        new_grad = result[1].tolist()
+        moved = [a - b for a, b in zip(trial_list, at_list, strict=True)]
+        change = [a - b for a, b in zip(new_grad, grad_list, strict=True)]
         theta, (value, grad) = trial, result
-        curvature = float(moved @ change)
-        if curvature > 1e-12 * float(moved @ moved):  # BFGS update keeps it positive definite
-            h_moved = hessian @ moved
-            hessian = (hessian + np.outer(change, change) / curvature
-                       - np.outer(h_moved, h_moved) / float(moved @ h_moved))
+        at_list, grad_list = trial_list, new_grad
+        curvature = math.fsum(m * c for m, c in zip(moved, change, strict=True))
+        if curvature > 1e-12 * math.fsum(m * m for m in moved):
+            # BFGS update (keeps the Hessian positive definite)
+            moved_array, change_array = np.array(moved), np.array(change)
+            h_moved = hessian @ moved_array
+            hessian = (hessian + np.multiply.outer(change_array, change_array / curvature)
+                       - np.multiply.outer(h_moved, h_moved / float(moved_array @ h_moved)))
     return theta, value, grad, newton_step, hessian
 
 

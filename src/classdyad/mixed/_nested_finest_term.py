@@ -24,6 +24,7 @@ in closed form: numpy's stacked 2 x 2 inverses and products cost several times m
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +32,14 @@ import numpy as np
 if TYPE_CHECKING:  # the recursion imports this module: no import at run time
     from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
 
-__all__ = ["InterceptCells", "PatternCells", "finest_forward", "finest_gradient"]
+__all__ = [
+    "InterceptCells",
+    "PatternCells",
+    "dense_codes",
+    "finest_forward",
+    "finest_gradient",
+    "row_dot",
+]
 
 _NOT_POSITIVE_DEFINITE = "a per-level block is not positive definite"
 
@@ -40,23 +48,39 @@ class InterceptCells:
     """A finest random intercept's groups pooled by (coarser group, size) (module docstring).
 
     ``level_sums`` holds ``1'[1 E]`` per group (sizes first), ``parent`` each group's coarser
-    group. The cells are sorted by coarser group: ``cell_parent`` is non-decreasing.
+    group. The cells are sorted by coarser group: ``cell_parent`` is non-decreasing. What the
+    cells pass up is summed over each coarser group here: where the table of sizes by coarser
+    groups is small, as one product of the sizes' ``1 / d`` with the cells' sums laid out in
+    that table (``pooled``), else over the cells.
     """
 
     def __init__(self, level_sums: np.ndarray, parent: np.ndarray):
-        self.size_values, size_index = np.unique(level_sums[:, 0], return_inverse=True)
+        sizes = level_sums[:, 0]
+        whole = sizes.astype(np.int64)
+        if np.array_equal(whole, sizes):  # counts of rows (always, unless weighted)
+            size_keys, size_index = dense_codes(whole, int(whole.max()) + 1)
+            self.size_values = size_keys.astype(float)
+        else:
+            self.size_values, size_index = np.unique(sizes, return_inverse=True)
         n_sizes = self.size_values.size
-        cell_keys, cell_of_group = np.unique(parent * n_sizes + size_index, return_inverse=True)
+        cell_keys, cell_of_group = dense_codes(parent * n_sizes + size_index,
+                                               (int(parent.max()) + 1) * n_sizes)
         self.cell_parent = cell_keys // n_sizes
         self.cell_size = cell_keys % n_sizes
-        self.cell_n = self.size_values[self.cell_size]
+        self.cell_n = self.size_values.take(self.cell_size)
         cell_t = np.bincount(cell_of_group) * self.cell_n  # sum of n over the cell
         self.cell_tn = cell_t * self.cell_n
         self.size_counts = np.bincount(size_index, minlength=n_sizes).astype(float)
         self._cells = _order_and_starts(cell_of_group)
-        self._size_groups = [np.flatnonzero(size_index == s) for s in range(n_sizes)]
+        # the groups in order of size, each size's groups a slice of that order
+        self._by_size = np.argsort(size_index, kind="stable")
+        self._size_bounds = np.concatenate(([0], np.cumsum(self.size_counts, dtype=np.int64)))
         self.cell_u = np.empty((cell_keys.size, level_sums.shape[1]))  # [t, w] per cell
         self.cell_u[:, 0] = cell_t
+        self.n_parents = int(parent.max()) + 1
+        self.pooled = n_sizes * self.n_parents <= 8 * cell_keys.size + 256
+        self._parent_starts = np.flatnonzero(np.concatenate(
+            ([True], self.cell_parent[1:] != self.cell_parent[:-1])))
         self.set_sums(level_sums, None)
 
     def set_sums(self, level_sums: np.ndarray, cross: np.ndarray | None) -> None:
@@ -67,38 +91,89 @@ class InterceptCells:
         order, starts = self._cells
         cell_u = np.empty_like(self.cell_u)  # (a new array: a refit's copy shares the old one)
         cell_u[:, 0] = self.cell_u[:, 0]
-        cell_u[:, 1:] = np.add.reduceat(w[order], starts, axis=0)
-        self.cell_u, self.cell_w = cell_u, cell_u[:, 1:]
+        cell_u[:, 1:] = np.add.reduceat(w if order is None else w.take(order, axis=0), starts,
+                                        axis=0)
+        self.cell_u = cell_u
+        # what the gradient weighs the cells' adjoints by: (n c n, n w_cell)
+        self.cell_weights = cell_u * self.cell_n[:, None]
+        self.cell_weights[:, 0] = self.cell_tn
+        if self.pooled:
+            self.pooled_u, self.pooled_weights = self._pooled(cell_u), self._pooled(
+                self.cell_weights)
         width = w.shape[1]
-        self.size_ww = np.empty((len(self._size_groups), width * width))  # flattened w w'
-        for s, groups in enumerate(self._size_groups):
-            block = w[groups]
+        bounds = self._size_bounds.tolist()
+        self.size_ww = np.empty((len(bounds) - 1, width * width))  # flattened w w'
+        self._w_by_size = by_size = w.take(self._by_size, axis=0)
+        if len(bounds) > 5 and by_size.size * width <= 250_000:  # many sizes: one pass
+            products = (by_size[:, :, None] * by_size[:, None, :]).reshape(len(by_size), -1)
+            self.size_ww = np.add.reduceat(products, bounds[:-1], axis=0)
+            return
+        for s in range(len(bounds) - 1):
+            block = by_size[bounds[s] : bounds[s + 1]]
             self.size_ww[s] = (block.T @ block).ravel()
 
+    def with_response_sums(self, level_sums: np.ndarray) -> InterceptCells:
+        """A copy for a new response: ``level_sums`` differs from this one's only in its last
+        column (the response's sums), so only what involves that column is recomputed."""
+        new = copy.copy(self)
+        y = level_sums[:, -1]
+        order, starts = self._cells
+        new.cell_u = self.cell_u.copy()
+        new.cell_u[:, -1] = np.add.reduceat(y if order is None else y.take(order), starts)
+        new.cell_weights = self.cell_weights.copy()
+        new.cell_weights[:, -1] = new.cell_u[:, -1] * self.cell_n
+        if self.pooled:
+            new.pooled_u, new.pooled_weights = self._pooled(new.cell_u), self._pooled(
+                new.cell_weights)
+        new._w_by_size = by_size = self._w_by_size.copy()
+        by_size[:, -1] = y.take(self._by_size)
+        width = by_size.shape[1]
+        new.size_ww = self.size_ww.copy()
+        square = new.size_ww.reshape(-1, width, width)
+        # per size, the sums of the groups' w w_y (w_y: the response's entry of w)
+        with_y = np.add.reduceat(by_size * by_size[:, -1:], self._size_bounds[:-1], axis=0)
+        square[:, -1, :] = with_y
+        square[:, :, -1] = with_y
+        return new
+
+    def _pooled(self, per_cell: np.ndarray) -> np.ndarray:
+        """Rows per cell laid out by (size, coarser group): (sizes, groups x columns), zeros
+        where a coarser group has no group of a size."""
+        table = np.zeros((self.size_values.size, self.n_parents, per_cell.shape[1]))
+        table[self.cell_size, self.cell_parent] = per_cell
+        return table.reshape(self.size_values.size, -1)
+
     def forward(self, lam: np.ndarray):
-        """``log|V|``, the correction to ``E'E``, ``[t, w] / d`` per cell, and what
-        :meth:`gradient` reuses (``lam``: the 1 x 1 relative covariance factor)."""
+        """``log|V|``, the correction to ``E'E``, the sums of the cells' ``[t, w] / d`` per
+        coarser group, and what :meth:`gradient` reuses (``lam``: the 1 x 1 relative
+        covariance factor)."""
         phi = float(lam[0, 0]) ** 2
         d_size = 1.0 + phi * self.size_values
         r_size = 1.0 / d_size
         log_det = float(self.size_counts @ np.log(d_size))
         correction = ((phi * r_size) @ self.size_ww).reshape(self.cell_u.shape[1] - 1, -1)
-        r_cell = r_size[self.cell_size]
-        return log_det, correction, self.cell_u * r_cell[:, None], (phi, r_size, r_cell)
+        if self.pooled:
+            u = (r_size @ self.pooled_u).reshape(self.n_parents, -1)
+            return log_det, correction, u, (phi, r_size, None)
+        r_cell = r_size.take(self.cell_size)
+        u = np.add.reduceat(self.cell_u * r_cell[:, None], self._parent_starts, axis=0)
+        return log_det, correction, u, (phi, r_size, r_cell)
 
     def gradient(self, lam: np.ndarray, adjoint: np.ndarray, u_bar: np.ndarray,
                  pieces, triangle=None) -> np.ndarray:
-        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the cells'
-        ``[t, w] / d`` (``triangle`` is not needed for a 1 x 1 factor)."""
+        """``dD / dtheta`` from the adjoint of ``A`` and the adjoints ``u_bar`` of the coarser
+        groups' sums of ``[t, w] / d`` (``triangle`` is not needed for a 1 x 1 factor)."""
         del triangle
         phi, r_size, r_cell = pieces
         theta = float(lam[0, 0])
         quad = self.size_ww @ adjoint.ravel()  # sum_g w_g' A_bar w_g per size
-        r2 = r_cell * r_cell
+        if self.pooled:  # sum over sizes of r^2 (sum over their cells of u_bar . weights)
+            passed = (r_size * r_size) @ (self.pooled_weights @ u_bar.ravel())
+        else:
+            passed = (r_cell * r_cell) @ row_dot(u_bar.take(self.cell_parent, axis=0),
+                                                 self.cell_weights)
         g_phi = (self.size_counts @ (self.size_values * r_size)
-                 + quad @ (r_size * (phi * self.size_values * r_size - 1.0))
-                 - r2 @ (u_bar[:, 0] * self.cell_tn
-                         + self.cell_n * _rowdot(u_bar[:, 1:], self.cell_w)))
+                 + quad @ (r_size * (phi * self.size_values * r_size - 1.0)) - passed)
         return np.array([2.0 * theta * float(g_phi)])
 
 
@@ -123,7 +198,8 @@ class PatternCells:
         firsts = np.unique(pattern, return_index=True)[1]
         self.gram_p = gram[firsts]
         self.h0_p = cross[firsts, :, 0]
-        cell_keys, cell_of_group = np.unique(parent * n_patterns + pattern, return_inverse=True)
+        cell_keys, cell_of_group = dense_codes(parent * n_patterns + pattern,
+                                               (int(parent.max()) + 1) * n_patterns)
         self.cell_parent = cell_keys // n_patterns
         cell_pattern = cell_keys % n_patterns
         self.cell_pattern = cell_pattern
@@ -150,8 +226,10 @@ class PatternCells:
         pattern the products of the groups' ``Z_g'E`` rows."""
         order, starts = self._cells
         groups, q, width = cross.shape
-        self.cell_u0 = np.add.reduceat(level_sums[order], starts, axis=0)
-        self.cell_h = np.add.reduceat(cross.reshape(groups, -1)[order], starts,
+        flat = cross.reshape(groups, -1)
+        self.cell_u0 = np.add.reduceat(level_sums if order is None else level_sums[order],
+                                       starts, axis=0)
+        self.cell_h = np.add.reduceat(flat if order is None else flat[order], starts,
                                       axis=0).reshape(-1, q, width)
         e = width - 1
         self.hh = np.empty((len(self._pattern_groups), q, q, e * e))
@@ -208,9 +286,27 @@ def _row_patterns(keys: np.ndarray) -> tuple[int, np.ndarray]:
     return len(patterns), pattern.ravel()
 
 
-def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+def dense_codes(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of non-negative integer ``keys`` below ``space``, sorted, and each
+    key's index among them (``numpy.unique(keys, return_inverse=True)``; by a table over
+    ``range(space)`` where that is not much larger than ``keys``)."""
+    if space > 4 * keys.size + 64:
+        observed, codes = np.unique(keys, return_inverse=True)
+        return observed, codes.ravel()
+    present = np.zeros(space, dtype=bool)
+    present[keys] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), rank[keys]
+
+
+def _order_and_starts(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A stable order of ``keys`` (None where they are sorted already) and where each key's run
+    starts in it, for sums by ``numpy.add.reduceat``."""
+    if keys.size > 1 and (keys[1:] >= keys[:-1]).all():
+        order, sorted_keys = None, keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
     return order, np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
 
 
@@ -280,8 +376,18 @@ def finest_gradient(
     return lam_bar[rows, cols]
 
 
-def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("gj,gj->g", a, b)
+_ONES: dict[int, np.ndarray] = {}
+
+
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two (rows, k) arrays (a product and a matrix-vector product:
+    cheaper than ``einsum`` or a reduction along the rows' short axis)."""
+    k = a.shape[1]
+    ones = _ONES.get(k)
+    if ones is None:
+        ones = _ONES[k] = np.ones(k)
+        ones.flags.writeable = False
+    return np.multiply(a, b) @ ones
 
 
 def _two_by_two_gradient(stats, lam, pieces, adjoint, z) -> np.ndarray:
@@ -290,15 +396,15 @@ def _two_by_two_gradient(stats, lam, pieces, adjoint, z) -> np.ndarray:
     h0, h1 = stats.cross0, stats.cross1
     p0e, p1e = p0[:, 1:], p1[:, 1:]
     pa0, pa1 = p0e @ adjoint, p1e @ adjoint
-    pz0, pz1 = _rowdot(p0, z), _rowdot(p1, z)
+    pz0, pz1 = row_dot(p0, z), row_dot(p1, z)
     pe0, pe1 = p0[:, 0], p1[:, 0]
-    q00 = i00 + _rowdot(pa0, p0e) + pe0 * pz0
-    q01 = i01 + _rowdot(pa0, p1e) + 0.5 * (pe0 * pz1 + pz0 * pe1)
-    q11 = i11 + _rowdot(pa1, p1e) + pe1 * pz1
-    hz0, hz1 = _rowdot(h0, z), _rowdot(h1, z)
-    hop00 = _rowdot(h0[:, 1:], pa0) + 0.5 * (h0[:, 0] * pz0 + hz0 * pe0)
-    hop10 = _rowdot(h1[:, 1:], pa0) + 0.5 * (h1[:, 0] * pz0 + hz1 * pe0)
-    hop11 = _rowdot(h1[:, 1:], pa1) + 0.5 * (h1[:, 0] * pz1 + hz1 * pe1)
+    q00 = i00 + row_dot(pa0, p0e) + pe0 * pz0
+    q01 = i01 + row_dot(pa0, p1e) + 0.5 * (pe0 * pz1 + pz0 * pe1)
+    q11 = i11 + row_dot(pa1, p1e) + pe1 * pz1
+    hz0, hz1 = row_dot(h0, z), row_dot(h1, z)
+    hop00 = row_dot(h0[:, 1:], pa0) + 0.5 * (h0[:, 0] * pz0 + hz0 * pe0)
+    hop10 = row_dot(h1[:, 1:], pa0) + 0.5 * (h1[:, 0] * pz0 + hz1 * pe0)
+    hop11 = row_dot(h1[:, 1:], pa1) + 0.5 * (h1[:, 0] * pz1 + hz1 * pe1)
     g00, g01, g11 = stats.gram3[:, 0], stats.gram3[:, 1], stats.gram3[:, 2]
     gl00, gl01 = g00 * l0 + g01 * l1, g01 * l2
     gl10, gl11 = g01 * l0 + g11 * l1, g11 * l2

@@ -51,8 +51,8 @@ Review*, 23(1), 53-60 (the Sherman-Morrison-Woodbury identities).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
+import math
 
 import numpy as np
 from scipy.linalg import lapack
@@ -63,6 +63,7 @@ from classdyad.mixed._nested_finest_term import (
     PatternCells,
     finest_forward,
     finest_gradient,
+    row_dot,
 )
 from classdyad.mixed._penalized_least_squares import (
     Evaluation,
@@ -78,11 +79,14 @@ _NOT_POSITIVE_DEFINITE = "the penalized least-squares matrix is not positive def
 _START_FLOOR = 0.1  # smallest starting theta of a random intercept (a zero one would stay there)
 
 
-def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A stable order of ``keys`` and where each key's run starts in it (keys 0..K-1, all
-    present), for sums by ``numpy.add.reduceat``."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+def _segments(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A stable order of ``keys`` (None where they come sorted) and where each key's run starts
+    in it (keys 0..K-1, all present), for sums by ``numpy.add.reduceat``."""
+    if keys.size > 1 and (keys[1:] >= keys[:-1]).all():
+        order, sorted_keys = None, keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
     starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
     return order, starts
 
@@ -119,26 +123,31 @@ class NestedSufficientStatistics:
         self._parents = parents
         self._codes, self._z = finest.codes, finest.matrix
         p = self.p
-        e = np.empty((self.n, p + 2))  # [1 X y]
+        e = np.empty((self.n, p + 2), order="F")  # [1 X y], by columns (for the sums)
         e[:, 0] = 1.0
-        self._centre(design)
-        e[:, 1 : p + 1] = self._x
+        self._centre(design, e[:, 1 : p + 1])
         e[:, p + 1] = self._centred_response(design)
         # per-group sums by bincount (cheaper than sorting the observations by group)
         self.level_sums = self._group_sums(e)  # 1'[1 E] per group
-        self.gram = np.empty((self.j1, self.q1, self.q1))
-        self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
-        for r in range(self.q1):
-            z_r = self._z[:, r]
-            for s in range(r, self.q1):
-                self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
-                    self._codes, z_r * self._z[:, s], minlength=self.j1)
-            self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
+        if self.finest_intercept:  # Z_g = 1: Z_g'Z_g is the size, Z_g'[1 E] = 1'[1 E]
+            self.gram = self.level_sums[:, :1, None]
+            self.cross = self.level_sums[:, None, :]
+        else:
+            self.gram = np.empty((self.j1, self.q1, self.q1))
+            self.cross = np.empty((self.j1, self.q1, p + 2))  # Z_g'[1 E]
+            for r in range(self.q1):
+                z_r = self._z[:, r]
+                for s in range(r, self.q1):
+                    self.gram[:, r, s] = self.gram[:, s, r] = np.bincount(
+                        self._codes, z_r * self._z[:, s], minlength=self.j1)
+                self.cross[:, r, :] = self._group_sums(e * z_r[:, None])
         self._finest_layouts()
         self.total = e[:, 1:].T @ e[:, 1:]  # E'E
         # the coarser terms, finest first: theta index, ``parent`` (a finer group's group here)
         # and the segments that sum each finer level's groups into theirs
-        self.levels: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray]] = []
+        # (parent and starts None: the finest term's cells already come summed per group)
+        self.levels: list[tuple[int, np.ndarray | None, np.ndarray | None,
+                                np.ndarray | None]] = []
         # the finest term's groups pooled in cells within their coarser group, where that
         # shrinks them (always for a random intercept)
         self.cells: InterceptCells | PatternCells | None = None
@@ -147,14 +156,18 @@ class NestedSufficientStatistics:
         else:
             self.cells = PatternCells.build(self.gram, self.cross, self.level_sums, parents[0])
         for i, (k, parent) in enumerate(zip(chain[1:], parents, strict=True)):
+            if i == 0 and isinstance(self.cells, InterceptCells):
+                self.levels.append((self.theta_slices[k].start, None, None, None))
+                continue
             if i == 0 and self.cells is not None:  # (the cells come sorted by coarser group)
-                order, starts = None, _segments(self.cells.cell_parent)[1]
                 parent = self.cells.cell_parent
-            else:
-                order, starts = _segments(parent)
+            order, starts = _segments(parent)
             self.levels.append((self.theta_slices[k].start, parent, order, starts))
         self._general: PenalizedLeastSquares | None = None
+        # a general solver of the same design for another response (after a refit)
+        self._general_base: PenalizedLeastSquares | None = None
         self._last_phi_gradients: tuple[bytes, bool, dict[int, float]] = (b"", True, {})
+        self._last_forward: tuple[bytes, float, np.ndarray | None] = (b"", 0.0, None)
 
     def _group_sums(self, values: np.ndarray) -> np.ndarray:
         """Sums of the columns of ``values`` over each finest group, (groups, columns)."""
@@ -172,28 +185,32 @@ class NestedSufficientStatistics:
             self.cross0 = np.ascontiguousarray(self.cross[:, 0, :])
             self.cross1 = np.ascontiguousarray(self.cross[:, 1, :])
 
-    def _centre(self, design: MixedDesign) -> None:
+    def _centre(self, design: MixedDesign, out: np.ndarray) -> None:
         """Centre the fixed effects' columns other than the intercept (when there is one).
 
         ``X_c = X T`` with ``T^-1 = I + e_0 m'`` (``m`` the columns' means, 0 for the
         intercept's column ``e_0``) leaves ``r^2`` and ``|R_X|`` unchanged; it removes the
         cancellation between ``E'E`` and the corrections, which otherwise costs about two
         digits of the deviance (and the optimiser's last steps). Beta and ``R_X`` are mapped
-        back in :meth:`solve`.
+        back in :meth:`solve`. ``X_c`` is written to ``out`` (and kept as a view of it).
         """
         x = design.fixed
         sums = np.ones(self.n)  # (matrix products: cheaper than reductions along the rows)
-        ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
-        self._intercept = int(ones[0]) if ones.size else None
+        if "(Intercept)" in design.fixed_names:  # the first column of ones (others are dropped)
+            self._intercept = design.fixed_names.index("(Intercept)")
+        else:
+            ones = np.flatnonzero(sums @ (x != 1.0) == 0.0)
+            self._intercept = int(ones[0]) if ones.size else None
         self._means = np.zeros(self.p)
         if self._intercept is not None:
             self._means = (sums @ x) / self.n
             self._means[self._intercept] = 0.0
-        self._x = x - self._means
+        np.subtract(x, self._means, out=out)
+        self._x = out
 
     def _centred_response(self, design: MixedDesign) -> np.ndarray:
         """``y`` less the offset, centred when there is an intercept (its mean kept)."""
-        y = design.response - design.offset
+        y = design.response - design.offset if design.parsed.offsets else design.response
         self._y_mean = float(y.mean()) if self._intercept is not None else 0.0
         self._y = y - self._y_mean
         return self._y
@@ -219,28 +236,37 @@ class NestedSufficientStatistics:
     def with_response(self, response: np.ndarray) -> NestedSufficientStatistics:
         """The same design with a new response: only the response's sums are recomputed."""
         new = copy.copy(self)
-        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        new._last_phi_gradients, new._last_forward = (b"", True, {}), (b"", 0.0, None)
+        new.design = self.design.with_response(np.asarray(response, dtype=float))
         y = new._centred_response(new.design)
         p, codes = self.p, self._codes
         new.level_sums = self.level_sums.copy()
         new.level_sums[:, p + 1] = np.bincount(codes, y, minlength=self.j1)
-        new.cross = self.cross.copy()
-        for r in range(self.q1):
-            new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
+        if self.finest_intercept:
+            new.cross = new.level_sums[:, None, :]
+        else:
+            new.cross = self.cross.copy()
+            for r in range(self.q1):
+                new.cross[:, r, p + 1] = np.bincount(codes, y * self._z[:, r], minlength=self.j1)
         new._finest_layouts()
-        if self.cells is not None:
+        if isinstance(self.cells, InterceptCells):
+            new.cells = self.cells.with_response_sums(new.level_sums)
+        elif self.cells is not None:
             new.cells = copy.copy(self.cells)
             new.cells.set_sums(new.level_sums, new.cross)
         new.total = self.total.copy()
         new.total[p, :p] = new.total[:p, p] = self._x.T @ y
         new.total[p, p] = y @ y
-        new._general = None if self._general is None else self._general.with_response(response)
+        # the general solver is redone for the new response only if it is asked for
+        new._general, new._general_base = None, self._general or self._general_base
         return new
 
     # ------------------------------------------------------------- parameters
     def lambda_factor(self, theta: np.ndarray, k: int) -> np.ndarray:
         """The q_k x q_k lower-triangular relative covariance factor of term ``k``."""
         q = self.q_sizes[k]
+        if q == 1:
+            return theta[self.theta_slices[k]].reshape(1, 1).copy()
         out = np.zeros((q, q))
         rows, cols = self.triangles[k]
         out[rows, cols] = theta[self.theta_slices[k]]
@@ -300,22 +326,20 @@ class NestedSufficientStatistics:
             level_sizes.append(np.bincount(parent, level_sizes[-1]))
             level_sums.append(np.bincount(parent, level_sums[-1]))
         n, k_levels = float(self.n), len(level_sizes)
-        equations = np.zeros((k_levels + 1, k_levels + 1))
-        values = np.zeros(k_levels + 1)
-        equations[0, 0] = n - sizes.size
-        values[0] = residual_ss - np.sum(sums**2 / sizes)
+        inverse_sizes = [1.0 / s for s in level_sizes]
+        squares = [s * s for s in level_sizes]
+        square_totals = [float(q.sum()) for q in squares]
+        rows = [[n - sizes.size] + [0.0] * k_levels]
+        values = [residual_ss - float(sums @ (sums * inverse_sizes[0]))]
+        carried: list[np.ndarray] = []  # level j's squared sizes summed up to level k
         for k in range(k_levels):
-            equations[k + 1, 0] = level_sizes[k].size - 1
-            values[k + 1] = np.sum(level_sums[k] ** 2 / level_sizes[k])
-            for j in range(k_levels):
-                squares = level_sizes[j] ** 2
-                if j <= k:
-                    for parent in self._parents[j:k]:  # up to level k
-                        squares = np.bincount(parent, squares)
-                    equations[k + 1, j + 1] = (np.sum(squares / level_sizes[k])
-                                               - np.sum(level_sizes[j] ** 2) / n)
-                else:
-                    equations[k + 1, j + 1] = n - np.sum(squares) / n
+            carried = [np.bincount(self._parents[k - 1], q) for q in carried] + [squares[k]]
+            rows.append([level_sizes[k].size - 1.0]
+                        + [float(carried[j] @ inverse_sizes[k]) - square_totals[j] / n
+                           for j in range(k + 1)]
+                        + [n - square_totals[j] / n for j in range(k + 1, k_levels)])
+            values.append(float(level_sums[k] @ (level_sums[k] * inverse_sizes[k])))
+        equations = np.array(rows)
         try:
             variances = np.linalg.solve(equations, values)
         except np.linalg.LinAlgError:
@@ -325,19 +349,23 @@ class NestedSufficientStatistics:
         return np.maximum(variances, 0.0)
 
     # ------------------------------------------------------------- evaluation
-    def _forward(self, theta: np.ndarray):
-        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses."""
+    def _forward(self, theta: np.ndarray, *, keep: bool = False):
+        """``log|V|``, the Cholesky factor of ``A`` and what the gradient reuses; ``keep``
+        keeps the first two for :meth:`solve` at the same theta (the optimiser's points)."""
+        lam = self.lambda_factor(theta, self.primary)
         if self.cells is not None:
-            log_det, correction, u, pieces = self.cells.forward(
-                self.lambda_factor(theta, self.primary))
+            log_det, correction, u, pieces = self.cells.forward(lam)
         else:
             log_det, u, correction, pieces = finest_forward(self, theta)
         states = []
+        values = theta.tolist()  # (Python floats: cheaper than numpy scalars)
         for index, _parent, order, starts in self.levels:
             # sums of [t, w] over the finer level's groups (cells come sorted already)
-            u = np.add.reduceat(u if order is None else u[order], starts, axis=0)
+            if starts is not None:
+                u = np.add.reduceat(u if order is None else u.take(order, axis=0), starts,
+                                    axis=0)
             t, w = u[:, 0], u[:, 1:]
-            phi = theta[index] ** 2
+            phi = values[index] ** 2
             d = 1.0 + phi * t
             r = 1.0 / d
             log_det += float(np.log(d).sum())
@@ -348,14 +376,16 @@ class NestedSufficientStatistics:
                                      overwrite_a=1)
         if info != 0:
             raise np.linalg.LinAlgError(_NOT_POSITIVE_DEFINITE)
-        return log_det, factor, (pieces, states)
+        if keep:
+            self._last_forward = (theta.tobytes(), log_det, factor)
+        return log_det, factor, (pieces, states, lam)
 
     def _deviance(self, log_det: float, factor: np.ndarray, reml: bool) -> tuple[float, float]:
         p = self.p
         pwrss = float(factor[p, p] ** 2)
         if reml:
             dof = self.n - p
-            log_det_rx = float(2.0 * np.sum(np.log(np.diagonal(factor)[:p])))
+            log_det_rx = 2.0 * math.fsum(map(math.log, factor.diagonal()[:p].tolist()))
             return log_det + log_det_rx + dof * (1.0 + _LOG_2PI + np.log(pwrss / dof)), pwrss
         return log_det + self.n * (1.0 + _LOG_2PI + np.log(pwrss / self.n)), pwrss
 
@@ -365,7 +395,9 @@ class NestedSufficientStatistics:
         ``numpy.linalg.LinAlgError`` when a factor is not positive definite."""
         del modes
         theta = np.asarray(theta, dtype=float)
-        log_det, factor, _ = self._forward(theta)
+        key, log_det, factor = self._last_forward
+        if key != theta.tobytes():  # (the optimiser's last evaluation is usually at theta)
+            log_det, factor, _ = self._forward(theta)
         p = self.p
         rx = factor[:p, :p]
         beta, info = lapack.dtrtrs(rx, factor[p, :p], lower=1, trans=1)
@@ -377,7 +409,9 @@ class NestedSufficientStatistics:
             beta[i] += self._y_mean - self._means @ beta
             t_inverse = np.eye(p)
             t_inverse[i] += self._means
-            rx = np.linalg.cholesky(t_inverse.T @ (rx @ rx.T) @ t_inverse)
+            rx, info = lapack.dpotrf(t_inverse.T @ (rx @ rx.T) @ t_inverse, lower=1, clean=1)
+            if info != 0:
+                raise np.linalg.LinAlgError("the fixed effects' factor is not positive definite")
         return Evaluation(theta, log_det, log_det_rx, float(factor[p, p] ** 2), beta, rx)
 
     def deviance_parts(self, theta: np.ndarray) -> tuple[float, float, float]:
@@ -391,10 +425,11 @@ class NestedSufficientStatistics:
         return (log_det, float(2.0 * np.sum(np.log(np.diagonal(factor)[:p]))),
                 float(factor[p, p] ** 2))
 
-    def profiled_deviance(self, theta: np.ndarray, *, reml: bool) -> float:
-        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable)."""
+    def profiled_deviance(self, theta: np.ndarray, *, reml: bool, keep: bool = False) -> float:
+        """lme4's profiled deviance (ML) or REML criterion at ``theta`` (inf if not computable);
+        ``keep`` keeps the factor for :meth:`solve` at the same theta."""
         try:
-            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
+            log_det, factor, _ = self._forward(np.asarray(theta, dtype=float), keep=keep)
         except np.linalg.LinAlgError:
             return np.inf
         return self._deviance(log_det, factor, reml)[0]
@@ -407,7 +442,7 @@ class NestedSufficientStatistics:
         """Profiled deviance and its exact gradient in theta (see the module docstring)."""
         theta = np.asarray(theta, dtype=float)
         try:
-            log_det, factor, extra = self._forward(theta)
+            log_det, factor, extra = self._forward(theta, keep=True)
         except np.linalg.LinAlgError:
             return np.inf, np.full(theta.size, np.nan)
         deviance, pwrss = self._deviance(log_det, factor, reml)
@@ -416,40 +451,46 @@ class NestedSufficientStatistics:
         if info != 0:
             return np.inf, np.full(theta.size, np.nan)
         # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
-        v = np.append(rx_inverse.T @ factor[p, :p], -1.0)
-        adjoint = ((self.n - p if reml else self.n) / pwrss) * np.outer(v, v)
+        v = np.empty(p + 1)
+        v[:p] = rx_inverse.T @ factor[p, :p]
+        v[p] = -1.0
+        adjoint = np.multiply.outer(v, ((self.n - p if reml else self.n) / pwrss) * v)
         if reml:
             adjoint[:p, :p] += rx_inverse.T @ rx_inverse
         grad = np.zeros(theta.size)
         phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
         self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
-        pieces, states = extra
+        pieces, states, lam = extra
+        values = theta.tolist()
         u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
         for (index, parent, _order, _starts), (t, w, r, phi) in zip(
                 reversed(self.levels), reversed(states), strict=True):
             aw = w @ adjoint
-            quad = np.einsum("gj,gj->g", aw, w)  # w' A_bar w per group
-            r2t = r * r * t
-            if u_bar is None:  # the coarsest level: its outputs feed nothing
-                g_phi = (t - quad) @ r + r2t @ (phi * quad)
-                t_new = r * (phi + r * (phi * phi * quad))
-                w_new = aw * (-2.0 * phi * r)[:, None]
+            quad = row_dot(aw, w)  # w' A_bar w per group
+            below = np.empty((t.size, self.p + 2))  # the adjoints passed to the finer groups
+            t_new, w_new = below[:, 0], below[:, 1:]
+            if u_bar is None:  # the coarsest level: nothing above it
+                # (t - quad) r + r^2 t phi quad, and t_new = r (phi + r phi^2 quad)
+                rq = r * quad
+                g_phi = float(t @ r) - float(quad @ r) + phi * float(rq @ (r * t))
+                np.multiply(rq, phi * phi, out=t_new)
+                np.multiply(aw, (-2.0 * phi) * r[:, None], out=w_new)
             else:
                 t_bar = u_bar[:, 0]
-                cross = np.einsum("gj,gj->g", u_bar[:, 1:], w)
-                g_phi = (t - quad) @ r + r2t @ (phi * quad - t_bar * t - cross)
-                t_new = r * (phi + r * (phi * (phi * quad - cross) + t_bar))
-                w_new = (u_bar[:, 1:] - 2.0 * phi * aw) * r[:, None]
-            grad[index] = 2.0 * theta[index] * g_phi
+                inner = phi * quad - row_dot(u_bar[:, 1:], w)  # phi quad - cross
+                g_phi = float((t - quad) @ r) + float((r * r * t) @ (inner - t_bar * t))
+                np.multiply(r * inner, phi, out=t_new)
+                t_new += r * t_bar
+                np.multiply(u_bar[:, 1:] - 2.0 * phi * aw, r[:, None], out=w_new)
+            t_new += phi
+            t_new *= r
+            grad[index] = 2.0 * values[index] * g_phi
             phi_gradients[index] = g_phi
-            u_bar = np.empty((t_new.size, self.p + 2))
-            u_bar[:, 0] = t_new
-            u_bar[:, 1:] = w_new
-            u_bar = u_bar[parent]
+            u_bar = below if parent is None else below.take(parent, axis=0)
         index = self.theta_slices[self.primary]
         if self.cells is not None:
-            grad[index] = self.cells.gradient(self.lambda_factor(theta, self.primary), adjoint,
-                                              u_bar, pieces, self.triangles[self.primary])
+            grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
+                                              self.triangles[self.primary])
         else:
             grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
         return float(deviance), grad
@@ -470,7 +511,9 @@ class NestedSufficientStatistics:
     def general(self) -> PenalizedLeastSquares:
         """The general solver for the same design and response (built once, on first use)."""
         if self._general is None:
-            self._general = PenalizedLeastSquares(self.design)
+            base = self._general_base
+            self._general = (PenalizedLeastSquares(self.design) if base is None
+                             else base.with_response(self.design.response))
         return self._general
 
     def random_effects(self, ev: Evaluation) -> list[np.ndarray]:

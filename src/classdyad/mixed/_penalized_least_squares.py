@@ -51,7 +51,6 @@ lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -279,7 +278,7 @@ class PenalizedLeastSquares:
         and a fit of the same data give the same numbers.
         """
         new = copy.copy(self)
-        new.design = dataclasses.replace(self.design, response=np.asarray(response, dtype=float))
+        new.design = self.design.with_response(np.asarray(response, dtype=float))
         new.cross_xy = self.cross_xy.copy()
         new.cross_flat = new.cross_xy.reshape(-1, self.p + 1)
         if self.q1 == 2:
