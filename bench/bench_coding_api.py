@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import tempfile
@@ -41,13 +42,14 @@ import time
 import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.web_server import free_port, fresh_database, start_server
+from bench.web_server import cpu_seconds, free_port, fresh_database, read_timings, start_server
 from classdyad.model import Coder, CoderAssignment, EventRevision, InteractionEvent
 from classdyad.model.tables import empty_table
 from classdyad.services.accounts import create_user
@@ -152,7 +154,7 @@ answer: the page keeps it queued and sends it again)."""
 
 
 def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: float,
-          drop: float, pace: float, barrier: threading.Barrier, latencies: list,
+          drop: float, pace: float, barrier: Any, latencies: list,
           failures: list) -> None:
     connection = _Connection(url, timeout=60)
     try:
@@ -195,32 +197,65 @@ def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: f
     connection.close()
 
 
+def _client(url: str, share: list, retry: float, drop: float, pace: float, barrier: Any,
+            results: Any) -> None:
+    """One client process: its share of the coders, one thread each; puts its latencies and
+    failures on ``results``."""
+    latencies: list[float] = []
+    failures: list = []
+    threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, retry, drop,
+                                                    pace, barrier, latencies, failures))
+               for plan, events, coder_rng in share]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        results.put((latencies, failures))
+
+
 def _run(database: str, tables, args) -> dict:
     plans = _prepare(database, tables, args.coders)
     rng = np.random.default_rng(args.seed)
     work = [(_events(p, args.events, rng), np.random.default_rng(rng.integers(2**63)))
             for p in plans]
     port = free_port()
-    process, _ = start_server(database, port)
+    timings = Path(tempfile.mkdtemp()) / "timings.txt"
+    process, _ = start_server(database, port, timings=timings, access_log=False)
     url = f"http://127.0.0.1:{port}"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(plans) + 1, timeout=900)
+    results = context.Queue()
+    count = max(1, min(args.client_processes, len(plans)))
+    shares = [[(plan, events, coder_rng) for plan, (events, coder_rng)
+               in list(zip(plans, work, strict=True))[k::count]] for k in range(count)]
+    clients = [context.Process(target=_client, args=(url, share, args.retry, args.drop,
+                                                     args.pace, barrier, results))
+               for share in shares]
     latencies: list[float] = []
     failures: list = []
-    barrier = threading.Barrier(len(plans) + 1, timeout=900)
-    threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, args.retry,
-                                                    args.drop, args.pace, barrier, latencies,
-                                                    failures))
-               for plan, (events, coder_rng) in zip(plans, work, strict=True)]
     try:
-        for thread in threads:
-            thread.start()
-        barrier.wait()
+        for client in clients:
+            client.start()
+        barrier.wait()  # every coder has logged in
+        cpu = cpu_seconds(process.pid)
         started = time.perf_counter()
-        for thread in threads:
-            thread.join()
+        for _ in clients:
+            part, failed = results.get(timeout=24 * 3600)
+            latencies += part
+            failures += failed
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid) - cpu
+        for client in clients:
+            client.join()
     finally:
+        for client in clients:
+            if client.is_alive():
+                client.kill()
         process.terminate()
         process.wait(timeout=60)
+    server = np.asarray(read_timings(timings, "PUT"))
     sent = {client_id: body for events, _ in work for client_id, body in events}
     engine = open_database(database)
     with engine.connect() as connection:  # the database holds the benchmark's events only
@@ -246,8 +281,10 @@ def _run(database: str, tables, args) -> dict:
     array = np.asarray(latencies)
     return {"events": len(sent), "writes": len(array), "lost": lost, "duplicated": duplicated,
             "wrong": wrong, "refused": len(failures), "p50": 1000 * np.percentile(array, 50),
-            "p99": 1000 * np.percentile(array, 99), "rate": len(array) / elapsed,
-            "wall": elapsed}
+            "p99": 1000 * np.percentile(array, 99),
+            "server_p50": 1000 * np.percentile(server, 50) if len(server) else float("nan"),
+            "server_p99": 1000 * np.percentile(server, 99) if len(server) else float("nan"),
+            "cpu_ms": 1000 * cpu / len(array), "rate": len(array) / elapsed, "wall": elapsed}
 
 
 def main(argv: list[str]) -> None:
@@ -264,6 +301,8 @@ def main(argv: list[str]) -> None:
                         "as the server answers)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run for routine use: 10 coders x 200 events")
+    parser.add_argument("--client-processes", type=int, default=5,
+                        help="processes the coders are spread over (threads within each)")
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args(argv)
     if args.quick:
@@ -286,11 +325,13 @@ def main(argv: list[str]) -> None:
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     print(f"{'engine':<11} {'events':>8} {'writes':>8} {'lost':>5} {'dup':>5} {'wrong':>6} "
-          f"{'refused':>8} {'p50 ms':>8} {'p99 ms':>8} {'writes/s':>9} {'wall s':>7}")
+          f"{'refused':>8} {'p50 ms':>8} {'p99 ms':>8} {'srv p50':>8} {'srv p99':>8} "
+          f"{'cpu ms':>7} {'writes/s':>9} {'wall s':>7}")
     for name, r in rows:
         print(f"{name:<11} {r['events']:>8,} {r['writes']:>8,} {r['lost']:>5} "
               f"{r['duplicated']:>5} {r['wrong']:>6} {r['refused']:>8} {r['p50']:>8.1f} "
-              f"{r['p99']:>8.1f} {r['rate']:>9.1f} {r['wall']:>7.0f}")
+              f"{r['p99']:>8.1f} {r['server_p50']:>8.1f} {r['server_p99']:>8.1f} "
+              f"{r['cpu_ms']:>7.2f} {r['rate']:>9.1f} {r['wall']:>7.0f}")
     if len(rows) == 2:
         print(f"postgresql / sqlite: p50 x{rows[1][1]['p50'] / rows[0][1]['p50']:.2f}, "
               f"p99 x{rows[1][1]['p99'] / rows[0][1]['p99']:.2f}")
