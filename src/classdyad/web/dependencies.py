@@ -75,6 +75,17 @@ def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def _write_engine(request: Request) -> Engine:
+    """The engine's write-transaction view (:func:`write_engine`), made once per application."""
+    state = request.app.state
+    engine = get_engine(request)
+    cached = getattr(state, "write_engine", None)
+    if cached is None or cached[0] is not engine:
+        cached = (engine, write_engine(engine))
+        state.write_engine = cached
+    return cached[1]
+
+
 def get_settings(request: Request) -> WebSettings:
     """The application's settings."""
     return request.app.state.settings
@@ -114,7 +125,7 @@ async def get_db(request: Request, read: ReadDb) -> AsyncIterator[Session]:
     if request.method in SAFE_METHODS:
         yield read
         return
-    session = Session(write_engine(get_engine(request)), expire_on_commit=False)
+    session = Session(_write_engine(request), expire_on_commit=False)
     try:
         yield session
     finally:
@@ -163,11 +174,12 @@ def request_context(request: Request, read: ReadDb) -> RequestContext:
     wanted = get_settings(request).study
     row = None
     hashed = ""
+    connection = read.connection()  # Core statements: no ORM layer to go through
     if token:
         hashed = token_hash(token)
-        row = read.execute(_LOGIN, {"token_hash": hashed}).first()
-    studies = tuple(read.execute(_STUDIES) if wanted is None
-                    else read.execute(_STUDY_NAMED, {"name": wanted}))
+        row = connection.execute(_LOGIN, {"token_hash": hashed}).first()
+    studies = tuple(connection.execute(_STUDIES) if wanted is None
+                    else connection.execute(_STUDY_NAMED, {"name": wanted}))
     end_read(read)
     user = None
     if row is not None and row.active and _utc(row.expires_at) > dt.datetime.now(dt.UTC):
