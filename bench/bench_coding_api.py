@@ -14,17 +14,34 @@ Afterwards the database is read: **lost** events (sent, answered, and not stored
 ones (stored more than once) and events whose stored content differs from what was sent; and the
 p50 / p99 latency of the writes (every answered PUT, retries included).
 
+How latency is measured. Each coder is a thread with its own keep-alive connection
+(``http.client``); a write's latency is the time from just before its request is written to the
+socket until its answer has been read, on the coder's thread (``time.perf_counter``). The
+coders are spread over ``--client-processes`` processes (5: 10 threads each for 50 coders), so
+that a coder's thread does not wait long for its own process's GIL behind 49 others (one
+process of 50 threads added that wait to the latency it measured). The server times each
+request too, from the moment the application receives it until its answer is handed to the
+connection (``srv p50`` / ``srv p99``, from :func:`bench.web_server.timed_app`), and its CPU
+time per write is read from ``/proc`` (``cpu ms``: user + system seconds of the server process
+over the run, divided by the writes answered). The client shares the machine with the server:
+its own CPU time is the difference between the two latencies, together with the time a
+request waits in the network stack and in the event loop's queue.
+
+Pace. Each coder waits a random pause before each event, exponential with mean ``--pace``
+seconds: 1 s by default, faster than people code (a coder codes an event every few seconds at
+most, so 50 coders at 1 s, about 50 writes a second, are a heavier load than 50 real ones).
+``--pace 0`` is the closed loop: each coder sends its next event as soon as the last is
+answered, which shows the server's saturation throughput (``writes/s``); its latency is then
+mostly the wait behind the other coders' writes. ``--quick`` is a short closed-loop run (10
+coders x 200 events) for routine use. The full run (50 x 2,000 at 1 s) takes about 35 minutes
+per engine; ``--events 300`` takes 5.
+
 Engines: SQLite always; PostgreSQL with ``--postgres URL`` (its ``public`` schema is emptied) or,
 when it is set, ``CLASSDYAD_TEST_POSTGRES_URL``. Numbers depend on the machine and what else
-runs on it; compare engines within one run.
+runs on it (the load average at the end is printed); compare engines within one run.
 
-Each coder sends its next event as soon as the last is answered (``--pace S``: after a random
-pause of S seconds on average, as a person coding would): with 50 coders at full speed the
-latency measured is mostly the wait behind the other coders' writes, on one server process.
-``--quick`` is a short run (10 coders x 200 events) for routine use.
-
-Run: ``python -m bench coding_api [--quick] [--coders 50] [--events 2000] [--pace 0]
-[--postgres URL]``.
+Run: ``python -m bench coding_api [--quick] [--coders 50] [--events 2000] [--pace 1]
+[--client-processes 5] [--postgres URL]``.
 """
 
 from __future__ import annotations
@@ -147,6 +164,9 @@ def _drop(url: str, headers: dict[str, str], client_id: str, body: dict) -> None
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(head + payload)
 
+
+DEFAULT_PACE = 1.0
+"""Mean seconds a coder waits before each event (exponential pauses): faster than people code."""
 
 ATTEMPTS = 100
 """How often a coder's page sends an event before the run counts it as refused (5xx or no
@@ -296,17 +316,20 @@ def main(argv: list[str]) -> None:
                         help="share of events first sent on a dropped connection")
     parser.add_argument("--postgres", default=os.environ.get("CLASSDYAD_TEST_POSTGRES_URL"),
                         help="a PostgreSQL URL (its public schema is emptied!)")
-    parser.add_argument("--pace", type=float, default=0.0,
-                        help="mean seconds a coder waits before each event (0: none, as fast "
-                        "as the server answers)")
+    parser.add_argument("--pace", type=float, default=None,
+                        help=f"mean seconds a coder waits before each event (default "
+                        f"{DEFAULT_PACE:g}; 0: none, as fast as the server answers)")
     parser.add_argument("--quick", action="store_true",
-                        help="a short run for routine use: 10 coders x 200 events")
+                        help="a short closed-loop run for routine use: 10 coders x 200 events, "
+                        "--pace 0 unless given")
     parser.add_argument("--client-processes", type=int, default=5,
                         help="processes the coders are spread over (threads within each)")
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args(argv)
     if args.quick:
         args.coders, args.events = 10, 200
+    if args.pace is None:
+        args.pace = 0.0 if args.quick else DEFAULT_PACE
     design = ReplicaDesign(schools=4, classes=8, students=170)
     study = simulate_study(design, rng=args.seed)
     tables = dataclasses.replace(study.tables, events=empty_table("events"))
