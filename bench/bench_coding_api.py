@@ -14,17 +14,34 @@ Afterwards the database is read: **lost** events (sent, answered, and not stored
 ones (stored more than once) and events whose stored content differs from what was sent; and the
 p50 / p99 latency of the writes (every answered PUT, retries included).
 
+How latency is measured. Each coder is a thread with its own keep-alive connection
+(``http.client``); a write's latency is the time from just before its request is written to the
+socket until its answer has been read, on the coder's thread (``time.perf_counter``). The
+coders are spread over ``--client-processes`` processes (5: 10 threads each for 50 coders), so
+that a coder's thread does not wait long for its own process's GIL behind 49 others (one
+process of 50 threads added that wait to the latency it measured). The server times each
+request too, from the moment the application receives it until its answer is handed to the
+connection (``srv p50`` / ``srv p99``, from :func:`bench.web_server.timed_app`), and its CPU
+time per write is read from ``/proc`` (``cpu ms``: user + system seconds of the server process
+over the run, divided by the writes answered). The client shares the machine with the server:
+its own CPU time is the difference between the two latencies, together with the time a
+request waits in the network stack and in the event loop's queue.
+
+Pace. Each coder waits a random pause before each event, exponential with mean ``--pace``
+seconds: 1 s by default, faster than people code (a coder codes an event every few seconds at
+most, so 50 coders at 1 s, about 50 writes a second, are a heavier load than 50 real ones).
+``--pace 0`` is the closed loop: each coder sends its next event as soon as the last is
+answered, which shows the server's saturation throughput (``writes/s``); its latency is then
+mostly the wait behind the other coders' writes. ``--quick`` is a short closed-loop run (10
+coders x 200 events) for routine use. The full run (50 x 2,000 at 1 s) takes about 35 minutes
+per engine; ``--events 300`` takes 5.
+
 Engines: SQLite always; PostgreSQL with ``--postgres URL`` (its ``public`` schema is emptied) or,
 when it is set, ``CLASSDYAD_TEST_POSTGRES_URL``. Numbers depend on the machine and what else
-runs on it; compare engines within one run.
+runs on it (the load average at the end is printed); compare engines within one run.
 
-Each coder sends its next event as soon as the last is answered (``--pace S``: after a random
-pause of S seconds on average, as a person coding would): with 50 coders at full speed the
-latency measured is mostly the wait behind the other coders' writes, on one server process.
-``--quick`` is a short run (10 coders x 200 events) for routine use.
-
-Run: ``python -m bench coding_api [--quick] [--coders 50] [--events 2000] [--pace 0]
-[--postgres URL]``.
+Run: ``python -m bench coding_api [--quick] [--coders 50] [--events 2000] [--pace 1]
+[--client-processes 5] [--postgres URL]``.
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ import argparse
 import dataclasses
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import tempfile
@@ -41,13 +59,14 @@ import time
 import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.web_server import free_port, fresh_database, start_server
+from bench.web_server import cpu_seconds, free_port, fresh_database, read_timings, start_server
 from classdyad.model import Coder, CoderAssignment, EventRevision, InteractionEvent
 from classdyad.model.tables import empty_table
 from classdyad.services.accounts import create_user
@@ -146,13 +165,16 @@ def _drop(url: str, headers: dict[str, str], client_id: str, body: dict) -> None
         sock.sendall(head + payload)
 
 
+DEFAULT_PACE = 1.0
+"""Mean seconds a coder waits before each event (exponential pauses): faster than people code."""
+
 ATTEMPTS = 100
 """How often a coder's page sends an event before the run counts it as refused (5xx or no
 answer: the page keeps it queued and sends it again)."""
 
 
 def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: float,
-          drop: float, pace: float, barrier: threading.Barrier, latencies: list,
+          drop: float, pace: float, barrier: Any, latencies: list,
           failures: list) -> None:
     connection = _Connection(url, timeout=60)
     try:
@@ -195,32 +217,65 @@ def _code(url: str, plan: dict, events: list, rng: np.random.Generator, retry: f
     connection.close()
 
 
+def _client(url: str, share: list, retry: float, drop: float, pace: float, barrier: Any,
+            results: Any) -> None:
+    """One client process: its share of the coders, one thread each; puts its latencies and
+    failures on ``results``."""
+    latencies: list[float] = []
+    failures: list = []
+    threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, retry, drop,
+                                                    pace, barrier, latencies, failures))
+               for plan, events, coder_rng in share]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        results.put((latencies, failures))
+
+
 def _run(database: str, tables, args) -> dict:
     plans = _prepare(database, tables, args.coders)
     rng = np.random.default_rng(args.seed)
     work = [(_events(p, args.events, rng), np.random.default_rng(rng.integers(2**63)))
             for p in plans]
     port = free_port()
-    process, _ = start_server(database, port)
+    timings = Path(tempfile.mkdtemp()) / "timings.txt"
+    process, _ = start_server(database, port, timings=timings, access_log=False)
     url = f"http://127.0.0.1:{port}"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(plans) + 1, timeout=900)
+    results = context.Queue()
+    count = max(1, min(args.client_processes, len(plans)))
+    shares = [[(plan, events, coder_rng) for plan, (events, coder_rng)
+               in list(zip(plans, work, strict=True))[k::count]] for k in range(count)]
+    clients = [context.Process(target=_client, args=(url, share, args.retry, args.drop,
+                                                     args.pace, barrier, results))
+               for share in shares]
     latencies: list[float] = []
     failures: list = []
-    barrier = threading.Barrier(len(plans) + 1, timeout=900)
-    threads = [threading.Thread(target=_code, args=(url, plan, events, coder_rng, args.retry,
-                                                    args.drop, args.pace, barrier, latencies,
-                                                    failures))
-               for plan, (events, coder_rng) in zip(plans, work, strict=True)]
     try:
-        for thread in threads:
-            thread.start()
-        barrier.wait()
+        for client in clients:
+            client.start()
+        barrier.wait()  # every coder has logged in
+        cpu = cpu_seconds(process.pid)
         started = time.perf_counter()
-        for thread in threads:
-            thread.join()
+        for _ in clients:
+            part, failed = results.get(timeout=24 * 3600)
+            latencies += part
+            failures += failed
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid) - cpu
+        for client in clients:
+            client.join()
     finally:
+        for client in clients:
+            if client.is_alive():
+                client.kill()
         process.terminate()
         process.wait(timeout=60)
+    server = np.asarray(read_timings(timings, "PUT"))
     sent = {client_id: body for events, _ in work for client_id, body in events}
     engine = open_database(database)
     with engine.connect() as connection:  # the database holds the benchmark's events only
@@ -246,8 +301,10 @@ def _run(database: str, tables, args) -> dict:
     array = np.asarray(latencies)
     return {"events": len(sent), "writes": len(array), "lost": lost, "duplicated": duplicated,
             "wrong": wrong, "refused": len(failures), "p50": 1000 * np.percentile(array, 50),
-            "p99": 1000 * np.percentile(array, 99), "rate": len(array) / elapsed,
-            "wall": elapsed}
+            "p99": 1000 * np.percentile(array, 99),
+            "server_p50": 1000 * np.percentile(server, 50) if len(server) else float("nan"),
+            "server_p99": 1000 * np.percentile(server, 99) if len(server) else float("nan"),
+            "cpu_ms": 1000 * cpu / len(array), "rate": len(array) / elapsed, "wall": elapsed}
 
 
 def main(argv: list[str]) -> None:
@@ -259,15 +316,20 @@ def main(argv: list[str]) -> None:
                         help="share of events first sent on a dropped connection")
     parser.add_argument("--postgres", default=os.environ.get("CLASSDYAD_TEST_POSTGRES_URL"),
                         help="a PostgreSQL URL (its public schema is emptied!)")
-    parser.add_argument("--pace", type=float, default=0.0,
-                        help="mean seconds a coder waits before each event (0: none, as fast "
-                        "as the server answers)")
+    parser.add_argument("--pace", type=float, default=None,
+                        help=f"mean seconds a coder waits before each event (default "
+                        f"{DEFAULT_PACE:g}; 0: none, as fast as the server answers)")
     parser.add_argument("--quick", action="store_true",
-                        help="a short run for routine use: 10 coders x 200 events")
+                        help="a short closed-loop run for routine use: 10 coders x 200 events, "
+                        "--pace 0 unless given")
+    parser.add_argument("--client-processes", type=int, default=5,
+                        help="processes the coders are spread over (threads within each)")
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args(argv)
     if args.quick:
         args.coders, args.events = 10, 200
+    if args.pace is None:
+        args.pace = 0.0 if args.quick else DEFAULT_PACE
     design = ReplicaDesign(schools=4, classes=8, students=170)
     study = simulate_study(design, rng=args.seed)
     tables = dataclasses.replace(study.tables, events=empty_table("events"))
@@ -286,11 +348,13 @@ def main(argv: list[str]) -> None:
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     print(f"{'engine':<11} {'events':>8} {'writes':>8} {'lost':>5} {'dup':>5} {'wrong':>6} "
-          f"{'refused':>8} {'p50 ms':>8} {'p99 ms':>8} {'writes/s':>9} {'wall s':>7}")
+          f"{'refused':>8} {'p50 ms':>8} {'p99 ms':>8} {'srv p50':>8} {'srv p99':>8} "
+          f"{'cpu ms':>7} {'writes/s':>9} {'wall s':>7}")
     for name, r in rows:
         print(f"{name:<11} {r['events']:>8,} {r['writes']:>8,} {r['lost']:>5} "
               f"{r['duplicated']:>5} {r['wrong']:>6} {r['refused']:>8} {r['p50']:>8.1f} "
-              f"{r['p99']:>8.1f} {r['rate']:>9.1f} {r['wall']:>7.0f}")
+              f"{r['p99']:>8.1f} {r['server_p50']:>8.1f} {r['server_p99']:>8.1f} "
+              f"{r['cpu_ms']:>7.2f} {r['rate']:>9.1f} {r['wall']:>7.0f}")
     if len(rows) == 2:
         print(f"postgresql / sqlite: p50 x{rows[1][1]['p50'] / rows[0][1]['p50']:.2f}, "
               f"p99 x{rows[1][1]['p99'] / rows[0][1]['p99']:.2f}")

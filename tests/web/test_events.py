@@ -6,7 +6,16 @@ import uuid
 
 import sqlalchemy as sa
 
-from classdyad.model import AuditEntry, EventRevision, InteractionEvent
+from classdyad.model import (
+    AuditEntry,
+    Coder,
+    CoderAssignment,
+    EventRevision,
+    InteractionEvent,
+    LoginSession,
+    UserAccount,
+)
+from classdyad.web.security import token_hash
 
 
 def lesson_codes(server, lesson_id: int) -> tuple[str, list[str]]:
@@ -103,6 +112,57 @@ def test_coders_write_only_to_their_lessons_and_teachers_never(server) -> None:
     no_csrf = server.client("coder", csrf=False).put(f"/api/v1/events/{uuid.uuid4()}",
                                                       json=event_body(server))
     assert no_csrf.status_code == 403
+
+
+def test_an_assignment_taken_away_refuses_new_events_at_once_and_retries_still_answer(
+        server) -> None:
+    coder = server.client("coder")
+    client_id = str(uuid.uuid4())
+    body = event_body(server, video_seconds=501.0, frame=12525)
+    assert coder.put(f"/api/v1/events/{client_id}", json=body).status_code == 201
+    with server.engine.begin() as connection:
+        coder_id = connection.execute(sa.select(Coder.id)
+                                      .where(Coder.code == server.coder)).scalar_one()
+        connection.execute(sa.delete(CoderAssignment)
+                           .where(CoderAssignment.lesson_id == server.coder_lesson,
+                                  CoderAssignment.coder_id == coder_id))
+    try:
+        # what was stored is answered as stored, and other content under its id refused
+        assert coder.put(f"/api/v1/events/{client_id}", json=body).status_code == 200
+        other = coder.put(f"/api/v1/events/{client_id}", json={**body, "valence": "negative"})
+        assert other.status_code == 409
+        refused = coder.put(f"/api/v1/events/{uuid.uuid4()}", json=body)
+        assert refused.status_code == 404
+        assert "among the lessons you code" in refused.json()["detail"]
+    finally:
+        with server.engine.begin() as connection:
+            connection.execute(sa.insert(CoderAssignment).values(
+                lesson_id=server.coder_lesson, coder_id=coder_id, role="primary"))
+    assert coder.put(f"/api/v1/events/{uuid.uuid4()}", json=body).status_code == 201
+
+
+def test_an_ended_session_or_an_inactive_account_refuses_the_very_next_write(server) -> None:
+    coder = server.client("coder")
+    assert coder.put(f"/api/v1/events/{uuid.uuid4()}", json=event_body(server)).status_code == 201
+    # the session ends in the database (as a new password set from the command line ends it)
+    with server.engine.begin() as connection:
+        connection.execute(sa.delete(LoginSession).where(
+            LoginSession.token_hash == token_hash(coder.cookies.get("classdyad_session"))))
+    ended = coder.put(f"/api/v1/events/{uuid.uuid4()}", json=event_body(server))
+    assert ended.status_code == 401
+    again = server.client("coder")
+    assert again.put(f"/api/v1/events/{uuid.uuid4()}", json=event_body(server)).status_code == 201
+    with server.engine.begin() as connection:
+        connection.execute(sa.update(UserAccount).where(UserAccount.username == "coder")
+                           .values(active=False))
+    try:
+        inactive = again.put(f"/api/v1/events/{uuid.uuid4()}", json=event_body(server))
+        assert inactive.status_code == 401
+    finally:
+        with server.engine.begin() as connection:
+            connection.execute(sa.update(UserAccount).where(UserAccount.username == "coder")
+                               .values(active=True))
+    assert again.put(f"/api/v1/events/{uuid.uuid4()}", json=event_body(server)).status_code == 201
 
 
 def test_researcher_reads_every_coders_events_with_the_coder(server) -> None:

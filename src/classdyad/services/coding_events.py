@@ -14,8 +14,13 @@ each event that is not deleted, which is what the analysis reads, and what BORIS
 write too. Edits and deletes are also written to the audit log (a first revision is its own
 record, in ``event_revision``). Concurrent writers of the same revision meet at the unique key
 ``(client_id, revision)``: one stores it, the other's ``INSERT ... ON CONFLICT DO NOTHING``
-stores nothing, and it reads the stored revision and compares. A write is four statements
-(history, codes, revision, event) in the caller's transaction.
+stores nothing, and it reads the stored revision and compares.
+
+A new event (revision 1) is written in three statements in the caller's transaction: one query
+resolves the codes and checks the lesson (and, for a coder, the assignment), then the revision
+and the event are inserted; the history is read only when the revision is already stored (a
+retry, or another content under the id), and then the answer is the same as for any revision:
+200, or 409. An edit or a delete reads the history first.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from classdyad.errors import DataError, IntegrityError, NotFoundError
 from classdyad.model import (
     AuditEntry,
     Coder,
+    CoderAssignment,
     Enrolment,
     EventRevision,
     InteractionEvent,
@@ -79,13 +85,21 @@ Outcome = Literal["created", "unchanged"]
 class Writer:
     """Who writes: the account's name (for the audit log) and its coder, if any.
 
-    ``lessons`` are the lesson ids the writer may write to (``None``: every lesson of the study).
+    ``lessons`` are the lesson ids the writer may write to (``None``: every lesson of the study);
+    ``assigned``: the lessons assigned to the writer's coder, checked by the database in the
+    query that resolves an event's codes (``lessons`` is then ``None`` and not read).
     """
 
     actor: str
     coder_id: int | None
     study_id: int
     lessons: frozenset[int] | None
+    assigned: bool = False
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the writer writes to some lessons only (and to their own events only)."""
+        return self.assigned or self.lessons is not None
 
 
 @dataclass(frozen=True)
@@ -144,8 +158,12 @@ def _resolve_statement() -> sa.Select[Any]:
              .where(VideoFile.id == sa.bindparam("video_file"),
                     VideoFile.lesson_id == Lesson.id)
              .scalar_subquery())
+    assigned = (sa.select(CoderAssignment.id)
+                .where(CoderAssignment.lesson_id == Lesson.id,
+                       CoderAssignment.coder_id == sa.bindparam("coder_id"))
+                .exists())
     return (sa.select(teacher.label("teacher_id"), student.label("student_id"),
-                      video.label("video_file"))
+                      video.label("video_file"), assigned.label("assigned"))
             .select_from(Lesson).join(Wave, Lesson.wave_id == Wave.id)
             .where(Lesson.id == sa.bindparam("lesson_id"),
                    Wave.study_id == sa.bindparam("study_id")))
@@ -158,15 +176,35 @@ _HISTORY = (sa.select(_REVISION.c.client_id, _REVISION.c.revision, _REVISION.c.a
             .order_by(_REVISION.c.revision))
 
 
+_ASSIGNED = (sa.select(CoderAssignment.id)
+             .where(CoderAssignment.lesson_id == sa.bindparam("lesson_id"),
+                    CoderAssignment.coder_id == sa.bindparam("coder_id")).exists().select())
+
+
+def _not_yours(lesson_id: int) -> NotFoundError:
+    return NotFoundError(f"no lesson {lesson_id} among the lessons you code; open a lesson "
+                         "from your Lessons page")
+
+
+def _may_write(db: Session, writer: Writer, lesson_id: int) -> bool:
+    """Whether the writer may write to the lesson (a query for an ``assigned`` writer)."""
+    if writer.assigned:
+        return bool(db.connection().execute(_ASSIGNED, {"lesson_id": lesson_id,
+                                                        "coder_id": writer.coder_id}).scalar())
+    return writer.lessons is None or lesson_id in writer.lessons
+
+
 def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, Any]:
     """Database ids for the content's codes, checked against the lesson (one query)."""
     lesson_id = content["lesson_id"]
     if writer.lessons is not None and lesson_id not in writer.lessons:
-        raise NotFoundError(f"no lesson {lesson_id} among the lessons you code; open a lesson "
-                            "from your Lessons page")
-    found = db.execute(_RESOLVE, {"lesson_id": lesson_id, "study_id": writer.study_id,
-                                  "teacher": content["teacher"], "student": content["student"],
-                                  "video_file": content["video_file"]}).first()
+        raise _not_yours(lesson_id)
+    found = db.connection().execute(
+        _RESOLVE, {"lesson_id": lesson_id, "study_id": writer.study_id,
+                   "teacher": content["teacher"], "student": content["student"],
+                   "video_file": content["video_file"], "coder_id": writer.coder_id}).first()
+    if writer.assigned and (found is None or not found.assigned):
+        raise _not_yours(lesson_id)
     if found is None:
         raise NotFoundError(f"no lesson {lesson_id}; open a lesson from your Lessons page")
     if found.teacher_id is None:
@@ -187,7 +225,7 @@ def _resolve(db: Session, writer: Writer, content: dict[str, Any]) -> dict[str, 
 
 
 def _revisions(db: Session, client_id: str) -> list[sa.Row[Any]]:
-    return list(db.execute(_HISTORY, {"client_id": client_id}))
+    return list(db.connection().execute(_HISTORY, {"client_id": client_id}))
 
 
 def _record(revision: Any, *, coder: str | None = None) -> dict[str, Any]:
@@ -223,10 +261,11 @@ _INSERT_EVENT = sa.insert(_EVENT)
 def _insert_revision(db: Session, row: dict[str, Any]) -> bool:
     """Store a revision unless it is there (stored by a simultaneous request); whether it was
     stored. No savepoint: ``INSERT ... ON CONFLICT DO NOTHING``."""
-    dialect = db.get_bind().dialect.name
+    connection = db.connection()
+    dialect = connection.dialect.name
     if dialect not in _INSERT_REVISION:  # pragma: no cover - the two engines classdyad runs on
         raise DataError(f"the {dialect} database is not supported; use SQLite or PostgreSQL")
-    return db.execute(_INSERT_REVISION[dialect], row).first() is not None
+    return connection.execute(_INSERT_REVISION[dialect], row).first() is not None
 
 
 def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | None,
@@ -234,8 +273,8 @@ def _apply(db: Session, client_id: str, action: str, values: dict[str, Any] | No
     """Bring ``interaction_event`` to the new revision."""
     if action == "create":  # revision 1: there is no current version yet
         assert values is not None
-        db.execute(_INSERT_EVENT, {"client_id": client_id, "coder_id": writer.coder_id,
-                                   **values})
+        db.connection().execute(_INSERT_EVENT, {"client_id": client_id,
+                                                "coder_id": writer.coder_id, **values})
         return
     if action == "delete":
         db.execute(sa.delete(_EVENT).where(_EVENT.c.client_id == client_id))
@@ -257,7 +296,7 @@ def _write(db: Session, writer: Writer, client_id: str, revision: int, action: s
     if action == "create" and revision > 1:
         action = "edit"
     history = _revisions(db, client_id)
-    if history and writer.lessons is not None and history[0].coder_id != writer.coder_id:
+    if history and writer.restricted and history[0].coder_id != writer.coder_id:
         raise NotFoundError(f"no event {client_id} among your events")
     stored = next((r for r in history if r.revision == revision), None)
     if stored is not None:
@@ -277,14 +316,40 @@ def _write(db: Session, writer: Writer, client_id: str, revision: int, action: s
         raise DataError(f"event {client_id} belongs to lesson {history[0].lesson_id}; an edit "
                         "cannot move it to another lesson")
     values = _resolve(db, writer, content) if content is not None else None
-    if content is None and writer.lessons is not None and lesson_id not in writer.lessons:
+    if content is None and not _may_write(db, writer, lesson_id):
         raise NotFoundError(f"no event {client_id} among your events")
+    result = _store(db, writer, client_id, revision, action, lesson_id, content, values)
+    if result is None:
+        # another request stored this revision at the same moment: compare with it
+        return _write(db, writer, client_id, revision, action, content)
+    return result
+
+
+def _create(db: Session, writer: Writer, client_id: str, content: dict[str, Any]
+            ) -> WriteResult | None:
+    """Store revision 1 without reading the history first: resolve, insert the revision (the
+    unique key finds a stored one), insert the event. ``None`` where :func:`_write` must answer
+    (the revision is stored already, or the content does not resolve: :func:`_write` checks
+    the history first, so a retry is answered as before whatever changed since)."""
+    if not client_id or len(client_id) > 64:
+        return None
+    try:
+        values = _resolve(db, writer, content)
+    except (DataError, NotFoundError):
+        return None
+    return _store(db, writer, client_id, 1, "create", content["lesson_id"], content, values)
+
+
+def _store(db: Session, writer: Writer, client_id: str, revision: int, action: str,
+           lesson_id: int, content: dict[str, Any] | None, values: dict[str, Any] | None
+           ) -> WriteResult | None:
+    """Insert the revision (checked by the caller) and bring the event to it; ``None`` if the
+    revision is stored already (by a retry's first send or a simultaneous request)."""
     row = {"client_id": client_id, "revision": revision, "action": action,
            "lesson_id": lesson_id, "coder_id": writer.coder_id, "actor": writer.actor,
            "content": content}
     if not _insert_revision(db, row):
-        # another request stored this revision at the same moment: compare with it
-        return _write(db, writer, client_id, revision, action, content)
+        return None
     _apply(db, client_id, action, values, writer)
     if action != "create":
         db.add(AuditEntry(actor=writer.actor, action=action, entity="interaction_event",
@@ -327,7 +392,9 @@ def put_event(db: Session, writer: Writer, client_id: str, content: dict[str, An
     """
     canonical = _canonical(content)
     _check_content(canonical)
-    result = _write(db, writer, client_id, revision, "create", canonical)
+    result = _create(db, writer, client_id, canonical) if revision == 1 else None
+    if result is None:
+        result = _write(db, writer, client_id, revision, "create", canonical)
     if commit:
         db.commit()
     return result

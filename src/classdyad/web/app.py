@@ -8,6 +8,7 @@ Every route is checked by :func:`classdyad.web.dependencies.authorize` against t
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,12 @@ SETTINGS_VARIABLE = "CLASSDYAD_WEB_SETTINGS"
 def app_from_environment() -> FastAPI:
     """The application for ``classdyad serve``: settings from ``CLASSDYAD_WEB_SETTINGS`` (JSON).
 
+    Once the application is built, what the process holds (modules, classes, the application:
+    about 240,000 objects, none of them ever garbage) is moved out of the garbage collector's
+    reach (:func:`gc.freeze`): a full collection would otherwise walk all of it, stopping every
+    request for a few hundred milliseconds on a busy machine, the long tail of a server's
+    latency. The server's own garbage is collected as before.
+
     Raises
     ------
     StoreError
@@ -170,9 +177,12 @@ def app_from_environment() -> FastAPI:
                          "`classdyad serve DATABASE`")
     options = json.loads(text)
     media = options.get("media_folder")
-    return create_app(WebSettings(database=options["database"], study=options.get("study"),
-                                  media_folder=Path(media) if media else None,
-                                  secure_cookies=bool(options.get("secure_cookies"))))
+    app = create_app(WebSettings(database=options["database"], study=options.get("study"),
+                                 media_folder=Path(media) if media else None,
+                                 secure_cookies=bool(options.get("secure_cookies"))))
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 __all__ = ["app_from_environment", "create_app"]

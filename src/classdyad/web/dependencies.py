@@ -8,8 +8,9 @@ transaction (``BEGIN IMMEDIATE`` on SQLite, see :func:`classdyad.store.engine.wr
 what it reads before it writes cannot be overtaken by another writer, and simultaneous writers
 queue instead of failing with "database is locked"; reads (GET, HEAD, OPTIONS) run in plain read
 transactions and never wait for a writer. Looking up who is logged in and which study is served
-is no part of the work: it runs on a read session (:func:`get_read_db`) whose transaction ends
-before the route starts, so a write transaction holds the database only while the route works.
+is no part of the work: it runs on a read session (:func:`get_read_db`) in one read transaction
+(:func:`request_context`) that ends before the route starts, so a write transaction holds the
+database only while the route works.
 
 :func:`authorize`, applied by the application to every route, checks the role
 against :data:`classdyad.web.access.ACCESS` and the CSRF token of every state-changing request.
@@ -74,6 +75,17 @@ def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def _write_engine(request: Request) -> Engine:
+    """The engine's write-transaction view (:func:`write_engine`), made once per application."""
+    state = request.app.state
+    engine = get_engine(request)
+    cached = getattr(state, "write_engine", None)
+    if cached is None or cached[0] is not engine:
+        cached = (engine, write_engine(engine))
+        state.write_engine = cached
+    return cached[1]
+
+
 def get_settings(request: Request) -> WebSettings:
     """The application's settings."""
     return request.app.state.settings
@@ -113,7 +125,7 @@ async def get_db(request: Request, read: ReadDb) -> AsyncIterator[Session]:
     if request.method in SAFE_METHODS:
         yield read
         return
-    session = Session(write_engine(get_engine(request)), expire_on_commit=False)
+    session = Session(_write_engine(request), expire_on_commit=False)
     try:
         yield session
     finally:
@@ -143,18 +155,45 @@ _STUDIES = sa.select(Study.id, Study.name, Study.description, Study.settings).or
 _STUDY_NAMED = _STUDIES.where(Study.name == sa.bindparam("name"))
 
 
-def current_user(request: Request, read: ReadDb) -> CurrentUser | None:
-    """The user of the request's session cookie, or ``None`` (no cookie, expired, inactive)."""
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request's lookups found: the session cookie's user and the studies to serve."""
+
+    user: CurrentUser | None
+    studies: tuple[Any, ...]
+
+
+def request_context(request: Request, read: ReadDb) -> RequestContext:
+    """Who is logged in and which study is served, in one read transaction (one trip through
+    the thread pool per request, whichever of the two the route needs).
+
+    Nothing is cached between requests: a session that ends (logout, a new password, an
+    account made inactive) refuses the very next request.
+    """
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    hashed = token_hash(token)
-    row = read.execute(_LOGIN, {"token_hash": hashed}).first()
+    wanted = get_settings(request).study
+    row = None
+    hashed = ""
+    connection = read.connection()  # Core statements: no ORM layer to go through
+    if token:
+        hashed = token_hash(token)
+        row = connection.execute(_LOGIN, {"token_hash": hashed}).first()
+    studies = tuple(connection.execute(_STUDIES) if wanted is None
+                    else connection.execute(_STUDY_NAMED, {"name": wanted}))
     end_read(read)
-    if row is None or not row.active or _utc(row.expires_at) <= dt.datetime.now(dt.UTC):
-        return None
-    return CurrentUser(row.id, row.username, row.role, row.teacher_id, row.coder_id,
-                       row.csrf_token, hashed)
+    user = None
+    if row is not None and row.active and _utc(row.expires_at) > dt.datetime.now(dt.UTC):
+        user = CurrentUser(row.id, row.username, row.role, row.teacher_id, row.coder_id,
+                           row.csrf_token, hashed)
+    return RequestContext(user, studies)
+
+
+Context = Annotated[RequestContext, Depends(request_context)]
+
+
+async def current_user(context: Context) -> CurrentUser | None:
+    """The user of the request's session cookie, or ``None`` (no cookie, expired, inactive)."""
+    return context.user
 
 
 async def authorize(request: Request, user: Annotated[CurrentUser | None, Depends(current_user)]
@@ -198,12 +237,9 @@ async def require_user(user: Annotated[CurrentUser | None, Depends(authorize)]
 User = Annotated[CurrentUser, Depends(require_user)]
 
 
-def optional_study(request: Request, read: ReadDb) -> StudyContext | None:
+async def optional_study(context: Context) -> StudyContext | None:
     """The served study, or ``None`` while the database holds none (before the first import)."""
-    wanted = get_settings(request).study
-    studies = (read.execute(_STUDIES) if wanted is None
-               else read.execute(_STUDY_NAMED, {"name": wanted})).all()
-    end_read(read)
+    studies = context.studies
     if len(studies) != 1:
         if len(studies) > 1:
             names = ", ".join(repr(s.name) for s in studies)
@@ -233,6 +269,7 @@ __all__ = [
     "LoginRequired",
     "MaybeStudy",
     "ReadDb",
+    "RequestContext",
     "StudyContext",
     "User",
     "authorize",
@@ -243,6 +280,7 @@ __all__ = [
     "get_read_db",
     "get_settings",
     "optional_study",
+    "request_context",
     "require_study",
     "require_user",
 ]

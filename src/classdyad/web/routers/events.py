@@ -38,6 +38,15 @@ def writer_of(db: Session, user: CurrentUser, study: StudyContext) -> coding_eve
                                 lessons=None if lessons is None else frozenset(lessons))
 
 
+def event_writer(db: Session, user: CurrentUser, study: StudyContext) -> coding_events.Writer:
+    """The user as a writer of events (:func:`writer_of`), a coder's assigned lessons checked by
+    the database in the query that resolves the event (one query less per write)."""
+    if user.role == "coder":
+        return coding_events.Writer(actor=user.username, coder_id=user.coder_id,
+                                    study_id=study.id, lessons=None, assigned=True)
+    return writer_of(db, user, study)
+
+
 def _answer(result: coding_events.WriteResult, response: Response) -> dict[str, Any]:
     response.status_code = 201 if result.outcome == "created" else 200
     return result.record
@@ -51,7 +60,7 @@ def put_event(client_id: str, body: EventWrite, response: Response, user: User, 
               study: CurrentStudy) -> dict[str, Any]:
     """Store one revision of a coded event (revision 1 creates it, later ones edit it)."""
     content = body.model_dump(exclude={"revision"})
-    result = coding_events.put_event(db, writer_of(db, user, study), client_id, content,
+    result = coding_events.put_event(db, event_writer(db, user, study), client_id, content,
                                      revision=body.revision)
     return _answer(result, response)
 
@@ -62,7 +71,7 @@ def delete_event(client_id: str, user: User, db: Db, study: CurrentStudy,
                                        "delete (the event's newest revision + 1)")
                  ) -> dict[str, Any]:
     """Delete an event as a new revision; its earlier versions are kept. Idempotent."""
-    return coding_events.delete_event(db, writer_of(db, user, study), client_id,
+    return coding_events.delete_event(db, event_writer(db, user, study), client_id,
                                       revision=revision).record
 
 
