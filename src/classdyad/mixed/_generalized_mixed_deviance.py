@@ -180,8 +180,9 @@ class RandomInterceptSystem:
         top = top - _coo_apply(p.b_rows, p.b_cols, self.b_values, rest, self.q0)
         return np.concatenate([top / d0, rest])
 
-    def inverse_diagonal(self) -> np.ndarray:
-        """Diagonal of ``M^-1`` (conditional variances of ``u``)."""
+    def inverse_diagonal(self, s_inv: np.ndarray | None = None) -> np.ndarray:
+        """Diagonal of ``M^-1`` (conditional variances of ``u``); ``s_inv``: the caller's
+        :meth:`rest_inverse`, when it has one already."""
         if not self.q_rest:
             return 1.0 / self.d0
         p = self.problem
@@ -190,7 +191,8 @@ class RandomInterceptSystem:
             top = 1.0 / self.d0 + np.bincount(p.b_rows, self.b_scaled**2 * s_inv[p.b_cols],
                                               self.q0)
             return np.concatenate([top, s_inv])
-        s_inv = self.rest_inverse()
+        if s_inv is None:
+            s_inv = self.rest_inverse()
         first, second = p.b_combos
         top = 1.0 / self.d0 + np.bincount(
             p.b_rows[first],

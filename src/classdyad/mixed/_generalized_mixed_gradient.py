@@ -84,13 +84,8 @@ def _leverages(problem: GlmmProblem, mode: Mode, theta: np.ndarray
              + theta[1] ** 2 * s_inv[rest])
         return h, inverse_diagonal
     s_inv = system.rest_inverse()
-    first, second = problem.b_combos
-    top = 1.0 / system.d0 + np.bincount(
-        problem.b_rows[first],
-        system.b_scaled[first] * system.b_scaled[second]
-        * s_inv[problem.b_cols[first], problem.b_cols[second]],
-        system.q0,
-    )
+    inverse_diagonal = system.inverse_diagonal(s_inv)
+    top = inverse_diagonal[: system.q0]
     # rows of M^-1 between the eliminated factor and the others: -D^-1 B S^-1
     coupling = sp.csr_matrix((system.b_scaled, (problem.b_rows, problem.b_cols)),
                              shape=(system.q0, system.q_rest)) @ s_inv
@@ -100,7 +95,7 @@ def _leverages(problem: GlmmProblem, mode: Mode, theta: np.ndarray
         h -= 2.0 * theta[0] * theta[a] * coupling[codes[0], code_a]
         for b, code_b in enumerate(rest_codes, start=1):
             h += theta[a] * theta[b] * s_inv[code_a, code_b]
-    return h, np.concatenate([top, np.diag(s_inv)])
+    return h, inverse_diagonal
 
 
 def laplace_gradient(problem: GlmmProblem, mode: Mode, theta: np.ndarray, *,
