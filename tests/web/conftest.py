@@ -9,10 +9,12 @@ each role: ``admin``, ``researcher``, ``coder`` (bound to a coder with one assig
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ from classdyad.store import create_engine, open_database, write_study
 from classdyad.web import WebSettings, create_app
 
 POSTGRES_URL = os.environ.get("CLASSDYAD_TEST_POSTGRES_URL")
+#: Debian's chromium (Playwright's own browser download is not used)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ENGINES = [
     "sqlite",
     pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.skipif(
@@ -153,3 +157,23 @@ def _close_clients(request) -> Iterator[None]:
         web = request.getfixturevalue("server")
         while web.clients:
             web.clients.pop().close()
+
+
+@contextmanager
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's headless chromium driven by Playwright, closed on exit."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", *extra_args])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless chromium per test module."""
+    with chromium() as launched:
+        yield launched

@@ -8,30 +8,17 @@ are still there, marked superseded.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 
 from classdyad.model import Adjudication, InteractionEvent, Student
 
-from .conftest import PASSWORDS
+from .conftest import CHROMIUM, PASSWORDS
 from .test_adjudication import double_coded, second_coder  # noqa: F401 (the fixture)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium "
                                 "(apt-get install chromium)")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def _decided(page, count: int) -> None:

@@ -9,7 +9,6 @@ With ``CLASSDYAD_SCREENSHOTS=FOLDER`` the study overview is saved there as a PNG
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,22 +16,12 @@ import pytest
 
 from classdyad.services.privacy import BACKGROUND_FIELDS
 
-from .conftest import PASSWORDS
+from .conftest import CHROMIUM, PASSWORDS
 from .test_administration import ROSTER_WITH_ERRORS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
                                 "(apt-get install chromium)")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

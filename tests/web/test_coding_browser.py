@@ -26,9 +26,8 @@ import sqlalchemy as sa
 
 from classdyad.model import EventRevision
 
-from .conftest import PASSWORDS, _free_socket
+from .conftest import CHROMIUM, PASSWORDS, _free_socket, chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FFMPEG = shutil.which("ffmpeg")
 pytestmark = pytest.mark.skipif(CHROMIUM is None or FFMPEG is None,
                                 reason="needs Debian's chromium and ffmpeg (apt-get install "
@@ -59,13 +58,8 @@ def burned_in_video(path: Path, colour: str, seconds: float) -> tuple[Path, np.n
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        yield browser
-        browser.close()
+    with chromium("--autoplay-policy=no-user-gesture-required") as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

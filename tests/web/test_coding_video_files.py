@@ -13,6 +13,7 @@ import shutil
 import numpy as np
 import pytest
 
+from .conftest import CHROMIUM
 from .test_coding_browser import (  # noqa: F401 (fixtures)
     FFMPEG,
     FPS,
@@ -30,7 +31,7 @@ from .test_coding_browser import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.skipif(
-    (shutil.which("chromium") or shutil.which("chromium-browser")) is None or FFMPEG is None,
+    CHROMIUM is None or FFMPEG is None,
     reason="needs Debian's chromium and ffmpeg (apt-get install chromium ffmpeg)")
 
 

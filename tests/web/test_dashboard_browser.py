@@ -8,7 +8,8 @@ import pytest
 
 from classdyad.study.feedback import feedback_input
 
-from .test_browser import CHROMIUM, _log_in, browser, page  # noqa: F401 (fixtures)
+from .conftest import CHROMIUM
+from .test_browser import _log_in, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
                                 "(apt-get install chromium)")

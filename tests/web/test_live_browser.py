@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,24 +23,14 @@ from classdyad.model import EventRevision, Lesson
 from classdyad.store import read_study
 from classdyad.study import build_analysis_dataset
 
-from .conftest import PASSWORDS
+from .conftest import CHROMIUM, PASSWORDS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium "
                                 "(apt-get install chromium)")
 EVENTS = 200
 PORTRAIT = {"width": 768, "height": 1024}
 LANDSCAPE = {"width": 1024, "height": 768}
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def _class_of(server) -> tuple[str, int, int, str, list[str]]:
