@@ -5,9 +5,6 @@ teacher's own lessons where the study allows it."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +14,8 @@ from sqlalchemy.orm import Session
 from classdyad.model import LessonTeacher, Study, Teacher, VideoFile
 from classdyad.services.privacy import BACKGROUND_FIELDS
 from classdyad.study.feedback import feedback_input
+
+from .test_administration import test_video  # noqa: F401 (the fixture)
 
 
 def _set_settings(server, **settings: Any) -> None:
@@ -118,19 +117,8 @@ def test_coaching_cycle_between_teacher_and_coach(server) -> None:
     assert teacher.delete(f"{base}/goals/{goal_id}").status_code == 204
 
 
-@pytest.fixture(scope="module")
-def test_video(tmp_path_factory) -> Path:
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed (Debian: apt-get install ffmpeg)")
-    path = tmp_path_factory.mktemp("video") / "lesson.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc=duration=1:size=64x48:rate=10", "-pix_fmt", "yuv420p",
-                    str(path)], check=True, timeout=120)
-    return path
-
-
 def test_flagged_students_link_to_their_negative_moments_where_allowed(server,
-                                                                       test_video) -> None:
+                                                                       test_video) -> None:  # noqa: F811
     with Session(server.engine) as session:
         tid = session.scalar(sa.select(Teacher.id).where(Teacher.code == server.teacher))
         lessons = list(session.scalars(sa.select(LessonTeacher.lesson_id)
