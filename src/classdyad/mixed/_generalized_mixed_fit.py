@@ -340,26 +340,21 @@ class _Newton:
             u_center = objective.u.copy()
             base = params.copy()
 
-            def at_center(sub: np.ndarray, u_center: np.ndarray = u_center,
-                          base: np.ndarray = base, index: np.ndarray = index) -> float:
-                full = base.copy()
-                full[index] = sub
-                return objective(full, u_center)
+            def full(sub: np.ndarray, base: np.ndarray = base,
+                     index: np.ndarray = index) -> np.ndarray:
+                out = base.copy()
+                out[index] = sub
+                return out
 
+            derivatives = None
             if objective.exact_gradient:
-                def gradient_at(sub: np.ndarray, u_center: np.ndarray = u_center,
-                                base: np.ndarray = base, index: np.ndarray = index
-                                ) -> np.ndarray:
-                    full = base.copy()
-                    full[index] = sub
-                    return objective.gradient(full, u_center)[index]
-
-                derivatives = _GradientHessian(gradient_at, params[index], self.steps[index])
+                derivatives = _GradientHessian(
+                    lambda sub, u=u_center, index=index: objective.gradient(full(sub), u)[index],
+                    params[index], self.steps[index])
                 grad, self.hess = derivatives.grad, derivatives.hess
             else:
-                derivatives = None
-                grad, self.hess = _derivatives(at_center, params[index], self.steps[index],
-                                               self.value)
+                grad, self.hess = _derivatives(lambda sub, u=u_center: objective(full(sub), u),
+                                               params[index], self.steps[index], self.value)
             objective.u = u_center
             direction = np.zeros(len(params))
             chol = None

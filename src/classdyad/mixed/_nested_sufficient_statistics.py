@@ -68,7 +68,7 @@ from classdyad.mixed._nested_finest_term import (
 from classdyad.mixed._penalized_least_squares import (
     Evaluation,
     PenalizedLeastSquares,
-    lower_triangle_indices,
+    theta_layout,
 )
 from classdyad.mixed._penalized_least_squares_start import slope_start
 
@@ -107,15 +107,8 @@ class NestedSufficientStatistics:
         self.design = design
         self.n, self.p = design.fixed.shape
         self.q_sizes = [t.n_effects for t in terms]
-        self.theta_slices, self.triangles, lower, start = [], [], [], 0
-        for q in self.q_sizes:
-            rows, cols = lower_triangle_indices(q)
-            self.triangles.append((rows, cols))
-            self.theta_slices.append(slice(start, start + len(rows)))
-            lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]
-            start += len(rows)
-        self.lower = np.array(lower)
-        self.theta_start = np.array([1.0 if b == 0.0 else 0.0 for b in self.lower])
+        self.theta_slices, self.triangles, self.lower, self.theta_start = theta_layout(
+            self.q_sizes)
         self.primary = chain[0]  # the finest term (names as the general solver's)
         finest = terms[self.primary]
         self.q1, self.j1 = finest.n_effects, finest.n_levels

@@ -65,7 +65,7 @@ from classdyad.mixed._penalized_least_squares_gradient import (
 )
 from classdyad.mixed._penalized_least_squares_start import moment_start
 
-__all__ = ["Evaluation", "PenalizedLeastSquares", "lower_triangle_indices"]
+__all__ = ["Evaluation", "PenalizedLeastSquares", "lower_triangle_indices", "theta_layout"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -108,6 +108,20 @@ def lower_triangle_indices(q: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(cols)
 
 
+def theta_layout(q_sizes: list[int]) -> tuple[list[slice], list, np.ndarray, np.ndarray]:
+    """Where each term's theta lies, its triangle's indices, the lower bounds (0 on diagonals,
+    as lme4) and lme4's start (1 on diagonals, 0 elsewhere), in formula order."""
+    slices, triangles, lower, start = [], [], [], 0
+    for q in q_sizes:
+        rows, cols = lower_triangle_indices(q)
+        triangles.append((rows, cols))
+        slices.append(slice(start, start + len(rows)))
+        lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]
+        start += len(rows)
+    bounds = np.array(lower)
+    return slices, triangles, bounds, np.where(bounds == 0.0, 1.0, 0.0)
+
+
 class PenalizedLeastSquares:
     """Sufficient statistics of a linear mixed model and its profiled deviance in theta.
 
@@ -123,17 +137,8 @@ class PenalizedLeastSquares:
         self.n = design.n_obs
         self.p = design.fixed.shape[1]
         self.q_sizes = [t.n_effects for t in terms]
-        # theta layout in formula order, with lower bounds 0 on diagonals as lme4
-        self.theta_slices, lower, start = [], [], 0
-        self.triangles = []
-        for q in self.q_sizes:
-            rows, cols = lower_triangle_indices(q)
-            self.triangles.append((rows, cols))
-            self.theta_slices.append(slice(start, start + len(rows)))
-            lower += [0.0 if r == c else -np.inf for r, c in zip(rows, cols, strict=True)]
-            start += len(rows)
-        self.lower = np.array(lower)
-        self.theta_start = np.array([1.0 if b == 0.0 else 0.0 for b in self.lower])
+        self.theta_slices, self.triangles, self.lower, self.theta_start = theta_layout(
+            self.q_sizes)
         sizes = [t.n_levels * t.n_effects for t in terms]
         self.primary = int(np.argmax(sizes))
         self.rest = [k for k in range(len(terms)) if k != self.primary]
