@@ -18,6 +18,7 @@ from classdyad.errors import (
 )
 from classdyad.mixed import LinearMixedModelResult, lmm
 from classdyad.mixed import _linear_mixed_optimiser as optimiser_module
+from classdyad.mixed._satterthwaite import satterthwaite_state
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -167,3 +168,26 @@ def test_known_parameters_are_recovered_nested_design():
     assert vc["school"] == pytest.approx(0.8, abs=0.25)
     assert vc["school:classroom"] == pytest.approx(0.6, abs=0.15)
     assert vc["Residual"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_fixed_effect_tests_are_the_tables_numbers():
+    """The array view of the t tests equals the table, and the vectorised degrees of freedom
+    equal the per-contrast ones."""
+    rng = np.random.default_rng(5)
+    classes = np.repeat(np.arange(12), 15)
+    data = pd.DataFrame({"g": classes.astype(str), "x": rng.normal(size=classes.size),
+                         "z": rng.normal(size=12)[classes]})
+    data["y"] = 1.0 + 0.5 * data["x"] + 0.3 * data["z"] + rng.normal(size=12)[classes] \
+        + rng.normal(size=classes.size)
+    fit = lmm("y ~ x + z + (1 | g)", data)
+    tests = fit.fixed_effect_tests()
+    table = fit.fixed_effects
+    assert tests.terms == tuple(table["term"])
+    for column in ("estimate", "std_error", "df", "statistic", "p_value"):
+        np.testing.assert_array_equal(getattr(tests, column), table[column].to_numpy())
+    state = fit.prepared
+    assert state is not None
+    satt = satterthwaite_state(state.pls, fit.theta, fit.sigma, reml=True)
+    single = [satt.df(np.eye(3)[i]) for i in range(3)]
+    np.testing.assert_allclose(satt.term_df(), single, rtol=1e-13)
+    assert fit.fixed_effect_tests() is tests  # computed once

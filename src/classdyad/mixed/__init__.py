@@ -10,10 +10,11 @@ are private (their names start with ``_``); this namespace is the public interfa
 """
 
 from classdyad.mixed._generalized_mixed import GeneralizedMixedModelResult, glmm
-from classdyad.mixed._linear_mixed import LinearMixedModelResult, lmm
+from classdyad.mixed._linear_mixed import FixedEffectTests, LinearMixedModelResult, lmm
 from classdyad.mixed._mixed_results import MixedModelResult
 
 __all__ = [
+    "FixedEffectTests",
     "GeneralizedMixedModelResult",
     "LinearMixedModelResult",
     "MixedModelResult",

@@ -74,7 +74,7 @@ from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import lower_triangular_inverse
 from classdyad.mixed._satterthwaite import SatterthwaiteState, satterthwaite_state
 
-__all__ = ["LinearMixedModelResult", "lmm"]
+__all__ = ["FixedEffectTests", "LinearMixedModelResult", "lmm"]
 
 _SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4)
 
@@ -108,6 +108,17 @@ class LinearMixedModelResult(MixedModelResult):
 
     reml_criterion: float = float("nan")
     prepared: _Prepared | None = field(default=None, repr=False)
+    tests: Callable[[], FixedEffectTests] | None = field(default=None, repr=False)
+
+    def fixed_effect_tests(self) -> FixedEffectTests:
+        """The numbers of ``fixed_effects`` (estimates, standard errors, Satterthwaite degrees
+        of freedom, t statistics and p values) as arrays, computed once for both."""
+        if self.tests is None:
+            table = self.fixed_effects
+            return FixedEffectTests(tuple(table["term"]), *(
+                table[c].to_numpy(dtype=float)
+                for c in ("estimate", "std_error", "df", "statistic", "p_value")))
+        return self.tests()
 
     def refit(self, response: ArrayLike, *, warm_start: bool = True) -> LinearMixedModelResult:
         """Fit the same model (formula, rows, REML or ML) to a new response vector.
@@ -189,25 +200,41 @@ def _variance_tables(
     return pd.DataFrame(variances), pd.DataFrame(correlations)
 
 
-def _fixed_table(
-    design: MixedDesign, beta: np.ndarray, state: SatterthwaiteState, confidence_level: float
-) -> pd.DataFrame:
-    p = beta.size
+@dataclass(frozen=True)
+class FixedEffectTests:
+    """The fixed effects' t tests as arrays, one element per term of ``terms``: what
+    ``fixed_effects`` tabulates (without the intervals), for callers that need only numbers
+    (a power analysis reads them for thousands of fits)."""
+
+    terms: tuple[str, ...]
+    estimate: np.ndarray
+    std_error: np.ndarray
+    df: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+
+
+def _fixed_tests(design: MixedDesign, beta: np.ndarray,
+                 state: SatterthwaiteState) -> FixedEffectTests:
     se = np.sqrt(np.diag(state.beta_covariance))
-    df = np.array([state.df(np.eye(p)[i]) for i in range(p)])
+    df = state.term_df()
     statistic = beta / se
-    p_value = 2.0 * scipy.special.stdtr(df, -np.abs(statistic))
-    quantile = scipy.special.stdtrit(df, 0.5 + confidence_level / 2.0)
+    return FixedEffectTests(tuple(design.fixed_names), beta, se, df, statistic,
+                            2.0 * scipy.special.stdtr(df, -np.abs(statistic)))
+
+
+def _fixed_table(tests: FixedEffectTests, confidence_level: float) -> pd.DataFrame:
+    quantile = scipy.special.stdtrit(tests.df, 0.5 + confidence_level / 2.0)
     return pd.DataFrame(
         {
-            "term": list(design.fixed_names),
-            "estimate": beta,
-            "std_error": se,
-            "df": df,
-            "statistic": statistic,
-            "p_value": p_value,
-            "ci_low": beta - quantile * se,
-            "ci_high": beta + quantile * se,
+            "term": list(tests.terms),
+            "estimate": tests.estimate,
+            "std_error": tests.std_error,
+            "df": tests.df,
+            "statistic": tests.statistic,
+            "p_value": tests.p_value,
+            "ci_low": tests.estimate - quantile * tests.std_error,
+            "ci_high": tests.estimate + quantile * tests.std_error,
         }
     )
 
@@ -291,11 +318,13 @@ def _fit_prepared(
     tables = _once(lambda: _variance_tables(pls, theta, sigma))
     n_parameters = p + theta.size + 1
 
-    def fixed_effects() -> pd.DataFrame:
+    def tests() -> FixedEffectTests:
         limit_blas_threads()
         with estimation_failure(design.formula):  # computed on first use, after the fit
             state = satterthwaite_state(pls, theta, sigma, reml=reml)
-        return _fixed_table(design, ev.beta, state, confidence_level)
+        return _fixed_tests(design, ev.beta, state)
+
+    fixed_tests = _once(tests)
 
     n_groups: dict[str, int] = {}
     for term in design.random_terms:
@@ -304,7 +333,7 @@ def _fit_prepared(
         formula=design.formula,
         family="gaussian",
         method=method,
-        fixed_effects=Deferred(fixed_effects),
+        fixed_effects=Deferred(lambda: _fixed_table(fixed_tests(), confidence_level)),
         variance_components=Deferred(lambda: tables()[0]),
         correlations=Deferred(lambda: tables()[1]),
         loglik=-deviance / 2.0,
@@ -331,6 +360,7 @@ def _fit_prepared(
         ),
         reml_criterion=deviance if reml else float("nan"),
         prepared=_Prepared(pls, reml, confidence_level, theta, hessian),
+        tests=fixed_tests,
     )
 
 

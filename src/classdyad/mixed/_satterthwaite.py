@@ -80,6 +80,17 @@ class SatterthwaiteState:
             return float("nan")
         return 2.0 * variance * variance / denominator
 
+    def term_df(self) -> np.ndarray:
+        """Satterthwaite degrees of freedom of every fixed effect on its own (the unit
+        contrasts), the numbers :meth:`df` gives for each, computed at once."""
+        variance = np.diagonal(self.beta_covariance)
+        grad = np.column_stack([np.diagonal(jac) for jac in self.jacobians])
+        denominator = np.einsum("ij,jk,ik->i", grad, self.varpar_covariance, grad)
+        valid = (denominator > 0.0) & np.isfinite(denominator)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 2.0 * variance * variance / denominator
+        return np.where(valid, out, np.nan)
+
 
 def _covariance_unit(ev: Evaluation) -> np.ndarray:
     inv = lower_triangular_inverse(ev.rx)

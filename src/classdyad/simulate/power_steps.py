@@ -13,7 +13,8 @@ way and nothing else:
   rows) share one pair of a-path fits, computed once, so of the plan's three models per step
   only the outcome model is fitted again (the same numbers: the same computation on the same
   data; a :meth:`~classdyad.mixed.LinearMixedModelResult.refit` would start the optimiser
-  elsewhere and move Satterthwaite's p values by about 1e-9);
+  elsewhere and move Satterthwaite's p values by about 1e-9); the fits' tests are read as
+  arrays (:meth:`~classdyad.mixed.LinearMixedModelResult.fixed_effect_tests`), not tables;
 * the same Monte Carlo draws from the same generator
   (:func:`~classdyad.analysis.monte_carlo.draw_parallel_coefficients` for the a paths,
   :func:`~classdyad.analysis.monte_carlo.draw_coefficients` for the outcome model, computed
@@ -113,10 +114,10 @@ class _PathValues:
 
     @classmethod
     def of(cls, fit: LinearMixedModelResult, formula: str, residuals: bool) -> _PathValues:
-        table = fit.fixed_effects
-        columns = [table[c].to_numpy(dtype=float) for c in ("estimate", "std_error", "p_value")]
-        return cls(formula, tuple(fit.design.fixed_names), np.asarray(fit.beta, dtype=float),
-                   np.asarray(fit.fixed_covariance, dtype=float), np.column_stack(columns),
+        tests = fit.fixed_effect_tests()
+        return cls(formula, tests.terms, np.asarray(fit.beta, dtype=float),
+                   np.asarray(fit.fixed_covariance, dtype=float),
+                   np.column_stack([tests.estimate, tests.std_error, tests.p_value]),
                    _conditional_residuals(fit) if residuals else np.empty(0))
 
     def positions(self, terms: tuple[str, ...]) -> list[int] | None:
