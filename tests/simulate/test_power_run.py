@@ -3,7 +3,6 @@ effects from YAML and from a pilot, nulls, and the --mc-se stopping rule."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -17,6 +16,7 @@ from classdyad.simulate import (
     ReplicaTruth,
     design_grid,
     draw_analysis_dataset,
+    measurement,
     null_truth,
     power,
     truth_from_mapping,
@@ -136,14 +136,24 @@ def test_null_truth_zeroes_what_each_hypothesis_tests() -> None:
     assert set(h5.iat_mean.values()) == {0.0} and truth.iat_mean["ethnicity"] > 0
     assert h5.outcomes["teacher_closeness"].coefficients["iat_ses:low_ses"] == 0
     assert h5.rates == truth.rates
-    h4 = null_truth(truth, "H4", SMALL)
-    data = draw_analysis_dataset(dataclasses.replace(SMALL, scale=5), h4, rng=1, iat=False)
-    model = h4.outcomes["teacher_closeness"]
-    positive = model.per_positive_per_hour * data["positive_rate"].std()
-    negative = model.per_negative_per_hour * data["negative_rate"].std()
-    # the SD ratio of one draw of this size varies by about 8 % between seeds (4 draws at 5x
-    # SMALL: 1.01-1.16), so two independent draws agree to within about 20 %
-    assert abs(negative) == pytest.approx(abs(positive), rel=0.2)
+    h4 = null_truth(truth, "H4")
+    for name, model in h4.outcomes.items():
+        assert model.equal_standardized_weights
+        assert model.per_positive_per_hour == truth.outcomes[name].per_positive_per_hour
+        assert model.coefficients["boy"] == truth.outcomes[name].coefficients["boy"]
+        assert all(model.coefficients[t] == 0 for t in ("low_ses", "non_western",
+                                                        "turkish_moroccan", "other_non_western"))
+    assert h4.rates == truth.rates
+
+
+def test_equal_standardized_weights_use_the_drawn_rates_sds() -> None:
+    """Under H4's null the slope on negative interactions weighs as much as the positive one
+    after standardizing by the SDs of the rows where both rates are observed."""
+    rates = pd.DataFrame({"positive_rate": [1.0, 3.0, np.nan, 2.0, 6.0],
+                          "negative_rate": [0.5, 0.0, 4.0, 1.5, np.nan]})
+    weight = measurement._equal_standardized_weight(0.04, rates)
+    expected = -0.04 * np.std([1, 3, 2], ddof=1) / np.std([0.5, 0, 1.5], ddof=1)
+    assert weight == pytest.approx(expected, rel=1e-14)
 
 
 def test_effects_from_a_mapping_and_a_yaml_file(tmp_path) -> None:

@@ -146,6 +146,13 @@ class OutcomeModel:
     class_sd: float
     student_sd: float
     residual_sd: float
+    equal_standardized_weights: bool = False
+    """Ignore ``per_negative_per_hour`` and set it, in each drawn study, to
+    ``-per_positive_per_hour * SD(positive rate) / SD(negative rate)``, the SDs of that study's
+    observed rates (over the student x wave rows where both are observed, with n - 1): positive
+    and negative interactions then weigh equally on the standardized scale of the plan's H4
+    test in every sample, which is H4's null (see
+    :func:`classdyad.simulate.power_effects.null_truth`)."""
 
 
 def _rates() -> dict[str, RateModel]:

@@ -86,8 +86,10 @@ def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: 
     for name, model in truth.outcomes.items():
         class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
         student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
+        per_negative = (_equal_standardized_weight(model.per_positive_per_hour, rates)
+                        if model.equal_standardized_weights else model.per_negative_per_hour)
         value = (model.intercept + model.per_positive_per_hour * expected["positive"]
-                 + model.per_negative_per_hour * expected["negative"]
+                 + per_negative * expected["negative"]
                  + class_re[cid] + student_re[sid]
                  + rng.normal(0.0, model.residual_sd, size=len(out)))
         for term, beta in model.coefficients.items():
@@ -96,6 +98,14 @@ def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: 
     out["student_negative_expectations"] = (1.8 + 0.6 * (out["student_conflict"] - 1.9)
                                             + rng.normal(0.0, 0.3, size=len(out)))
     return out
+
+
+def _equal_standardized_weight(per_positive: float, rates: pd.DataFrame) -> float:
+    """The slope on negative interactions per hour that weighs as much as ``per_positive`` on
+    positive ones after standardizing both observed rates (rows where both are observed)."""
+    both = rates[["positive_rate", "negative_rate"]].dropna().to_numpy(dtype=float)
+    spread = both.std(axis=0, ddof=1)
+    return float(-per_positive * spread[0] / spread[1])
 
 
 @functools.cache

@@ -255,7 +255,7 @@ def _truths(truth: ReplicaTruth, hypotheses: tuple[str, ...], null: bool,
         return tuple((h, truth) for h in hypotheses)
     out: dict[str, ReplicaTruth] = {}
     for h in hypotheses:
-        out[h] = out["H1"] if h == "H3" and "H1" in out else null_truth(truth, h, design)
+        out[h] = out["H1"] if h == "H3" and "H1" in out else null_truth(truth, h)
     return tuple(out.items())
 
 

@@ -24,7 +24,6 @@ from classdyad.simulate.design import (
     ORIGINS,
     OutcomeModel,
     RateModel,
-    ReplicaDesign,
     ReplicaTruth,
 )
 
@@ -107,18 +106,7 @@ def truth_from_yaml(path: str | os.PathLike[str], base: ReplicaTruth | None = No
     return truth_from_mapping(mapping, base)
 
 
-def _rate_sd_ratio(truth: ReplicaTruth, design: ReplicaDesign) -> float:
-    """SD of the observed positive over negative interaction rate at ``design`` (one large
-    draw with a fixed seed: five times the students and classes)."""
-    from classdyad.simulate.fast_dataset import draw_analysis_dataset
-
-    large = dataclasses.replace(design, scale=design.scale * 5)
-    data = draw_analysis_dataset(large, truth, rng=20_240_601, iat=False)
-    return float(data["positive_rate"].std() / data["negative_rate"].std())
-
-
-def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | None = None
-               ) -> ReplicaTruth:
+def null_truth(truth: ReplicaTruth, hypothesis: str) -> ReplicaTruth:
     """``truth`` with the effects that ``hypothesis`` tests set to zero.
 
     * H1 (relationship gaps) and H3 (mediation): no background gap in interaction rates and no
@@ -126,10 +114,13 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
       relationship quality, so the indirect effects' b paths stay);
     * H2 (interaction gaps): no background gap in interaction rates;
     * H4 (negativity bias): positive and negative interactions weigh equally on the common
-      (standardized) scale: each outcome's slope on negative interactions is set to
-      ``-b_positive * sd(positive rate) / sd(negative rate)``, the SDs of the observed rates at
-      ``design`` (from one large draw), so that ``|b_negative| = |b_positive|`` after
-      standardizing (the H3 b paths change with them);
+      (standardized) scale in every drawn study: each outcome's slope on negative interactions
+      is ``-b_positive * sd(positive rate) / sd(negative rate)`` with the SDs of that study's
+      observed rates (:attr:`~classdyad.simulate.design.OutcomeModel.equal_standardized_weights`),
+      the standardization the plan's test conditions on; and, since the plan's H4 model adjusts
+      for gender only, no direct background effect on relationship quality (background
+      predicts the rates, so a direct effect would bias both slopes differently and the test's
+      estimand would not be zero);
     * H5 (implicit attitudes): teachers' mean IAT D score is zero (the one-sample t tests of
       the plan test that mean), the IAT scores predict nothing (as in the replica's default
       truth) and the background gaps in negative interactions are kept.
@@ -142,14 +133,14 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
             t: (0.0 if t in zero else b) for t, b in m.log_rate_ratio.items()})
             for v, m in truth.rates.items()}
 
-    def outcomes(zero: tuple[str, ...], sd_ratio: float | None = None
+    def outcomes(zero: tuple[str, ...], equal_weights: bool = False
                  ) -> dict[str, OutcomeModel]:
         out = {}
         for name, model in truth.outcomes.items():
             changes: dict[str, Any] = {"coefficients": {
                 t: (0.0 if t in zero else b) for t, b in model.coefficients.items()}}
-            if sd_ratio is not None:
-                changes["per_negative_per_hour"] = -model.per_positive_per_hour * sd_ratio
+            if equal_weights:
+                changes["equal_standardized_weights"] = True
             out[name] = dataclasses.replace(model, **changes)
         return out
 
@@ -159,8 +150,8 @@ def null_truth(truth: ReplicaTruth, hypothesis: str, design: ReplicaDesign | Non
     if hypothesis == "H2":
         return dataclasses.replace(truth, rates=rates(GROUP_RATE_TERMS))
     if hypothesis == "H4":
-        ratio = _rate_sd_ratio(truth, design or ReplicaDesign())
-        return dataclasses.replace(truth, outcomes=outcomes((), sd_ratio=ratio))
+        return dataclasses.replace(truth, outcomes=outcomes(GROUP_OUTCOME_TERMS,
+                                                            equal_weights=True))
     if hypothesis == "H5":
         return dataclasses.replace(truth, outcomes=outcomes(IAT_OUTCOME_TERMS),
                                    iat_mean=dict.fromkeys(truth.iat_mean, 0.0))
@@ -232,8 +223,11 @@ def describe_truth(truth: ReplicaTruth) -> str:
     for name, model in truth.outcomes.items():
         direct = ", ".join(f"{term} {beta:+.3g}" for term, beta in model.coefficients.items()
                            if beta != 0.0) or "none"
+        negative = ("equal weight per SD of each drawn study's rates"
+                    if model.equal_standardized_weights
+                    else f"{model.per_negative_per_hour:+.3g}")
         lines.append(f"  {name}: {model.intercept:.3g} {model.per_positive_per_hour:+.3g} "
-                     f"x positive {model.per_negative_per_hour:+.3g} x negative; direct: "
+                     f"x positive {negative} x negative; direct: "
                      f"{direct}; SDs {model.class_sd:.3g} / {model.student_sd:.3g} / "
                      f"{model.residual_sd:.3g}")
     return "\n".join(lines)
