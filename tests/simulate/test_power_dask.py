@@ -94,6 +94,7 @@ def test_two_workers_give_the_results_of_one_process(cluster: str) -> None:
 
 def test_a_local_cluster_gives_the_results_of_one_process_and_leaves_dask_as_it_was() -> None:
     import dask
+    import distributed  # noqa: F401  (loads distributed's defaults into dask's config)
 
     options = {"hypotheses": ["H4"], "design": ReplicaDesign(schools=4, classes=8,
                                                               students=160),

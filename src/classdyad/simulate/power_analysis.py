@@ -198,8 +198,10 @@ class _Dask:
             # set for the cluster's life (the nannies hand them to the worker processes)
             self.settings = dask.config.set(_QUIET_DASK)
             try:
+                # the scheduler's HTTP server on a free port (with None it still takes
+                # 8787, and a second run, or a notebook's cluster, makes the next one warn)
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None,
+                                            processes=True, dashboard_address=":0",
                                             silence_logs=logging.ERROR, env=dict(_BLAS_ENV))
                 self.client = Client(self.cluster)
             except BaseException:
