@@ -302,6 +302,57 @@ def _covariance_jacobian(model: _DevianceInVarianceParameters, theta: np.ndarray
     return out
 
 
+_GRADIENT_STEP = 1e-4  # relative step of the central differences of the exact gradient
+
+
+def _from_gradients(pls: NestedSufficientStatistics, theta: np.ndarray, sigma: float, *,
+                    reml: bool) -> tuple[np.ndarray, list[np.ndarray], np.ndarray] | None:
+    """The Hessian of the deviance in (theta, sigma), the Jacobian of ``(R_X R_X')^-1`` in theta
+    and ``(R_X R_X')^-1`` from the recursion's exact gradient (see the module docstring); None
+    where a point's factor is not positive definite (the caller then differentiates the
+    deviance itself)."""
+    k = theta.size
+    s2 = sigma * sigma
+    weight = (1.0 / s2,)  # the deviance at a fixed sigma
+    hessian = np.empty((k + 1, k + 1))
+    jacobians = []
+    steps = _steps(theta, _GRADIENT_STEP)
+    try:
+        # d^2 D / dtheta dsigma = -2 (dr^2 / dtheta) / sigma^3, and the gradient in theta of
+        # log|L|^2 (+ log|R_X|^2) + c r^2 is affine in c: dr^2 / dtheta is the difference
+        # between the gradients at c = 1 and c = 0
+        (without, with_unit), unit, pwrss = pls.parts_gradients(theta, (0.0, 1.0), reml=reml)
+        for i in range(k):
+            h = steps[i]
+            point = theta.copy()
+            point[i] += h
+            plus, unit_plus, _ = pls.parts_gradients(point, weight, reml=reml)
+            if theta[i] == 0.0 and _one_effect(pls, i):
+                # the deviance is even in theta_i: the point at -h mirrors the one at +h
+                hessian[:k, i] = 0.0
+                hessian[i, i] = plus[0, i] / h
+                jacobians.append(np.zeros_like(unit_plus))
+                continue
+            point[i] = theta[i] - h
+            minus, unit_minus, _ = pls.parts_gradients(point, weight, reml=reml)
+            hessian[:k, i] = (plus[0] - minus[0]) / (2.0 * h)
+            jacobians.append((unit_plus - unit_minus) / (2.0 * h))
+    except np.linalg.LinAlgError:
+        return None
+    hessian[:k, :k] = 0.5 * (hessian[:k, :k] + hessian[:k, :k].T)
+    hessian[:k, k] = hessian[k, :k] = -2.0 * (with_unit - without) / (s2 * sigma)
+    dof = pls.n - pls.p if reml else pls.n
+    hessian[k, k] = 6.0 * pwrss / (s2 * s2) - 2.0 * dof / s2
+    return hessian, jacobians, unit
+
+
+def _one_effect(pls: PenalizedLeastSquares | NestedSufficientStatistics, index: int) -> bool:
+    """Whether element ``index`` of theta belongs to a term with one random effect per level
+    (which enters only through its square: the deviance is even in it)."""
+    return any(size == 1 and pls.theta_slices[term].start == index
+               for term, size in enumerate(pls.q_sizes))
+
+
 def satterthwaite_state(
     pls: PenalizedLeastSquares | NestedSufficientStatistics, theta: np.ndarray, sigma: float,
     *, reml: bool
@@ -309,9 +360,15 @@ def satterthwaite_state(
     """Hessian of the deviance in (theta, sigma) and the Jacobian of cov(beta) at the estimate,
     as lmerTest computes them (see the module docstring)."""
     theta = np.asarray(theta, dtype=float)
-    model = _DevianceInVarianceParameters(pls, theta, reml=reml)
-    varpar = np.append(theta, sigma)
-    full = _hessian(model.deviance, varpar)
+    exact = (_from_gradients(pls, theta, sigma, reml=reml)
+             if hasattr(pls, "parts_gradients") else None)
+    if exact is None:
+        model = _DevianceInVarianceParameters(pls, theta, reml=reml)
+        full = _hessian(model.deviance, np.append(theta, sigma))
+        unit_cov = model.unit_covariance(theta)
+        theta_jacobians = _covariance_jacobian(model, theta)
+    else:
+        full, theta_jacobians, unit_cov = exact
     values_h, vectors = np.linalg.eigh(full)
     negative = values_h < -_EIGEN_TOL
     if negative.any():
@@ -326,9 +383,8 @@ def satterthwaite_state(
     positive = values_h > _EIGEN_TOL
     inverse = (vectors[:, positive] / values_h[positive]) @ vectors[:, positive].T
     s2 = sigma * sigma
-    unit_cov = model.unit_covariance(theta)
     # d (sigma^2 U(theta)) / d sigma = 2 sigma U exactly (central differences of a quadratic)
-    jacobians = [s2 * jac for jac in _covariance_jacobian(model, theta)] + [2.0 * sigma * unit_cov]
+    jacobians = [s2 * jac for jac in theta_jacobians] + [2.0 * sigma * unit_cov]
     return SatterthwaiteState(
         beta_covariance=s2 * unit_cov,
         varpar_covariance=2.0 * inverse,
