@@ -33,7 +33,10 @@ the adjoints of their coarser group's), and for the finest term
 ``dD / dLambda = sum_g 2 G_g Lambda Q_g - 2 H_g Omega_g P_g'`` with ``G_g = Z_g' Z_g``,
 ``H_g = Z_g'[1 E]``, ``P_g = M_g^-1 J_g``, ``Omega_g`` the adjoint of ``[1 E]' V_g^-1 [1 E]``
 and ``Q_g = M_g^-1 + P_g Omega_g P_g'``. A deviance with its gradient costs about two deviance
-evaluations.
+evaluations. The same reverse pass with ``c`` any constant gives the gradient of
+``log|V| (+ log|R_X|^2) + c r^2`` (:meth:`NestedSufficientStatistics.parts_gradients`): with
+``c = 1 / sigma^2`` that of the deviance at a fixed sigma, from which Satterthwaite's Hessian is
+differenced (:mod:`~classdyad.mixed._satterthwaite`).
 
 Beta, ``R_X`` and ``r^2`` come from the same recursion; the conditional modes and their variances
 (asked for after the fit, if at all) come from the general solver
@@ -409,8 +412,8 @@ class NestedSufficientStatistics:
 
     def deviance_parts(self, theta: np.ndarray) -> tuple[float, float, float]:
         """``log|L|^2``, ``log|R_X|^2`` and ``r^2`` at ``theta``, the numbers :meth:`solve`
-        gives, without beta and ``R_X`` (the Satterthwaite Hessian's two-coordinate points
-        need no more)."""
+        gives, without beta and ``R_X`` (the two-coordinate points of Satterthwaite's
+        Richardson scheme, used here where the gradient's points fail, need no more)."""
         log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
         p = self.p
         if not np.all(np.diagonal(factor)[:p]):  # as solve() does
