@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from classdyad.errors import SingularFitWarning
+from classdyad.errors import OptionError, SingularFitWarning
 from classdyad.mixed import lmm
 from classdyad.mixed._nested_finest_term import PatternCells
 from classdyad.mixed._nested_sufficient_statistics import NestedSufficientStatistics
@@ -158,3 +158,14 @@ def test_parts_gradients_unit_covariance_equals_solves():
         np.testing.assert_allclose(unit, _covariance_unit(ev), rtol=1e-10,
                                    atol=1e-14 * np.abs(unit).max())
         np.testing.assert_allclose(pwrss, ev.pwrss, rtol=1e-14)
+
+
+def test_scheme_option_is_checked_and_richardson_is_lmertests():
+    fit = _fit(dict(seed=8), FORMULAS["two-levels"], True)
+    pls, theta, sigma = fit.prepared.pls, fit.theta, fit.sigma
+    with pytest.raises(OptionError, match="'gradient', 'richardson'"):
+        satterthwaite_state(pls, theta, sigma, reml=True, scheme="numDeriv")
+    state = satterthwaite_state(pls, theta, sigma, reml=True, scheme="richardson")
+    _, jacobians, unit = _richardson(pls, theta, sigma, True)
+    np.testing.assert_array_equal(state.jacobians[1], sigma * sigma * jacobians[1])
+    np.testing.assert_array_equal(state.beta_covariance, sigma * sigma * unit)

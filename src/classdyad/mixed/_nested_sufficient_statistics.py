@@ -443,11 +443,15 @@ class NestedSufficientStatistics:
         except np.linalg.LinAlgError:
             return np.inf, np.full(theta.size, np.nan)
         deviance, pwrss = self._deviance(log_det, factor, reml)
+        p = self.p
+        # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
+        v = _residual_direction(factor, rx_inverse)
+        adjoint = np.multiply.outer(v, ((self.n - p if reml else self.n) / pwrss) * v)
+        if reml:
+            adjoint[:p, :p] += rx_inverse.T @ rx_inverse
         phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
         self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
-        weight = (self.n - self.p if reml else self.n) / pwrss
-        grad = self._backward(theta, factor, extra, rx_inverse, (weight,), reml, phi_gradients)
-        return float(deviance), grad[0]
+        return float(deviance), self._backward(theta, extra, adjoint, phi_gradients)
 
     def parts_gradients(self, theta: np.ndarray, weights: tuple[float, ...], *,
                         reml: bool) -> tuple[np.ndarray, np.ndarray, float]:
@@ -460,8 +464,14 @@ class NestedSufficientStatistics:
         _, factor, extra = self._forward(theta)
         p = self.p
         rx_inverse = _triangular_inverse(factor[:p, :p])
-        grads = self._backward(theta, factor, extra, rx_inverse, weights, reml, {})
-        unit = rx_inverse.T @ rx_inverse
+        unit = rx_inverse.T @ rx_inverse  # A_xx^-1 (of the centred columns)
+        v = _residual_direction(factor, rx_inverse)
+        grads = np.empty((len(weights), theta.size))
+        for row, weight in enumerate(weights):
+            adjoint = np.multiply.outer(v, weight * v)  # the adjoint of A: weight v v' ...
+            if reml:
+                adjoint[:p, :p] += unit  # ... + A_xx^-1 from log|R_X|^2
+            grads[row] = self._backward(theta, extra, adjoint, {})
         if self._intercept is not None:  # back from the centred columns (see _centre):
             # (R_X R_X')^-1 = T U T' with T = (I + e_i m')^-1 = I - e_i m'
             i = self._intercept
@@ -469,57 +479,46 @@ class NestedSufficientStatistics:
             unit[:, i] -= unit @ self._means
         return grads, unit, float(factor[p, p] ** 2)
 
-    def _backward(self, theta: np.ndarray, factor: np.ndarray, extra, rx_inverse: np.ndarray,
-                  weights: tuple[float, ...], reml: bool,
+    def _backward(self, theta: np.ndarray, extra, adjoint: np.ndarray,
                   phi_gradients: dict[int, float]) -> np.ndarray:
-        """The reverse pass: the gradient for the adjoint ``c v v' (+ A_xx^-1)`` of ``A`` for
-        each ``c`` in ``weights``; fills ``phi_gradients`` with ``dD / d(theta^2)`` of the
-        coarser intercepts (the last weight's)."""
-        p = self.p
-        # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
-        v = np.empty(p + 1)
-        v[:p] = rx_inverse.T @ factor[p, :p]
-        v[p] = -1.0
-        fixed = rx_inverse.T @ rx_inverse if reml else None
+        """The reverse pass: the gradient in theta for the adjoint ``adjoint`` of ``A``, from
+        what :meth:`_forward` kept (``extra``); fills ``phi_gradients`` with
+        ``dD / d(theta^2)`` of the coarser intercepts."""
         pieces, states, lam = extra
         values = theta.tolist()
-        out = np.zeros((len(weights), theta.size))
-        for grad, weight in zip(out, weights, strict=True):
-            adjoint = np.multiply.outer(v, weight * v)
-            if fixed is not None:
-                adjoint[:p, :p] += fixed
-            u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
-            for (index, parent, _order, _starts), (t, w, r, phi) in zip(
-                    reversed(self.levels), reversed(states), strict=True):
-                aw = w @ adjoint
-                quad = row_dot(aw, w)  # w' A_bar w per group
-                below = np.empty((t.size, self.p + 2))  # the adjoints passed to the finer groups
-                t_new, w_new = below[:, 0], below[:, 1:]
-                if u_bar is None:  # the coarsest level: nothing above it
-                    # (t - quad) r + r^2 t phi quad, and t_new = r (phi + r phi^2 quad)
-                    rq = r * quad
-                    g_phi = float(t @ r) - float(quad @ r) + phi * float(rq @ (r * t))
-                    np.multiply(rq, phi * phi, out=t_new)
-                    np.multiply(aw, (-2.0 * phi) * r[:, None], out=w_new)
-                else:
-                    t_bar = u_bar[:, 0]
-                    inner = phi * quad - row_dot(u_bar[:, 1:], w)  # phi quad - cross
-                    g_phi = float((t - quad) @ r) + float((r * r * t) @ (inner - t_bar * t))
-                    np.multiply(r * inner, phi, out=t_new)
-                    t_new += r * t_bar
-                    np.multiply(u_bar[:, 1:] - 2.0 * phi * aw, r[:, None], out=w_new)
-                t_new += phi
-                t_new *= r
-                grad[index] = 2.0 * values[index] * g_phi
-                phi_gradients[index] = g_phi
-                u_bar = below if parent is None else below.take(parent, axis=0)
-            index = self.theta_slices[self.primary]
-            if self.cells is not None:
-                grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
-                                                  self.triangles[self.primary])
+        grad = np.zeros(theta.size)
+        u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
+        for (index, parent, _order, _starts), (t, w, r, phi) in zip(
+                reversed(self.levels), reversed(states), strict=True):
+            aw = w @ adjoint
+            quad = row_dot(aw, w)  # w' A_bar w per group
+            below = np.empty((t.size, self.p + 2))  # the adjoints passed to the finer groups
+            t_new, w_new = below[:, 0], below[:, 1:]
+            if u_bar is None:  # the coarsest level: nothing above it
+                # (t - quad) r + r^2 t phi quad, and t_new = r (phi + r phi^2 quad)
+                rq = r * quad
+                g_phi = float(t @ r) - float(quad @ r) + phi * float(rq @ (r * t))
+                np.multiply(rq, phi * phi, out=t_new)
+                np.multiply(aw, (-2.0 * phi) * r[:, None], out=w_new)
             else:
-                grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
-        return out
+                t_bar = u_bar[:, 0]
+                inner = phi * quad - row_dot(u_bar[:, 1:], w)  # phi quad - cross
+                g_phi = float((t - quad) @ r) + float((r * r * t) @ (inner - t_bar * t))
+                np.multiply(r * inner, phi, out=t_new)
+                t_new += r * t_bar
+                np.multiply(u_bar[:, 1:] - 2.0 * phi * aw, r[:, None], out=w_new)
+            t_new += phi
+            t_new *= r
+            grad[index] = 2.0 * values[index] * g_phi
+            phi_gradients[index] = g_phi
+            u_bar = below if parent is None else below.take(parent, axis=0)
+        index = self.theta_slices[self.primary]
+        if self.cells is not None:
+            grad[index] = self.cells.gradient(lam, adjoint, u_bar, pieces,
+                                              self.triangles[self.primary])
+        else:
+            grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
+        return grad
 
     def rises_from_zero(self, theta: np.ndarray, *, reml: bool) -> np.ndarray | None:
         """Which elements of ``theta`` at zero have a positive derivative of the deviance in
@@ -550,6 +549,15 @@ class NestedSufficientStatistics:
     def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
         """Conditional covariance blocks of b per level, (n_levels, q_k, q_k) per term."""
         return self.general().conditional_variances(theta, sigma)
+
+
+def _residual_direction(factor: np.ndarray, rx_inverse: np.ndarray) -> np.ndarray:
+    """``v = [beta, -1]`` (of the centred columns), with ``dr^2 / dA = v v'``."""
+    p = rx_inverse.shape[0]
+    v = np.empty(p + 1)
+    v[:p] = rx_inverse.T @ factor[p, :p]
+    v[p] = -1.0
+    return v
 
 
 def _triangular_inverse(lower: np.ndarray) -> np.ndarray:

@@ -78,11 +78,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
-from classdyad.errors import ConvergenceWarning
+from classdyad.errors import ConvergenceWarning, OptionError
 from classdyad.mixed._penalized_least_squares import Evaluation, PenalizedLeastSquares
 from classdyad.mixed._penalized_least_squares_gradient import lower_triangular_inverse
 
@@ -94,6 +94,8 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 __all__ = ["DerivativeStencil", "SatterthwaiteState", "derivative_stencil", "satterthwaite_state"]
 
 _EIGEN_TOL = 1e-8
+
+Scheme = Literal["gradient", "richardson"]
 
 
 @dataclass(frozen=True)
@@ -392,13 +394,18 @@ def _one_effect(pls: PenalizedLeastSquares | NestedSufficientStatistics, index: 
 
 def satterthwaite_state(
     pls: PenalizedLeastSquares | NestedSufficientStatistics, theta: np.ndarray, sigma: float,
-    *, reml: bool
+    *, reml: bool, scheme: Scheme = "gradient"
 ) -> SatterthwaiteState:
-    """Hessian of the deviance in (theta, sigma) and the Jacobian of cov(beta) at the estimate,
-    as lmerTest computes them (see the module docstring)."""
+    """Hessian of the deviance in (theta, sigma) and the Jacobian of cov(beta) at the estimate
+    (see the module docstring): ``scheme="gradient"`` from the exact gradient where the solver
+    has one (the nested recursion), else by lmerTest's Richardson scheme, which
+    ``scheme="richardson"`` uses always (for comparisons)."""
+    if scheme not in get_args(Scheme):
+        raise OptionError(f"scheme={scheme!r} is not allowed; use one of "
+                          f"{', '.join(map(repr, get_args(Scheme)))}")
     theta = np.asarray(theta, dtype=float)
     exact = (_from_gradients(pls, theta, sigma, reml=reml)
-             if hasattr(pls, "parts_gradients") else None)
+             if scheme == "gradient" and hasattr(pls, "parts_gradients") else None)
     if exact is None:
         model = _DevianceInVarianceParameters(pls, theta, reml=reml)
         full = _hessian(model.deviance, np.append(theta, sigma))
