@@ -33,11 +33,11 @@ gradient in theta is exact, the derivatives come from that gradient instead:
 - ``d^2 D / dtheta^2``: central differences of the exact gradient of ``D`` at the fixed sigma
   (the recursion's reverse pass with the adjoint ``v v' / sigma^2`` of ``r^2``), steps
   ``h_i = 1e-4 |theta_i|`` (``1e-4`` for an element at about zero), symmetrised. The error is
-  ``O(h^2)``, about 1e-8 relative, and the rounding of the gradient (about 1e-13 relative)
-  divided by the step is smaller still. Where a one-effect term's parameter is exactly zero the
-  gradient is odd in it, so the point at ``-h`` mirrors the one at ``+h`` and is not evaluated,
-  and the derivative is ``(dD / dtheta_i)(h) / h = 2 dD / dphi_i`` at ``phi_i = h^2``, which
-  involves no difference: there ``h = 1e-8``, exact to rounding;
+  ``O(h^2)``, about 1e-8 relative; rounding does not limit it (steps ten times smaller agree
+  with the Richardson scheme as closely, in the Hessian). Where a one-effect term's parameter is
+  exactly zero the gradient is odd in it, so the point at ``-h`` mirrors the one at ``+h`` and
+  is not evaluated, and the derivative is ``(dD / dtheta_i)(h) / h = 2 dD / dphi_i`` at
+  ``phi_i = h^2``, which involves no difference: there ``h = 1e-8``, exact to rounding;
 - ``d^2 D / dtheta dsigma = -2 (dr^2 / dtheta) / sigma^3``, with ``dr^2 / dtheta`` exact: the
   gradient of ``log|L|^2 (+ log|R_X|^2) + c r^2`` is affine in ``c``, so it is the difference
   of two reverse passes (``c = 1`` and ``c = 0``) after one forward pass at the estimate;
@@ -51,15 +51,15 @@ singular fit, random slopes) the Hessian in theta agrees to 4e-8 relative to
 8e-8 (``tests/mixed/test_satterthwaite_gradient.py``); the degrees of freedom of the replica's
 golden models agree with lmerTest's to 3e-8. At a parameter at zero this Hessian is the more
 accurate one: the Richardson scheme's second differences of the deviance at steps of ``1e-4``
-lose about four digits to rounding there. Central differences
-with one Richardson step (``h`` and ``h / 2`` from ``1e-2 |theta_i|``) gave the same degrees of
-freedom to 1e-8 at twice the points. With ``k`` elements of theta, ``k_0`` of them one-effect
-parameters at exactly zero, this takes ``1 + 2k - k_0`` forward and ``2 + 2k - k_0`` reverse passes
-of the recursion (a reverse pass costs about two forward passes) instead of up to
-``1 + 4k(k + 1)`` solves: for the power analysis's H3 models (two variance parameters) about a
-third of the time. Where a point's factor is not positive
-definite, the Richardson scheme is used instead. Either way this is done only when degrees of
-freedom are asked for.
+lose about four digits to rounding there. Central differences with one Richardson step (``h``
+and ``h / 2`` from ``1e-2 |theta_i|``, error ``O(h^4)``) gave the same degrees of freedom to
+1e-8 at twice the points. With ``k`` elements of theta, ``k_0`` of them one-effect parameters at
+exactly zero, this takes ``1 + 2k - k_0`` forward and ``2 + 2k - k_0`` reverse passes of the
+recursion (a reverse pass costs about two forward passes) instead of up to ``1 + 4k(k + 1)``
+solves: on the power analysis's H3 fits (two variance parameters) 28-31 % of the Richardson
+scheme's time (``python -m bench satterthwaite``). Where a point's factor is not positive
+definite the Richardson scheme is used instead, as it is always with ``scheme="richardson"``.
+Either way this is done only when degrees of freedom are asked for.
 
 References
 ----------
