@@ -56,7 +56,7 @@ and ``h / 2`` from ``1e-2 |theta_i|``, error ``O(h^4)``) gave the same degrees o
 1e-8 at twice the points. With ``k`` elements of theta, ``k_0`` of them one-effect parameters at
 exactly zero, this takes ``1 + 2k - k_0`` forward and ``2 + 2k - k_0`` reverse passes of the
 recursion (a reverse pass costs about two forward passes) instead of up to ``1 + 4k(k + 1)``
-solves: on the power analysis's H3 fits (two variance parameters) 28-31 % of the Richardson
+solves: on the power analysis's H3 fits (two variance parameters) 28-32 % of the Richardson
 scheme's time (``python -m bench satterthwaite``). Where a point's factor is not positive
 definite the Richardson scheme is used instead, as it is always with ``scheme="richardson"``.
 Either way this is done only when degrees of freedom are asked for.
