@@ -5,8 +5,8 @@
 penalized least-squares solver (validated against lme4 in ``test_lmm_golden.py``) fits every
 design. Both must give the same fit: theta, beta, sigma, the deviance, the covariance of beta
 and the variance components to 1e-8 relative (both optimisers end with Newton steps to a
-projected gradient of 1e-7), Satterthwaite df to 1e-6 (numerical second derivatives of two
-different, equally exact, computations of the deviance), on unbalanced simulated designs
+projected gradient of 1e-7), Satterthwaite df to 1e-6 (numerical second derivatives: of the
+recursion's exact gradient, of the general solver's deviance), on unbalanced simulated designs
 (1 to 3 waves per student, 2 to 5 classrooms per school) with factor and text predictors, an
 offset, a transformed response, random slopes at the finest level, ML and REML, a fixed part
 without intercept and a singular fit.
@@ -30,8 +30,9 @@ from classdyad.mixed._penalized_least_squares import PenalizedLeastSquares
 
 RTOL = 1e-8
 RTOL_DF = 1e-6
-# four variance parameters (a random slope): the df's numerical second derivatives of the two
-# computations of the deviance (each exact to ~1e-12 relative) differ by up to ~2e-6
+# four variance parameters (a random slope): the df's numerical second derivatives (of the
+# recursion's gradient, of the general solver's deviance) differ by up to ~2e-6, as they did
+# with the Richardson scheme on both
 RTOL_DF_SLOPE = 1e-5
 
 

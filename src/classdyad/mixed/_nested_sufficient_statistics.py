@@ -33,7 +33,10 @@ the adjoints of their coarser group's), and for the finest term
 ``dD / dLambda = sum_g 2 G_g Lambda Q_g - 2 H_g Omega_g P_g'`` with ``G_g = Z_g' Z_g``,
 ``H_g = Z_g'[1 E]``, ``P_g = M_g^-1 J_g``, ``Omega_g`` the adjoint of ``[1 E]' V_g^-1 [1 E]``
 and ``Q_g = M_g^-1 + P_g Omega_g P_g'``. A deviance with its gradient costs about two deviance
-evaluations.
+evaluations. The same reverse pass with ``c`` any constant gives the gradient of
+``log|V| (+ log|R_X|^2) + c r^2`` (:meth:`NestedSufficientStatistics.parts_gradients`): with
+``c = 1 / sigma^2`` that of the deviance at a fixed sigma, from which Satterthwaite's Hessian is
+differenced (:mod:`~classdyad.mixed._satterthwaite`).
 
 Beta, ``R_X`` and ``r^2`` come from the same recursion; the conditional modes and their variances
 (asked for after the fit, if at all) come from the general solver
@@ -409,8 +412,8 @@ class NestedSufficientStatistics:
 
     def deviance_parts(self, theta: np.ndarray) -> tuple[float, float, float]:
         """``log|L|^2``, ``log|R_X|^2`` and ``r^2`` at ``theta``, the numbers :meth:`solve`
-        gives, without beta and ``R_X`` (the Satterthwaite Hessian's two-coordinate points
-        need no more)."""
+        gives, without beta and ``R_X`` (the two-coordinate points of Satterthwaite's
+        Richardson scheme, used here where the gradient's points fail, need no more)."""
         log_det, factor, _ = self._forward(np.asarray(theta, dtype=float))
         p = self.p
         if not np.all(np.diagonal(factor)[:p]):  # as solve() does
@@ -436,25 +439,54 @@ class NestedSufficientStatistics:
         theta = np.asarray(theta, dtype=float)
         try:
             log_det, factor, extra = self._forward(theta, keep=True)
+            rx_inverse = _triangular_inverse(factor[: self.p, : self.p])
         except np.linalg.LinAlgError:
             return np.inf, np.full(theta.size, np.nan)
         deviance, pwrss = self._deviance(log_det, factor, reml)
         p = self.p
-        rx_inverse, info = lapack.dtrtri(factor[:p, :p], lower=1)
-        if info != 0:
-            return np.inf, np.full(theta.size, np.nan)
         # dD / dA = c v v' with v = [beta, -1] (+ A_xx^-1 in the fixed block for REML)
-        v = np.empty(p + 1)
-        v[:p] = rx_inverse.T @ factor[p, :p]
-        v[p] = -1.0
+        v = _residual_direction(factor, rx_inverse)
         adjoint = np.multiply.outer(v, ((self.n - p if reml else self.n) / pwrss) * v)
         if reml:
             adjoint[:p, :p] += rx_inverse.T @ rx_inverse
-        grad = np.zeros(theta.size)
         phi_gradients: dict[int, float] = {}  # dD / d(theta^2) of the coarser intercepts
         self._last_phi_gradients = (theta.tobytes(), reml, phi_gradients)
+        return float(deviance), self._backward(theta, extra, adjoint, phi_gradients)
+
+    def parts_gradients(self, theta: np.ndarray, weights: tuple[float, ...], *,
+                        reml: bool) -> tuple[np.ndarray, np.ndarray, float]:
+        """Exact gradients in theta of ``log|L|^2 (+ log|R_X|^2 for REML) + c r^2``, one row
+        per weight ``c`` in ``weights`` (one forward pass, a backward pass per weight: the
+        deviance at a fixed sigma is ``c = 1 / sigma^2``, and the gradient is affine in ``c``),
+        with ``(R_X R_X')^-1`` and ``r^2`` at theta. Raises ``numpy.linalg.LinAlgError`` where
+        a factor is not positive definite."""
+        theta = np.asarray(theta, dtype=float)
+        _, factor, extra = self._forward(theta)
+        p = self.p
+        rx_inverse = _triangular_inverse(factor[:p, :p])
+        unit = rx_inverse.T @ rx_inverse  # A_xx^-1 (of the centred columns)
+        v = _residual_direction(factor, rx_inverse)
+        grads = np.empty((len(weights), theta.size))
+        for row, weight in enumerate(weights):
+            adjoint = np.multiply.outer(v, weight * v)  # the adjoint of A: weight v v' ...
+            if reml:
+                adjoint[:p, :p] += unit  # ... + A_xx^-1 from log|R_X|^2
+            grads[row] = self._backward(theta, extra, adjoint, {})
+        if self._intercept is not None:  # back from the centred columns (see _centre):
+            # (R_X R_X')^-1 = T U T' with T = (I + e_i m')^-1 = I - e_i m'
+            i = self._intercept
+            unit[i] -= self._means @ unit
+            unit[:, i] -= unit @ self._means
+        return grads, unit, float(factor[p, p] ** 2)
+
+    def _backward(self, theta: np.ndarray, extra, adjoint: np.ndarray,
+                  phi_gradients: dict[int, float]) -> np.ndarray:
+        """The reverse pass: the gradient in theta for the adjoint ``adjoint`` of ``A``, from
+        what :meth:`_forward` kept (``extra``); fills ``phi_gradients`` with
+        ``dD / d(theta^2)`` of the coarser intercepts."""
         pieces, states, lam = extra
         values = theta.tolist()
+        grad = np.zeros(theta.size)
         u_bar = None  # adjoints of the groups' [t, w] / d (none at the top)
         for (index, parent, _order, _starts), (t, w, r, phi) in zip(
                 reversed(self.levels), reversed(states), strict=True):
@@ -486,7 +518,7 @@ class NestedSufficientStatistics:
                                               self.triangles[self.primary])
         else:
             grad[index] = finest_gradient(self, theta, pieces, adjoint, u_bar)
-        return float(deviance), grad
+        return grad
 
     def rises_from_zero(self, theta: np.ndarray, *, reml: bool) -> np.ndarray | None:
         """Which elements of ``theta`` at zero have a positive derivative of the deviance in
@@ -517,6 +549,23 @@ class NestedSufficientStatistics:
     def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
         """Conditional covariance blocks of b per level, (n_levels, q_k, q_k) per term."""
         return self.general().conditional_variances(theta, sigma)
+
+
+def _residual_direction(factor: np.ndarray, rx_inverse: np.ndarray) -> np.ndarray:
+    """``v = [beta, -1]`` (of the centred columns), with ``dr^2 / dA = v v'``."""
+    p = rx_inverse.shape[0]
+    v = np.empty(p + 1)
+    v[:p] = rx_inverse.T @ factor[p, :p]
+    v[p] = -1.0
+    return v
+
+
+def _triangular_inverse(lower: np.ndarray) -> np.ndarray:
+    """The inverse of a lower-triangular factor; ``numpy.linalg.LinAlgError`` where singular."""
+    inverse, info = lapack.dtrtri(lower, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("the penalized least-squares factor is singular")
+    return inverse
 
 
 def _one_way(sizes: np.ndarray, sums: np.ndarray, s2: float) -> float:
