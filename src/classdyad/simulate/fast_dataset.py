@@ -29,71 +29,79 @@ birth (the simulator draws countries that the CBS rules classify into exactly th
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.measurement import (
-    draw_iat,
-    draw_outcomes_from_rates,
+    IAT_BLOCK_TRIALS,
+    DrawnIat,
+    d2_scores,
+    draw_iat_arrays,
+    draw_outcome_values,
     draw_scale_scores,
-    score_drawn_iat,
 )
-from classdyad.simulate.observation import VALENCES, Observation
-from classdyad.simulate.population import Population, draw_population
+from classdyad.simulate.observation import VALENCES
+from classdyad.simulate.population import DrawnPeople, draw_people
 from classdyad.study.dataset import DATASET_COLUMNS, IAT_KINDS, SCALE_COLUMNS
 
 __all__ = ["draw_analysis_dataset"]
 
 _NON_WESTERN_OTHER = ("surinamese", "antillean_aruban", "other_non_western")
+#: the exposure columns of :func:`_dyad_exposure`, as the dataset names them
+_EXPOSURE = ("lessons", "lessons_present", "minutes_present")
 
 
-def _dyad_exposure(design: ReplicaDesign, people: Population,
-                   rng: np.random.Generator) -> pd.DataFrame:
-    """Lessons of the primary teacher per class x wave and each enrolment's hours present."""
-    classes = people.classrooms["id"].to_numpy()
-    duo = np.isin(classes, people.classroom_teachers.loc[
-        ~people.classroom_teachers["primary"].astype(bool), "classroom_id"])
+@functools.lru_cache(maxsize=16)
+def _codes(prefix: str, digits: int, count: int) -> np.ndarray:
+    """The pseudonymous codes ``prefix + zero-padded id`` of ids 1..count, at ``id - 1``.
+
+    The codes of :func:`~classdyad.simulate.population.population_tables`, made once per size
+    (a power analysis draws thousands of studies of one design); read-only.
+    """
+    codes = np.array([f"{prefix}{i:0{digits}d}" for i in range(1, count + 1)], dtype=object)
+    codes.flags.writeable = False
+    return codes
+
+
+def _dyad_exposure(design: ReplicaDesign, people: DrawnPeople,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Lessons of the primary teacher per class x wave and each enrolment's hours present.
+
+    Returns the enrolment's ``cell`` (class x wave, ``(class id - 1) * waves + wave - 1``) and
+    its ``lessons``, ``lessons_present`` and ``minutes_present``, in enrolment order.
+    """
     k = design.lessons_per_wave
-    n_cells = len(classes) * design.waves
+    n_cells = people.n_classes * design.waves
     low, high = design.lesson_minutes
     minutes = np.round(rng.uniform(low, high, size=(n_cells, k)) * 2) / 2
-    cell_duo = np.repeat(duo, design.waves)
+    cell_duo = np.repeat(people.duo, design.waves)
     by_partner = cell_duo[:, None] & (rng.random((n_cells, k)) < design.duo_partner_lesson_share)
     taught = ~by_partner
-    enrol = people.enrolments
-    cell = ((np.searchsorted(classes, enrol["classroom_id"].to_numpy()) * design.waves)
-            + enrol["wave_id"].to_numpy() - 1)
-    present = rng.random((len(enrol), k)) >= design.absence_rate
+    cell = (people.enrolment_class - 1) * design.waves + people.enrolment_wave - 1
+    present = rng.random((len(cell), k)) >= design.absence_rate
     attended = present & taught[cell]
-    return pd.DataFrame({
-        "student_id": enrol["student_id"].to_numpy(),
-        "wave_id": enrol["wave_id"].to_numpy(),
-        "classroom_id": enrol["classroom_id"].to_numpy(),
-        "grade": enrol["grade"].to_numpy(),
-        "lessons": taught[cell].sum(axis=1),
-        "lessons_present": attended.sum(axis=1),
-        "minutes_present": (attended * minutes[cell]).sum(axis=1),
-    })
+    return {"cell": cell, "lessons": taught[cell].sum(axis=1),
+            "lessons_present": attended.sum(axis=1),
+            "minutes_present": (attended * minutes[cell]).sum(axis=1)}
 
 
-def _counts(truth: ReplicaTruth, people: Population, rows: pd.DataFrame,
-            rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                                              dict[str, np.ndarray]]:
+def _counts(truth: ReplicaTruth, people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
+            hours: np.ndarray, rng: np.random.Generator
+            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Counts per dyad and wave, with the class and student effects that produced them."""
-    n_classes, n_students = len(people.classrooms), len(people.students)
-    class_effects = {v: rng.normal(0.0, truth.rates[v].class_sd, size=n_classes + 1)
+    class_effects = {v: rng.normal(0.0, truth.rates[v].class_sd, size=people.n_classes + 1)
                      for v in VALENCES}
-    student_effects = {v: rng.normal(0.0, truth.rates[v].student_sd, size=n_students + 1)
+    student_effects = {v: rng.normal(0.0, truth.rates[v].student_sd,
+                                     size=people.n_students + 1)
                        for v in VALENCES}
-    sid = rows["student_id"].to_numpy()
-    cid = rows["classroom_id"].to_numpy()
     origin = people.student_origin[sid - 1]
     x = {"low_ses": people.student_low_ses[sid - 1].astype(float),
          "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")).astype(float),
          "other_non_western": np.isin(origin, _NON_WESTERN_OTHER).astype(float),
          "boy": people.student_boy[sid - 1].astype(float)}
-    hours = rows["minutes_present"].to_numpy() / 60.0
     counts = {}
     for valence in VALENCES:
         model = truth.rates[valence]
@@ -103,6 +111,46 @@ def _counts(truth: ReplicaTruth, people: Population, rows: pd.DataFrame,
             eta = eta + beta * x[term]
         counts[valence] = rng.poisson(hours * np.exp(eta))
     return counts, class_effects, student_effects
+
+
+def _teacher_iat(truth: ReplicaTruth, drawn_d: np.ndarray, sessions: np.ndarray,
+                 n_teachers: int) -> dict[str, np.ndarray]:
+    """Per IAT kind, one value per teacher id (``NaN`` at 0 and where none was taken).
+
+    ``drawn_d`` holds a value per teacher x kind (teachers in id order, kinds in the truth's
+    order); ``sessions`` marks the entries that hold one.
+    """
+    kinds = list(truth.iat_mean)
+    values = np.where(sessions, drawn_d, np.nan).reshape(n_teachers, len(kinds))
+    missing = np.full((1, len(kinds)), np.nan)
+    table = np.concatenate([missing, values])
+    return {kind: table[:, position] for position, kind in enumerate(kinds)}
+
+
+def _people_columns(people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
+                    teacher: np.ndarray) -> dict[str, object]:
+    """The dataset's identity, class and background columns of the rows ``sid`` x ``cid``."""
+    origin = people.student_origin[sid - 1]
+    boy = people.student_boy[sid - 1]
+    school = people.class_school[cid - 1]
+    return {
+        "student_id": sid,
+        "student": _codes("P", 6, people.n_students)[sid - 1],
+        "school": _codes("S", 3, people.n_schools)[school - 1],
+        "classroom": _codes("C", 3, people.n_classes)[cid - 1],
+        "teacher": _codes("T", 4, people.n_teachers)[teacher - 1],
+        "combination_class": (people.lowest_grade != people.highest_grade)[cid - 1],
+        "duo_class": people.duo[cid - 1],
+        "gender": np.where(boy, "boy", "girl").astype(object),
+        "boy": boy,
+        "migration_background": origin.astype(object),
+        "migration_generation": None,
+        "non_western": ~np.isin(origin, ("dutch", "western")),
+        "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
+        "origin_2022": None,
+        "pupil_weight": np.nan,
+        "low_ses": people.student_low_ses[sid - 1],
+    }
 
 
 def draw_analysis_dataset(design: ReplicaDesign | None = None,
@@ -135,74 +183,61 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
     design = design or ReplicaDesign()
     truth = truth or ReplicaTruth()
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    people = draw_population(design, truth, generator)
-    primary = people.classroom_teachers[people.classroom_teachers["primary"].astype(bool)]
-    primary_of = primary.set_index("classroom_id")["teacher_id"]
-    rows = _dyad_exposure(design, people, generator)
-    rows["teacher_id"] = primary_of.reindex(rows["classroom_id"]).to_numpy()
-    counts, class_effects, student_effects = _counts(truth, people, rows, generator)
-    hours = rows["minutes_present"].to_numpy() / 60.0
-    rates = rows[["student_id", "wave_id", "classroom_id", "teacher_id"]].copy()
+    people = draw_people(design, truth, generator)
+    exposure = _dyad_exposure(design, people, generator)
+    sid, cid = people.enrolment_student, people.enrolment_class
+    teacher = cid  # class j's primary teacher is teacher j
+    hours = exposure["minutes_present"] / 60.0
+    counts, class_effects, student_effects = _counts(truth, people, sid, cid, hours, generator)
+    rates = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for valence in VALENCES:
-            rates[valence] = counts[valence]
-            rates[f"{valence}_rate"] = np.where(hours > 0, counts[valence] / hours, np.nan)
-    observed = Observation(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                           class_effects, student_effects)
-    iat_sessions, iat_trials, iat_true = draw_iat(design, truth, people.teachers, generator)
-    latent = draw_outcomes_from_rates(truth, people, observed, rates, iat_true, generator)
+            rates[valence] = np.where(hours > 0, counts[valence] / hours, np.nan)
+    iat_drawn = draw_iat_arrays(design, truth, np.arange(1, people.n_teachers + 1), generator)
+    iat_true = _teacher_iat(truth, iat_drawn.d_true, np.ones(len(iat_drawn.d_true), dtype=bool),
+                            people.n_teachers)
+    rows = {"student_id": sid, "classroom_id": cid, "positive_rate": rates["positive"],
+            "negative_rate": rates["negative"],
+            "iat_ethnicity": iat_true["ethnicity"][teacher], "iat_ses": iat_true["ses"][teacher]}
+    latent = draw_outcome_values(
+        truth, rows, (people.student_origin, people.student_low_ses, people.student_boy),
+        people.n_classes, (class_effects, student_effects), generator)
     scores = draw_scale_scores(design, truth, latent, generator)
-    iat_scores = (score_drawn_iat(iat_sessions, iat_trials) if iat else
-                  pd.DataFrame({"teacher_id": [], "kind": [], "d_score": []}))
+    iat_scores = _drawn_iat_scores(truth, iat_drawn, people.n_teachers) if iat else {}
 
-    sid = rows["student_id"].to_numpy()
-    wave = rows["wave_id"].to_numpy()
     # rows by student and wave (as a stable sort of the frame would put them), taken once per
     # column here rather than by sorting the finished frame
-    order = np.lexsort((wave, sid))
-    sid = sid[order]
-    origin = people.student_origin[sid - 1]
-    classes = people.classrooms.set_index("id")
-    cid = rows["classroom_id"].to_numpy()[order]
-    size = rows.groupby(["classroom_id", "wave_id"])["student_id"].transform("size")
-    duo = people.classroom_teachers.groupby("classroom_id").size() > 1
-    teacher = rows["teacher_id"].to_numpy()[order]
-    columns: dict[str, object] = {
-        "student_id": sid,
-        "student": people.students["code"].to_numpy()[sid - 1],
-        "wave": wave[order],
-        "school": people.schools.set_index("id")["code"].reindex(
-            classes["school_id"].reindex(cid)).to_numpy(),
-        "classroom": classes["code"].reindex(cid).to_numpy(),
-        "teacher": people.teachers.set_index("id")["code"].reindex(teacher).to_numpy(),
-        "grade": rows["grade"].to_numpy()[order],
-        "class_size": size.to_numpy()[order],
-        "combination_class": (classes["lowest_grade"] != classes["highest_grade"])
-        .reindex(cid).to_numpy(),
-        "duo_class": duo.reindex(cid).fillna(False).to_numpy(dtype=bool),
-        "gender": np.where(people.student_boy[sid - 1], "boy", "girl"),
-        "boy": people.student_boy[sid - 1],
-        "migration_background": origin,
-        "migration_generation": None,
-        "non_western": ~np.isin(origin, ("dutch", "western")),
-        "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
-        "origin_2022": None,
-        "pupil_weight": np.nan,
-        "low_ses": people.student_low_ses[sid - 1],
-    }
-    for column in ("lessons", "lessons_present", "minutes_present"):
-        columns[column] = rows[column].to_numpy()[order]
+    order = np.lexsort((people.enrolment_wave, sid))
+    sid, cid, teacher = sid[order], cid[order], teacher[order]
+    cell = exposure["cell"]
+    columns = _people_columns(people, sid, cid, teacher)
+    columns["wave"] = people.enrolment_wave[order]
+    columns["grade"] = people.enrolment_grade[order]
+    columns["class_size"] = np.bincount(cell, minlength=people.n_classes * design.waves)[
+        cell[order]]
+    for column in _EXPOSURE:
+        columns[column] = exposure[column][order]
     columns["hours_present"] = hours[order]
     for valence in VALENCES:
-        columns[valence] = rates[valence].to_numpy()[order]
-        columns[f"{valence}_rate"] = rates[f"{valence}_rate"].to_numpy()[order]
+        columns[valence] = counts[valence][order]
+        columns[f"{valence}_rate"] = rates[valence][order]
     columns["interaction_share"] = np.nan
     for informant, names in SCALE_COLUMNS.items():
         for subscale, column in names.items():
             score = scores.get((informant, subscale))
-            columns[column] = (np.asarray(score)[order] if score is not None
-                               else np.full(len(rows), np.nan))
+            columns[column] = (score[order] if score is not None
+                               else np.full(len(order), np.nan))
     for kind in IAT_KINDS:
-        iat = iat_scores[iat_scores["kind"] == kind].groupby("teacher_id")["d_score"].mean()
-        columns[f"teacher_iat_{kind}"] = iat.reindex(teacher).to_numpy(dtype=float)
+        by_teacher = iat_scores.get(kind)
+        columns[f"teacher_iat_{kind}"] = (by_teacher[teacher] if by_teacher is not None
+                                          else np.full(len(order), np.nan))
     return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})
+
+
+def _drawn_iat_scores(truth: ReplicaTruth, drawn: DrawnIat,
+                      n_teachers: int) -> dict[str, np.ndarray]:
+    """The teachers' scored IATs: per kind, one D score per teacher id (``NaN`` if none)."""
+    layout = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
+    scores = np.full(len(drawn.taken), np.nan)
+    scores[drawn.taken] = d2_scores(layout, drawn.latency_ms, drawn.compatible_first)
+    return _teacher_iat(truth, scores, drawn.taken, n_teachers)
