@@ -124,6 +124,8 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
         expected[valence] = np.where(np.isnan(rate), np.exp(eta), rate)
     out: dict[str, np.ndarray] = {}
     n_students = len(origin_of)
+    direct = {term: np.nan_to_num(np.asarray(x[term], dtype=float))
+              for term in {t for model in truth.outcomes.values() for t in model.coefficients}}
     for name, model in truth.outcomes.items():
         class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
         student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
@@ -132,7 +134,7 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
                  + class_re[cid] + student_re[sid]
                  + rng.normal(0.0, model.residual_sd, size=len(sid)))
         for term, beta in model.coefficients.items():
-            value = value + beta * np.nan_to_num(np.asarray(x[term], dtype=float))
+            value = value + beta * direct[term]
         out[name] = value
     out["student_negative_expectations"] = (1.8 + 0.6 * (out["student_conflict"] - 1.9)
                                             + rng.normal(0.0, 0.3, size=len(sid)))
@@ -153,10 +155,13 @@ def _draw_items(design: ReplicaDesign, truth: ReplicaTruth, latent: Mapping[str,
     n = int(answered.sum())
     low, high = instrument.scale.min, instrument.scale.max
     values = np.empty((n, len(instrument.items)))
+    answering: dict[str, np.ndarray] = {}
     for position, item in enumerate(instrument.items):
         column = SUBSCALE_OUTCOME.get((informant, item.subscale),
                                       f"{informant}_{item.subscale}")
-        value = latent[column][answered] + rng.normal(0.0, truth.item_sd, size=n)
+        if column not in answering:
+            answering[column] = latent[column][answered]
+        value = answering[column] + rng.normal(0.0, truth.item_sd, size=n)
         value = np.clip(np.floor(value + rng.random(n)), low, high)
         if item.reverse:
             value = low + high - value
@@ -366,36 +371,57 @@ def d2_scores(block: np.ndarray, latency_ms: np.ndarray,
         One D score per session (``NaN`` where excluded or undefined).
     """
     scored = np.isin(block, (3, 4, 6, 7))
-    # per order of the pairings: which scored trials are practice, which compatible
+    lat = latency_ms[:, scored]
+    # the exclusions, for all sessions at once: trials above 10 s are dropped, and a session
+    # with more than 10 % of the rest faster than 300 ms is out
+    within = lat <= 10_000.0
+    n_within = within.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        too_fast = (within & (lat < 300)).sum(axis=1) / n_within
+    included = (n_within > 0) & ~(too_fast > 0.10)
+    keep = within & ~(lat < 400.0)
+    # per order of the pairings: which scored trials are in which pair and pairing
     roles = {first: [_SCORED_BLOCKS[(int(b), first)] for b in block[scored]]
              for first in (True, False)}
-    practice = {first: np.array([r[0] == "practice" for r in role])
-                for first, role in roles.items()}
-    compatible = {first: np.array([r[1] for r in role]) for first, role in roles.items()}
+    subsets = {first: _pair_subsets(role) for first, role in roles.items()}
     scores = np.full(len(latency_ms), np.nan)
-    for position, first in enumerate(compatible_first.tolist()):
-        lat = latency_ms[position, scored]
-        keep = lat <= 10_000.0
-        if not keep.any() or float(np.mean(lat[keep] < 300)) > 0.10:
-            continue
-        keep &= ~(lat < 400.0)
-        scores[position] = _session_d(lat[keep], practice[first][keep],
-                                      compatible[first][keep])
+    first_of = compatible_first.tolist()
+    for position in np.flatnonzero(included).tolist():
+        scores[position] = _session_d(lat[position], keep[position],
+                                      subsets[first_of[position]])
     return scores
 
 
-def _session_d(lat: np.ndarray, practice: np.ndarray, compatible: np.ndarray) -> float:
-    """One session's D: the mean over the two pairs of the incompatible minus compatible mean
-    over the pair's inclusive SD (``NaN`` when a pair lacks a block or has no spread)."""
+def _pair_subsets(roles: list[tuple[str, bool]]
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per pair (practice, test): masks of its compatible trials, its incompatible trials and
+    all its trials, over the scored trials whose (pair, compatible) ``roles`` are given."""
+    pair = np.array([r[0] for r in roles])
+    compatible = np.array([r[1] for r in roles])
+    return [((pair == name) & compatible, (pair == name) & ~compatible, pair == name)
+            for name in ("practice", "test")]
+
+
+def _session_d(lat: np.ndarray, keep: np.ndarray,
+               subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """One session's D from its scored latencies ``lat`` (those in ``keep`` count): the mean
+    over the two pairs of the incompatible minus compatible mean over the pair's inclusive SD
+    (``NaN`` when a pair lacks a block or has no spread).
+
+    Means and the SD are numpy's ``mean()`` and ``std(ddof=1)`` written out in their own
+    steps (the same sums in the same order), without their per-call overhead.
+    """
     pairs = []
-    for in_pair in (practice, ~practice):
-        first_mean = lat[in_pair & compatible]
-        second_mean = lat[in_pair & ~compatible]
-        spread = lat[in_pair]
-        if first_mean.size == 0 or second_mean.size == 0 or spread.size < 2:
+    for compatible, incompatible, in_pair in subsets:
+        first = lat[keep & compatible]
+        second = lat[keep & incompatible]
+        spread = lat[keep & in_pair]
+        if first.size == 0 or second.size == 0 or spread.size < 2:
             return float("nan")
-        sd = spread.std(ddof=1)
-        if not np.isfinite(sd) or sd == 0:
+        deviation = spread - np.add.reduce(spread) / spread.size
+        sd = math.sqrt(np.add.reduce(deviation * deviation) / (spread.size - 1))
+        if not math.isfinite(sd) or sd == 0:
             return float("nan")
-        pairs.append(float((second_mean.mean() - first_mean.mean()) / sd))
+        difference = np.add.reduce(second) / second.size - np.add.reduce(first) / first.size
+        pairs.append(float(difference / sd))
     return float(np.mean(pairs))

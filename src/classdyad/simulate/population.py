@@ -148,8 +148,10 @@ def draw_people(design: ReplicaDesign, truth: ReplicaTruth,
     grade = grade_low + (rng.random(n_students) < 0.5) * (highest[student_class - 1] - grade_low)
 
     school_of_student = class_school[student_class - 1]
-    origin_names = _draw_origins(truth, school_of_student, n_schools, rng)
-    low_ses = rng.random(n_students) < np.array([truth.low_ses_share[o] for o in origin_names])
+    groups, origin = _draw_origins(truth, school_of_student, n_schools, rng)
+    origin_names = groups[origin]
+    low_ses_share = np.array([truth.low_ses_share[name] for name in groups.tolist()])
+    low_ses = rng.random(n_students) < low_ses_share[origin]
     boy = rng.random(n_students) < truth.boy_share
     countries = _draw_countries(origin_names, rng)
     education = _draw_education(low_ses, rng)
@@ -229,8 +231,8 @@ def population_tables(people: DrawnPeople) -> Population:
 
 
 def _draw_origins(truth: ReplicaTruth, school_of_student: np.ndarray, n_schools: int,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Each student's origin group.
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The origin groups' names, and each student's group (a position in the names).
 
     Schools differ in their shares of Dutch, western and non-western students (a Dirichlet mix
     around ``origin_shares`` with concentration ``school_segregation``); a non-western student's
@@ -247,7 +249,7 @@ def _draw_origins(truth: ReplicaTruth, school_of_student: np.ndarray, n_schools:
     within = np.array([truth.origin_shares[o] for o in non_western])
     subgroup = rng.choice(len(non_western), size=len(group), p=within / within.sum())
     names = np.array(["dutch", "western", *non_western])
-    return np.where(group < 2, names[np.minimum(group, 1)], names[2 + subgroup])
+    return names, np.where(group < 2, np.minimum(group, 1), 2 + subgroup)
 
 
 def _draw_countries(origin: np.ndarray, rng: np.random.Generator
