@@ -33,6 +33,7 @@ import functools
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.measurement import (
@@ -55,15 +56,37 @@ _EXPOSURE = ("lessons", "lessons_present", "minutes_present")
 
 
 @functools.lru_cache(maxsize=16)
-def _codes(prefix: str, digits: int, count: int) -> np.ndarray:
+def _codes(prefix: str, digits: int, count: int) -> pa.Array:
     """The pseudonymous codes ``prefix + zero-padded id`` of ids 1..count, at ``id - 1``.
 
     The codes of :func:`~classdyad.simulate.population.population_tables`, made once per size
-    (a power analysis draws thousands of studies of one design); read-only.
+    (a power analysis draws thousands of studies of one design).
     """
-    codes = np.array([f"{prefix}{i:0{digits}d}" for i in range(1, count + 1)], dtype=object)
-    codes.flags.writeable = False
-    return codes
+    return _words([f"{prefix}{i:0{digits}d}" for i in range(1, count + 1)])
+
+
+def _words(values: list[str]) -> pa.Array:
+    """``values`` as an Arrow array of the type behind pandas' text columns."""
+    return pa.array(values, type=pa.large_string())
+
+
+@functools.cache
+def _text_dtype() -> object:
+    """The dtype pandas gives a column of text (``str``, Arrow-backed, from pandas 3)."""
+    return pd.Series(["text"]).dtype
+
+
+def _text(values: pa.Array, positions: np.ndarray) -> object:
+    """The text column ``values[positions]``, of pandas' text dtype, taken in Arrow.
+
+    Equal to a column made from the same Python strings, without a Python string per row;
+    where pandas keeps text in objects rather than Arrow, an object array.
+    """
+    taken = values.take(positions)
+    dtype = _text_dtype()
+    if getattr(dtype, "storage", None) == "pyarrow":
+        return pd.arrays.ArrowStringArray(taken, dtype=dtype)
+    return np.asarray(taken.to_pylist(), dtype=object)
 
 
 def _dyad_exposure(design: ReplicaDesign, people: DrawnPeople,
@@ -97,10 +120,10 @@ def _counts(truth: ReplicaTruth, people: DrawnPeople, sid: np.ndarray, cid: np.n
     student_effects = {v: rng.normal(0.0, truth.rates[v].student_sd,
                                      size=people.n_students + 1)
                        for v in VALENCES}
-    origin = people.student_origin[sid - 1]
+    group, groups = people.student_origin_group[sid - 1], people.origin_groups
     x = {"low_ses": people.student_low_ses[sid - 1].astype(float),
-         "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")).astype(float),
-         "other_non_western": np.isin(origin, _NON_WESTERN_OTHER).astype(float),
+         "turkish_moroccan": np.isin(groups, ("turkish", "moroccan"))[group].astype(float),
+         "other_non_western": np.isin(groups, _NON_WESTERN_OTHER)[group].astype(float),
          "boy": people.student_boy[sid - 1].astype(float)}
     counts = {}
     for valence in VALENCES:
@@ -130,23 +153,24 @@ def _teacher_iat(truth: ReplicaTruth, drawn_d: np.ndarray, sessions: np.ndarray,
 def _people_columns(people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
                     teacher: np.ndarray) -> dict[str, object]:
     """The dataset's identity, class and background columns of the rows ``sid`` x ``cid``."""
-    origin = people.student_origin[sid - 1]
+    group = people.student_origin_group[sid - 1]
+    groups = people.origin_groups
     boy = people.student_boy[sid - 1]
     school = people.class_school[cid - 1]
     return {
         "student_id": sid,
-        "student": _codes("P", 6, people.n_students)[sid - 1],
-        "school": _codes("S", 3, people.n_schools)[school - 1],
-        "classroom": _codes("C", 3, people.n_classes)[cid - 1],
-        "teacher": _codes("T", 4, people.n_teachers)[teacher - 1],
+        "student": _text(_codes("P", 6, people.n_students), sid - 1),
+        "school": _text(_codes("S", 3, people.n_schools), school - 1),
+        "classroom": _text(_codes("C", 3, people.n_classes), cid - 1),
+        "teacher": _text(_codes("T", 4, people.n_teachers), teacher - 1),
         "combination_class": (people.lowest_grade != people.highest_grade)[cid - 1],
         "duo_class": people.duo[cid - 1],
-        "gender": np.where(boy, "boy", "girl").astype(object),
+        "gender": _text(_words(["girl", "boy"]), boy.astype(np.int64)),
         "boy": boy,
-        "migration_background": origin.astype(object),
+        "migration_background": _text(_words(groups.tolist()), group),
         "migration_generation": None,
-        "non_western": ~np.isin(origin, ("dutch", "western")),
-        "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
+        "non_western": ~np.isin(groups, ("dutch", "western"))[group],
+        "turkish_moroccan": np.isin(groups, ("turkish", "moroccan"))[group],
         "origin_2022": None,
         "pupil_weight": np.nan,
         "low_ses": people.student_low_ses[sid - 1],

@@ -61,7 +61,9 @@ class DrawnPeople:
 
     Ids are positions plus one: school ``s`` is ``s + 1``, class ``j`` is ``j + 1``; teacher
     ``j + 1`` is class ``j + 1``'s (primary) teacher and duo partners follow the classes'
-    teachers in class order. Enrolments run by student, then wave.
+    teachers in class order. Enrolments run by student, then wave. A student's origin is both
+    a position in ``origin_groups`` (``student_origin_group``) and its name
+    (``student_origin``).
     """
 
     class_school: np.ndarray
@@ -71,6 +73,8 @@ class DrawnPeople:
     teacher_girl: np.ndarray
     teacher_years: np.ndarray
     student_class: np.ndarray
+    origin_groups: np.ndarray
+    student_origin_group: np.ndarray
     student_origin: np.ndarray
     student_low_ses: np.ndarray
     student_boy: np.ndarray
@@ -166,9 +170,9 @@ def draw_people(design: ReplicaDesign, truth: ReplicaTruth,
     return DrawnPeople(
         class_school=class_school, lowest_grade=lowest, highest_grade=highest, duo=duo,
         teacher_girl=teacher_girl, teacher_years=teacher_years, student_class=student_class,
-        student_origin=origin_names, student_low_ses=low_ses, student_boy=boy,
-        birth_year=birth_year, countries=countries, education=education,
-        enrolment_student=who + 1,
+        origin_groups=groups, student_origin_group=origin, student_origin=origin_names,
+        student_low_ses=low_ses, student_boy=boy, birth_year=birth_year, countries=countries,
+        education=education, enrolment_student=who + 1,
         enrolment_class=np.asarray(student_class, dtype=np.int64)[who],
         enrolment_wave=wave, enrolment_grade=np.asarray(grade, dtype=np.int64)[who])
 
