@@ -106,3 +106,17 @@ def test_the_fingerprint_sees_a_change() -> None:
     changed.loc[0, "teacher_closeness"] = np.nextafter(changed.loc[0, "teacher_closeness"], 9)
     recoded = frame.astype({"student": object})
     assert len({fingerprint(frame), fingerprint(changed), fingerprint(recoded)}) == 3
+
+
+def test_text_columns_fall_back_to_objects_where_pandas_keeps_text_in_objects(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from classdyad.simulate import fast_dataset
+
+    codes = fast_dataset._codes("P", 6, 12)
+    positions = np.array([11, 0, 0, 4])
+    arrow = fast_dataset._text(codes, positions)
+    assert pd.Series(arrow).dtype == pd.Series(["P000001"]).dtype
+    monkeypatch.setattr(fast_dataset, "_text_dtype", lambda: np.dtype(object))
+    objects = fast_dataset._text(codes, positions)
+    assert objects.dtype == object
+    assert objects.tolist() == list(arrow) == ["P000012", "P000001", "P000001", "P000005"]

@@ -6,7 +6,8 @@ A power analysis needs only those rows, thousands of times, so this module draws
 same generative model (:mod:`classdyad.simulate.design`) without the events:
 
 * the people (schools, classes, teachers, students, enrolments) are drawn by the simulator's own
-  :func:`~classdyad.simulate.population.draw_population`;
+  :func:`~classdyad.simulate.population.draw_people` (the arrays behind
+  :func:`~classdyad.simulate.population.draw_population`);
 * lessons per class and wave, their length, which of them the duo partner teaches, and each
   student's presence are drawn as in :mod:`classdyad.simulate.observation`; the dyad's hours are
   the primary teacher's lessons the student attended;
@@ -18,13 +19,19 @@ same generative model (:mod:`classdyad.simulate.design`) without the events:
   of :mod:`classdyad.simulate.measurement`; the items are scored as they are drawn
   (:func:`~classdyad.simulate.measurement.draw_scale_scores`, equal to the study's scoring of
   the same answers) and the IATs by the D2 steps of the study's scoring
-  (:func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
+  (:func:`~classdyad.simulate.measurement.d2_scores`, the steps of
+  :func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
   :func:`classdyad.study.score_study_iat`), so item noise, rounding, missing items and the IAT's
   measurement error are those of the full path.
 
 Background groups are taken from the drawn origins rather than classified back from countries of
 birth (the simulator draws countries that the CBS rules classify into exactly these groups).
 ``tests/simulate/test_fast_dataset.py`` checks that the two paths agree in distribution.
+
+Everything is drawn on numpy arrays (the simulator's array functions, which make the same draws
+as its tables) and the frame is built once at the end; text columns (codes, gender, background)
+are taken from Arrow arrays made once per design. ``tests/simulate/test_fast_dataset_pinned.py``
+pins the draws bit for bit.
 """
 
 from __future__ import annotations
@@ -136,23 +143,23 @@ def _counts(truth: ReplicaTruth, people: DrawnPeople, sid: np.ndarray, cid: np.n
     return counts, class_effects, student_effects
 
 
-def _teacher_iat(truth: ReplicaTruth, drawn_d: np.ndarray, sessions: np.ndarray,
-                 n_teachers: int) -> dict[str, np.ndarray]:
-    """Per IAT kind, one value per teacher id (``NaN`` at 0 and where none was taken).
+def _by_teacher(truth: ReplicaTruth, values: np.ndarray,
+                n_teachers: int) -> dict[str, np.ndarray]:
+    """Per IAT kind, one of ``values`` per teacher id (``NaN`` at 0, which is no teacher).
 
-    ``drawn_d`` holds a value per teacher x kind (teachers in id order, kinds in the truth's
-    order); ``sessions`` marks the entries that hold one.
+    ``values`` holds one value per teacher x kind, teachers in id order and kinds in the
+    truth's order (the layout of :func:`~classdyad.simulate.measurement.draw_iat_arrays`).
     """
     kinds = list(truth.iat_mean)
-    values = np.where(sessions, drawn_d, np.nan).reshape(n_teachers, len(kinds))
-    missing = np.full((1, len(kinds)), np.nan)
-    table = np.concatenate([missing, values])
+    table = np.concatenate([np.full((1, len(kinds)), np.nan),
+                            values.reshape(n_teachers, len(kinds))])
     return {kind: table[:, position] for position, kind in enumerate(kinds)}
 
 
 def _people_columns(people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
                     teacher: np.ndarray) -> dict[str, object]:
-    """The dataset's identity, class and background columns of the rows ``sid`` x ``cid``."""
+    """The dataset's identity, class and background columns of the rows ``sid`` x ``cid``
+    (rated by ``teacher``)."""
     group = people.student_origin_group[sid - 1]
     groups = people.origin_groups
     boy = people.student_boy[sid - 1]
@@ -168,11 +175,8 @@ def _people_columns(people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
         "gender": _text(_words(["girl", "boy"]), boy.astype(np.int64)),
         "boy": boy,
         "migration_background": _text(_words(groups.tolist()), group),
-        "migration_generation": None,
         "non_western": ~np.isin(groups, ("dutch", "western"))[group],
         "turkish_moroccan": np.isin(groups, ("turkish", "moroccan"))[group],
-        "origin_2022": None,
-        "pupil_weight": np.nan,
         "low_ses": people.student_low_ses[sid - 1],
     }
 
@@ -208,54 +212,60 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
     truth = truth or ReplicaTruth()
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     people = draw_people(design, truth, generator)
+    columns = _draw_columns(design, truth, people, generator, iat=iat)
+    # rows by student and wave (as a stable sort of the frame would put them), taken once per
+    # column here rather than by sorting the finished frame
+    order = np.lexsort((people.enrolment_wave, people.enrolment_student))
+    sid, cid = people.enrolment_student[order], people.enrolment_class[order]
+    columns = {name: values[order] for name, values in columns.items()}
+    columns.update(_people_columns(people, sid, cid, teacher=cid))
+    columns["wave"] = people.enrolment_wave[order]
+    columns["grade"] = people.enrolment_grade[order]
+    for name in ("interaction_share", "pupil_weight"):
+        columns[name] = np.nan
+    for name in ("migration_generation", "origin_2022"):
+        columns[name] = None
+    return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})
+
+
+def _draw_columns(design: ReplicaDesign, truth: ReplicaTruth, people: DrawnPeople,
+                  generator: np.random.Generator, *, iat: bool) -> dict[str, np.ndarray]:
+    """The drawn columns of the dataset, one value per enrolment in enrolment order.
+
+    Class size, exposure, counts and rates, scale scores and (with ``iat``) the rating
+    teacher's IAT scores; the draws in the order of the event-level simulator.
+    """
     exposure = _dyad_exposure(design, people, generator)
     sid, cid = people.enrolment_student, people.enrolment_class
     teacher = cid  # class j's primary teacher is teacher j
     hours = exposure["minutes_present"] / 60.0
     counts, class_effects, student_effects = _counts(truth, people, sid, cid, hours, generator)
-    rates = {}
+    cell = exposure["cell"]
+    columns = {"class_size": np.bincount(cell, minlength=people.n_classes * design.waves)[cell]}
+    columns.update((name, exposure[name]) for name in _EXPOSURE)
+    columns["hours_present"] = hours
     with np.errstate(divide="ignore", invalid="ignore"):
         for valence in VALENCES:
-            rates[valence] = np.where(hours > 0, counts[valence] / hours, np.nan)
+            columns[valence] = counts[valence]
+            columns[f"{valence}_rate"] = np.where(hours > 0, counts[valence] / hours, np.nan)
     iat_drawn = draw_iat_arrays(design, truth, np.arange(1, people.n_teachers + 1), generator)
-    iat_true = _teacher_iat(truth, iat_drawn.d_true, np.ones(len(iat_drawn.d_true), dtype=bool),
-                            people.n_teachers)
-    rows = {"student_id": sid, "classroom_id": cid, "positive_rate": rates["positive"],
-            "negative_rate": rates["negative"],
+    iat_true = _by_teacher(truth, iat_drawn.d_true, people.n_teachers)
+    rows = {"student_id": sid, "classroom_id": cid,
+            "positive_rate": columns["positive_rate"], "negative_rate": columns["negative_rate"],
             "iat_ethnicity": iat_true["ethnicity"][teacher], "iat_ses": iat_true["ses"][teacher]}
     latent = draw_outcome_values(
         truth, rows, (people.student_origin, people.student_low_ses, people.student_boy),
         people.n_classes, (class_effects, student_effects), generator)
     scores = draw_scale_scores(design, truth, latent, generator)
-    iat_scores = _drawn_iat_scores(truth, iat_drawn, people.n_teachers) if iat else {}
-
-    # rows by student and wave (as a stable sort of the frame would put them), taken once per
-    # column here rather than by sorting the finished frame
-    order = np.lexsort((people.enrolment_wave, sid))
-    sid, cid, teacher = sid[order], cid[order], teacher[order]
-    cell = exposure["cell"]
-    columns = _people_columns(people, sid, cid, teacher)
-    columns["wave"] = people.enrolment_wave[order]
-    columns["grade"] = people.enrolment_grade[order]
-    columns["class_size"] = np.bincount(cell, minlength=people.n_classes * design.waves)[
-        cell[order]]
-    for column in _EXPOSURE:
-        columns[column] = exposure[column][order]
-    columns["hours_present"] = hours[order]
-    for valence in VALENCES:
-        columns[valence] = counts[valence][order]
-        columns[f"{valence}_rate"] = rates[valence][order]
-    columns["interaction_share"] = np.nan
+    missing = np.full(len(sid), np.nan)
     for informant, names in SCALE_COLUMNS.items():
         for subscale, column in names.items():
-            score = scores.get((informant, subscale))
-            columns[column] = (score[order] if score is not None
-                               else np.full(len(order), np.nan))
+            columns[column] = scores.get((informant, subscale), missing)
+    iat_scores = _drawn_iat_scores(truth, iat_drawn, people.n_teachers) if iat else {}
     for kind in IAT_KINDS:
         by_teacher = iat_scores.get(kind)
-        columns[f"teacher_iat_{kind}"] = (by_teacher[teacher] if by_teacher is not None
-                                          else np.full(len(order), np.nan))
-    return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})
+        columns[f"teacher_iat_{kind}"] = missing if by_teacher is None else by_teacher[teacher]
+    return columns
 
 
 def _drawn_iat_scores(truth: ReplicaTruth, drawn: DrawnIat,
@@ -264,4 +274,4 @@ def _drawn_iat_scores(truth: ReplicaTruth, drawn: DrawnIat,
     layout = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
     scores = np.full(len(drawn.taken), np.nan)
     scores[drawn.taken] = d2_scores(layout, drawn.latency_ms, drawn.compatible_first)
-    return _teacher_iat(truth, scores, drawn.taken, n_teachers)
+    return _by_teacher(truth, scores, n_teachers)
