@@ -6,7 +6,8 @@ A power analysis needs only those rows, thousands of times, so this module draws
 same generative model (:mod:`classdyad.simulate.design`) without the events:
 
 * the people (schools, classes, teachers, students, enrolments) are drawn by the simulator's own
-  :func:`~classdyad.simulate.population.draw_population`;
+  :func:`~classdyad.simulate.population.draw_people` (the arrays behind
+  :func:`~classdyad.simulate.population.draw_population`);
 * lessons per class and wave, their length, which of them the duo partner teaches, and each
   student's presence are drawn as in :mod:`classdyad.simulate.observation`; the dyad's hours are
   the primary teacher's lessons the student attended;
@@ -18,82 +19,119 @@ same generative model (:mod:`classdyad.simulate.design`) without the events:
   of :mod:`classdyad.simulate.measurement`; the items are scored as they are drawn
   (:func:`~classdyad.simulate.measurement.draw_scale_scores`, equal to the study's scoring of
   the same answers) and the IATs by the D2 steps of the study's scoring
-  (:func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
+  (:func:`~classdyad.simulate.measurement.d2_scores`, the steps of
+  :func:`~classdyad.simulate.measurement.score_drawn_iat`, equal to
   :func:`classdyad.study.score_study_iat`), so item noise, rounding, missing items and the IAT's
   measurement error are those of the full path.
 
 Background groups are taken from the drawn origins rather than classified back from countries of
 birth (the simulator draws countries that the CBS rules classify into exactly these groups).
 ``tests/simulate/test_fast_dataset.py`` checks that the two paths agree in distribution.
+
+Everything is drawn on numpy arrays (the simulator's array functions, which make the same draws
+as its tables) and the frame is built once at the end; text columns (codes, gender, background)
+are taken from Arrow arrays made once per design. ``tests/simulate/test_fast_dataset_pinned.py``
+pins the draws bit for bit.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from classdyad.simulate.design import ReplicaDesign, ReplicaTruth
 from classdyad.simulate.measurement import (
-    draw_iat,
-    draw_outcomes_from_rates,
+    IAT_BLOCK_TRIALS,
+    DrawnIat,
+    d2_scores,
+    draw_iat_arrays,
+    draw_outcome_values,
     draw_scale_scores,
-    score_drawn_iat,
 )
-from classdyad.simulate.observation import VALENCES, Observation
-from classdyad.simulate.population import Population, draw_population
+from classdyad.simulate.observation import VALENCES
+from classdyad.simulate.population import DrawnPeople, draw_people
 from classdyad.study.dataset import DATASET_COLUMNS, IAT_KINDS, SCALE_COLUMNS
 
 __all__ = ["draw_analysis_dataset"]
 
 _NON_WESTERN_OTHER = ("surinamese", "antillean_aruban", "other_non_western")
+#: the exposure columns of :func:`_dyad_exposure`, as the dataset names them
+_EXPOSURE = ("lessons", "lessons_present", "minutes_present")
 
 
-def _dyad_exposure(design: ReplicaDesign, people: Population,
-                   rng: np.random.Generator) -> pd.DataFrame:
-    """Lessons of the primary teacher per class x wave and each enrolment's hours present."""
-    classes = people.classrooms["id"].to_numpy()
-    duo = np.isin(classes, people.classroom_teachers.loc[
-        ~people.classroom_teachers["primary"].astype(bool), "classroom_id"])
+@functools.lru_cache(maxsize=16)
+def _codes(prefix: str, digits: int, count: int) -> pa.Array:
+    """The pseudonymous codes ``prefix + zero-padded id`` of ids 1..count, at ``id - 1``.
+
+    The codes of :func:`~classdyad.simulate.population.population_tables`, made once per size
+    (a power analysis draws thousands of studies of one design).
+    """
+    return _words([f"{prefix}{i:0{digits}d}" for i in range(1, count + 1)])
+
+
+def _words(values: list[str]) -> pa.Array:
+    """``values`` as an Arrow array of the type behind pandas' text columns."""
+    return pa.array(values, type=pa.large_string())
+
+
+@functools.cache
+def _text_dtype() -> object:
+    """The dtype pandas gives a column of text (``str``, Arrow-backed, from pandas 3)."""
+    return pd.Series(["text"]).dtype
+
+
+def _text(values: pa.Array, positions: np.ndarray) -> object:
+    """The text column ``values[positions]``, of pandas' text dtype, taken in Arrow.
+
+    Equal to a column made from the same Python strings, without a Python string per row;
+    where pandas keeps text in objects rather than Arrow, an object array.
+    """
+    taken = values.take(positions)
+    dtype = _text_dtype()
+    if getattr(dtype, "storage", None) == "pyarrow":
+        return pd.arrays.ArrowStringArray(taken, dtype=dtype)
+    return np.asarray(taken.to_pylist(), dtype=object)
+
+
+def _dyad_exposure(design: ReplicaDesign, people: DrawnPeople,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Lessons of the primary teacher per class x wave and each enrolment's hours present.
+
+    Returns the enrolment's ``cell`` (class x wave, ``(class id - 1) * waves + wave - 1``) and
+    its ``lessons``, ``lessons_present`` and ``minutes_present``, in enrolment order.
+    """
     k = design.lessons_per_wave
-    n_cells = len(classes) * design.waves
+    n_cells = people.n_classes * design.waves
     low, high = design.lesson_minutes
     minutes = np.round(rng.uniform(low, high, size=(n_cells, k)) * 2) / 2
-    cell_duo = np.repeat(duo, design.waves)
+    cell_duo = np.repeat(people.duo, design.waves)
     by_partner = cell_duo[:, None] & (rng.random((n_cells, k)) < design.duo_partner_lesson_share)
     taught = ~by_partner
-    enrol = people.enrolments
-    cell = ((np.searchsorted(classes, enrol["classroom_id"].to_numpy()) * design.waves)
-            + enrol["wave_id"].to_numpy() - 1)
-    present = rng.random((len(enrol), k)) >= design.absence_rate
+    cell = (people.enrolment_class - 1) * design.waves + people.enrolment_wave - 1
+    present = rng.random((len(cell), k)) >= design.absence_rate
     attended = present & taught[cell]
-    return pd.DataFrame({
-        "student_id": enrol["student_id"].to_numpy(),
-        "wave_id": enrol["wave_id"].to_numpy(),
-        "classroom_id": enrol["classroom_id"].to_numpy(),
-        "grade": enrol["grade"].to_numpy(),
-        "lessons": taught[cell].sum(axis=1),
-        "lessons_present": attended.sum(axis=1),
-        "minutes_present": (attended * minutes[cell]).sum(axis=1),
-    })
+    return {"cell": cell, "lessons": taught[cell].sum(axis=1),
+            "lessons_present": attended.sum(axis=1),
+            "minutes_present": (attended * minutes[cell]).sum(axis=1)}
 
 
-def _counts(truth: ReplicaTruth, people: Population, rows: pd.DataFrame,
-            rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                                              dict[str, np.ndarray]]:
+def _counts(truth: ReplicaTruth, people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
+            hours: np.ndarray, rng: np.random.Generator
+            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Counts per dyad and wave, with the class and student effects that produced them."""
-    n_classes, n_students = len(people.classrooms), len(people.students)
-    class_effects = {v: rng.normal(0.0, truth.rates[v].class_sd, size=n_classes + 1)
+    class_effects = {v: rng.normal(0.0, truth.rates[v].class_sd, size=people.n_classes + 1)
                      for v in VALENCES}
-    student_effects = {v: rng.normal(0.0, truth.rates[v].student_sd, size=n_students + 1)
+    student_effects = {v: rng.normal(0.0, truth.rates[v].student_sd,
+                                     size=people.n_students + 1)
                        for v in VALENCES}
-    sid = rows["student_id"].to_numpy()
-    cid = rows["classroom_id"].to_numpy()
-    origin = people.student_origin[sid - 1]
+    group, groups = people.student_origin_group[sid - 1], people.origin_groups
     x = {"low_ses": people.student_low_ses[sid - 1].astype(float),
-         "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")).astype(float),
-         "other_non_western": np.isin(origin, _NON_WESTERN_OTHER).astype(float),
+         "turkish_moroccan": np.isin(groups, ("turkish", "moroccan"))[group].astype(float),
+         "other_non_western": np.isin(groups, _NON_WESTERN_OTHER)[group].astype(float),
          "boy": people.student_boy[sid - 1].astype(float)}
-    hours = rows["minutes_present"].to_numpy() / 60.0
     counts = {}
     for valence in VALENCES:
         model = truth.rates[valence]
@@ -103,6 +141,44 @@ def _counts(truth: ReplicaTruth, people: Population, rows: pd.DataFrame,
             eta = eta + beta * x[term]
         counts[valence] = rng.poisson(hours * np.exp(eta))
     return counts, class_effects, student_effects
+
+
+def _by_teacher(truth: ReplicaTruth, values: np.ndarray,
+                n_teachers: int) -> dict[str, np.ndarray]:
+    """Per IAT kind, one of ``values`` per teacher id (``NaN`` at 0, which is no teacher).
+
+    ``values`` holds one value per teacher x kind, teachers in id order and kinds in the
+    truth's order (the layout of :func:`~classdyad.simulate.measurement.draw_iat_arrays`).
+    """
+    kinds = list(truth.iat_mean)
+    table = np.concatenate([np.full((1, len(kinds)), np.nan),
+                            values.reshape(n_teachers, len(kinds))])
+    return {kind: table[:, position] for position, kind in enumerate(kinds)}
+
+
+def _people_columns(people: DrawnPeople, sid: np.ndarray, cid: np.ndarray,
+                    teacher: np.ndarray) -> dict[str, object]:
+    """The dataset's identity, class and background columns of the rows ``sid`` x ``cid``
+    (rated by ``teacher``)."""
+    group = people.student_origin_group[sid - 1]
+    groups = people.origin_groups
+    boy = people.student_boy[sid - 1]
+    school = people.class_school[cid - 1]
+    return {
+        "student_id": sid,
+        "student": _text(_codes("P", 6, people.n_students), sid - 1),
+        "school": _text(_codes("S", 3, people.n_schools), school - 1),
+        "classroom": _text(_codes("C", 3, people.n_classes), cid - 1),
+        "teacher": _text(_codes("T", 4, people.n_teachers), teacher - 1),
+        "combination_class": (people.lowest_grade != people.highest_grade)[cid - 1],
+        "duo_class": people.duo[cid - 1],
+        "gender": _text(_words(["girl", "boy"]), boy.astype(np.int64)),
+        "boy": boy,
+        "migration_background": _text(_words(groups.tolist()), group),
+        "non_western": ~np.isin(groups, ("dutch", "western"))[group],
+        "turkish_moroccan": np.isin(groups, ("turkish", "moroccan"))[group],
+        "low_ses": people.student_low_ses[sid - 1],
+    }
 
 
 def draw_analysis_dataset(design: ReplicaDesign | None = None,
@@ -135,74 +211,67 @@ def draw_analysis_dataset(design: ReplicaDesign | None = None,
     design = design or ReplicaDesign()
     truth = truth or ReplicaTruth()
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    people = draw_population(design, truth, generator)
-    primary = people.classroom_teachers[people.classroom_teachers["primary"].astype(bool)]
-    primary_of = primary.set_index("classroom_id")["teacher_id"]
-    rows = _dyad_exposure(design, people, generator)
-    rows["teacher_id"] = primary_of.reindex(rows["classroom_id"]).to_numpy()
-    counts, class_effects, student_effects = _counts(truth, people, rows, generator)
-    hours = rows["minutes_present"].to_numpy() / 60.0
-    rates = rows[["student_id", "wave_id", "classroom_id", "teacher_id"]].copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for valence in VALENCES:
-            rates[valence] = counts[valence]
-            rates[f"{valence}_rate"] = np.where(hours > 0, counts[valence] / hours, np.nan)
-    observed = Observation(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                           class_effects, student_effects)
-    iat_sessions, iat_trials, iat_true = draw_iat(design, truth, people.teachers, generator)
-    latent = draw_outcomes_from_rates(truth, people, observed, rates, iat_true, generator)
-    scores = draw_scale_scores(design, truth, latent, generator)
-    iat_scores = (score_drawn_iat(iat_sessions, iat_trials) if iat else
-                  pd.DataFrame({"teacher_id": [], "kind": [], "d_score": []}))
-
-    sid = rows["student_id"].to_numpy()
-    wave = rows["wave_id"].to_numpy()
+    people = draw_people(design, truth, generator)
+    columns = _draw_columns(design, truth, people, generator, iat=iat)
     # rows by student and wave (as a stable sort of the frame would put them), taken once per
     # column here rather than by sorting the finished frame
-    order = np.lexsort((wave, sid))
-    sid = sid[order]
-    origin = people.student_origin[sid - 1]
-    classes = people.classrooms.set_index("id")
-    cid = rows["classroom_id"].to_numpy()[order]
-    size = rows.groupby(["classroom_id", "wave_id"])["student_id"].transform("size")
-    duo = people.classroom_teachers.groupby("classroom_id").size() > 1
-    teacher = rows["teacher_id"].to_numpy()[order]
-    columns: dict[str, object] = {
-        "student_id": sid,
-        "student": people.students["code"].to_numpy()[sid - 1],
-        "wave": wave[order],
-        "school": people.schools.set_index("id")["code"].reindex(
-            classes["school_id"].reindex(cid)).to_numpy(),
-        "classroom": classes["code"].reindex(cid).to_numpy(),
-        "teacher": people.teachers.set_index("id")["code"].reindex(teacher).to_numpy(),
-        "grade": rows["grade"].to_numpy()[order],
-        "class_size": size.to_numpy()[order],
-        "combination_class": (classes["lowest_grade"] != classes["highest_grade"])
-        .reindex(cid).to_numpy(),
-        "duo_class": duo.reindex(cid).fillna(False).to_numpy(dtype=bool),
-        "gender": np.where(people.student_boy[sid - 1], "boy", "girl"),
-        "boy": people.student_boy[sid - 1],
-        "migration_background": origin,
-        "migration_generation": None,
-        "non_western": ~np.isin(origin, ("dutch", "western")),
-        "turkish_moroccan": np.isin(origin, ("turkish", "moroccan")),
-        "origin_2022": None,
-        "pupil_weight": np.nan,
-        "low_ses": people.student_low_ses[sid - 1],
-    }
-    for column in ("lessons", "lessons_present", "minutes_present"):
-        columns[column] = rows[column].to_numpy()[order]
-    columns["hours_present"] = hours[order]
-    for valence in VALENCES:
-        columns[valence] = rates[valence].to_numpy()[order]
-        columns[f"{valence}_rate"] = rates[f"{valence}_rate"].to_numpy()[order]
-    columns["interaction_share"] = np.nan
+    order = np.lexsort((people.enrolment_wave, people.enrolment_student))
+    sid, cid = people.enrolment_student[order], people.enrolment_class[order]
+    columns = {name: values[order] for name, values in columns.items()}
+    columns.update(_people_columns(people, sid, cid, teacher=cid))
+    columns["wave"] = people.enrolment_wave[order]
+    columns["grade"] = people.enrolment_grade[order]
+    for name in ("interaction_share", "pupil_weight"):
+        columns[name] = np.nan
+    for name in ("migration_generation", "origin_2022"):
+        columns[name] = None
+    return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})
+
+
+def _draw_columns(design: ReplicaDesign, truth: ReplicaTruth, people: DrawnPeople,
+                  generator: np.random.Generator, *, iat: bool) -> dict[str, np.ndarray]:
+    """The drawn columns of the dataset, one value per enrolment in enrolment order.
+
+    Class size, exposure, counts and rates, scale scores and (with ``iat``) the rating
+    teacher's IAT scores; the draws in the order of the event-level simulator.
+    """
+    exposure = _dyad_exposure(design, people, generator)
+    sid, cid = people.enrolment_student, people.enrolment_class
+    teacher = cid  # class j's primary teacher is teacher j
+    hours = exposure["minutes_present"] / 60.0
+    counts, class_effects, student_effects = _counts(truth, people, sid, cid, hours, generator)
+    cell = exposure["cell"]
+    columns = {"class_size": np.bincount(cell, minlength=people.n_classes * design.waves)[cell]}
+    columns.update((name, exposure[name]) for name in _EXPOSURE)
+    columns["hours_present"] = hours
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for valence in VALENCES:
+            columns[valence] = counts[valence]
+            columns[f"{valence}_rate"] = np.where(hours > 0, counts[valence] / hours, np.nan)
+    iat_drawn = draw_iat_arrays(design, truth, np.arange(1, people.n_teachers + 1), generator)
+    iat_true = _by_teacher(truth, iat_drawn.d_true, people.n_teachers)
+    rows = {"student_id": sid, "classroom_id": cid,
+            "positive_rate": columns["positive_rate"], "negative_rate": columns["negative_rate"],
+            "iat_ethnicity": iat_true["ethnicity"][teacher], "iat_ses": iat_true["ses"][teacher]}
+    latent = draw_outcome_values(
+        truth, rows, (people.student_origin, people.student_low_ses, people.student_boy),
+        people.n_classes, (class_effects, student_effects), generator)
+    scores = draw_scale_scores(design, truth, latent, generator)
+    missing = np.full(len(sid), np.nan)
     for informant, names in SCALE_COLUMNS.items():
         for subscale, column in names.items():
-            score = scores.get((informant, subscale))
-            columns[column] = (np.asarray(score)[order] if score is not None
-                               else np.full(len(rows), np.nan))
+            columns[column] = scores.get((informant, subscale), missing)
+    iat_scores = _drawn_iat_scores(truth, iat_drawn, people.n_teachers) if iat else {}
     for kind in IAT_KINDS:
-        iat = iat_scores[iat_scores["kind"] == kind].groupby("teacher_id")["d_score"].mean()
-        columns[f"teacher_iat_{kind}"] = iat.reindex(teacher).to_numpy(dtype=float)
-    return pd.DataFrame({name: columns[name] for name in DATASET_COLUMNS})
+        by_teacher = iat_scores.get(kind)
+        columns[f"teacher_iat_{kind}"] = missing if by_teacher is None else by_teacher[teacher]
+    return columns
+
+
+def _drawn_iat_scores(truth: ReplicaTruth, drawn: DrawnIat,
+                      n_teachers: int) -> dict[str, np.ndarray]:
+    """The teachers' scored IATs: per kind, one D score per teacher id (``NaN`` if none)."""
+    layout = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
+    scores = np.full(len(drawn.taken), np.nan)
+    scores[drawn.taken] = d2_scores(layout, drawn.latency_ms, drawn.compatible_first)
+    return _by_teacher(truth, scores, n_teachers)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -51,38 +53,79 @@ def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: 
                              rates: pd.DataFrame, iat_true: pd.DataFrame,
                              rng: np.random.Generator) -> pd.DataFrame:
     """:func:`draw_outcomes` from the dyads' interaction rates (``interaction_rates`` rows)."""
-    sid = rates["student_id"].to_numpy()
-    cid = rates["classroom_id"].to_numpy()
-    origin = people.student_origin[sid - 1]
+    teacher_iat = iat_true.pivot(index="teacher_id", columns="kind", values="d_true")
+    rows = {name: rates[name].to_numpy()
+            for name in ("student_id", "classroom_id", "positive_rate", "negative_rate")}
+    for kind in ("ethnicity", "ses"):
+        rows[f"iat_{kind}"] = teacher_iat[kind].reindex(rates["teacher_id"]).to_numpy()
+    students = (people.student_origin, people.student_low_ses, people.student_boy)
+    values = draw_outcome_values(truth, rows, students, len(people.classrooms),
+                                 (observed.class_effects, observed.student_effects), rng)
+    out = rates[["student_id", "wave_id", "classroom_id", "teacher_id"]].copy()
+    for name, value in values.items():
+        out[name] = value
+    return out
+
+
+def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
+                        students: tuple[np.ndarray, np.ndarray, np.ndarray], n_classes: int,
+                        effects: tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]],
+                        rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The draws of :func:`draw_outcomes_from_rates`, on arrays.
+
+    Parameters
+    ----------
+    truth
+        True parameters.
+    rows
+        Per student x wave: ``student_id``, ``classroom_id``, ``positive_rate``,
+        ``negative_rate`` (``NaN`` where the dyad was never observed) and the rating teacher's
+        true IAT scores ``iat_ethnicity`` and ``iat_ses``.
+    students
+        Every student's origin group, low-SES and boy indicators (student ``i`` at ``i - 1``).
+    n_classes
+        Number of classes.
+    effects
+        The interaction rates' class and student effects per valence.
+    rng
+        The generator, drawn in the order of :func:`draw_outcomes_from_rates`.
+
+    Returns
+    -------
+    dict
+        Outcome name -> one value per row, then ``student_negative_expectations``.
+    """
+    sid, cid = rows["student_id"], rows["classroom_id"]
+    origin_of, low_ses_of, boy_of = students
+    origin = origin_of[sid - 1]
     turkish_moroccan = np.isin(origin, ("turkish", "moroccan"))
     non_western = ~np.isin(origin, ("dutch", "western"))
     x = {
         "non_western": non_western,
         "turkish_moroccan": turkish_moroccan,
         "other_non_western": non_western & ~turkish_moroccan,
-        "low_ses": people.student_low_ses[sid - 1],
-        "boy": people.student_boy[sid - 1],
+        "low_ses": low_ses_of[sid - 1],
+        "boy": boy_of[sid - 1],
+        "iat_ethnicity": rows["iat_ethnicity"],
+        "iat_ses": rows["iat_ses"],
     }
-    teacher_iat = iat_true.pivot(index="teacher_id", columns="kind", values="d_true")
-    x["iat_ethnicity"] = teacher_iat["ethnicity"].reindex(rates["teacher_id"]).to_numpy()
-    x["iat_ses"] = teacher_iat["ses"].reindex(rates["teacher_id"]).to_numpy()
     x["iat_ethnicity:non_western"] = x["iat_ethnicity"] * x["non_western"]
     x["iat_ses:low_ses"] = x["iat_ses"] * x["low_ses"]
+    class_effects, student_effects = effects
     expected = {}
     for valence in ("positive", "negative"):
         model = truth.rates[valence]
-        eta = (np.log(model.rate_per_hour) + observed.class_effects[valence][cid]
-               + observed.student_effects[valence][sid])
-        terms = {"low_ses": x["low_ses"], "boy": x["boy"],
-                 "turkish_moroccan": x["turkish_moroccan"],
-                 "other_non_western": x["other_non_western"]}
+        eta = (np.log(model.rate_per_hour) + class_effects[valence][cid]
+               + student_effects[valence][sid])
         for term, beta in model.log_rate_ratio.items():
-            eta = eta + beta * terms[term]
+            eta = eta + beta * x[term]
         # students never observed with the rater: their expected rate stands in
-        expected[valence] = rates[f"{valence}_rate"].fillna(pd.Series(np.exp(eta))).to_numpy()
-    out = rates[["student_id", "wave_id", "classroom_id", "teacher_id"]].copy()
-    n_students = len(people.students)
-    n_classes = len(people.classrooms)
+        rate = rows[f"{valence}_rate"]
+        expected[valence] = np.where(np.isnan(rate), np.exp(eta), rate)
+    out: dict[str, np.ndarray] = {}
+    n_students = len(origin_of)
+    direct = {term: np.nan_to_num(np.asarray(x[term], dtype=float))
+              for term in {t for model in truth.outcomes.values() for t in model.coefficients}}
     for name, model in truth.outcomes.items():
         class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
         student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
@@ -91,12 +134,12 @@ def draw_outcomes_from_rates(truth: ReplicaTruth, people: Population, observed: 
         value = (model.intercept + model.per_positive_per_hour * expected["positive"]
                  + per_negative * expected["negative"]
                  + class_re[cid] + student_re[sid]
-                 + rng.normal(0.0, model.residual_sd, size=len(out)))
+                 + rng.normal(0.0, model.residual_sd, size=len(sid)))
         for term, beta in model.coefficients.items():
-            value = value + beta * np.nan_to_num(np.asarray(x[term], dtype=float))
+            value = value + beta * direct[term]
         out[name] = value
     out["student_negative_expectations"] = (1.8 + 0.6 * (out["student_conflict"] - 1.9)
-                                            + rng.normal(0.0, 0.3, size=len(out)))
+                                            + rng.normal(0.0, 0.3, size=len(sid)))
     return out
 
 
@@ -114,18 +157,21 @@ def _shipped_instrument(code: str) -> Instrument:
     return load_instrument(code)
 
 
-def _draw_items(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
-                informant: str, instrument: Instrument, rng: np.random.Generator
+def _draw_items(design: ReplicaDesign, truth: ReplicaTruth, latent: Mapping[str, np.ndarray],
+                rows: int, informant: str, instrument: Instrument, rng: np.random.Generator
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which student x wave rows answered, and their item answers as stored (rows x items)."""
-    answered = rng.random(len(latent)) >= design.questionnaire_missing_rate
+    """Which of the ``rows`` student x wave rows answered, and their item answers as stored."""
+    answered = rng.random(rows) >= design.questionnaire_missing_rate
     n = int(answered.sum())
     low, high = instrument.scale.min, instrument.scale.max
     values = np.empty((n, len(instrument.items)))
+    answering: dict[str, np.ndarray] = {}
     for position, item in enumerate(instrument.items):
         column = SUBSCALE_OUTCOME.get((informant, item.subscale),
                                       f"{informant}_{item.subscale}")
-        value = latent[column].to_numpy()[answered] + rng.normal(0.0, truth.item_sd, size=n)
+        if column not in answering:
+            answering[column] = latent[column][answered]
+        value = answering[column] + rng.normal(0.0, truth.item_sd, size=n)
         value = np.clip(np.floor(value + rng.random(n)), low, high)
         if item.reverse:
             value = low + high - value
@@ -134,18 +180,27 @@ def _draw_items(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame
     return answered, values
 
 
+def _latent_arrays(latent: pd.DataFrame | Mapping[str, np.ndarray]
+                   ) -> tuple[Mapping[str, np.ndarray], int]:
+    """The latent outcomes as one array per column, and their number of rows."""
+    if isinstance(latent, pd.DataFrame):
+        return {name: latent[name].to_numpy() for name in latent.columns}, len(latent)
+    return latent, len(next(iter(latent.values())))
+
+
 def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
                         rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame,
                                                            pd.DataFrame]:
     """Instruments, responses and item answers for every student x wave (some missing)."""
     instruments, responses, items = [], [], []
     next_response = 1
+    arrays, rows = _latent_arrays(latent)
     for number, (informant, code) in enumerate(INSTRUMENTS.items(), start=1):
         instrument = _shipped_instrument(code)
         instruments.append({"id": number, "code": instrument.id,
                             "version": instrument.version, "informant": informant,
                             "definition": None})
-        mask, values = _draw_items(design, truth, latent, informant, instrument, rng)
+        mask, values = _draw_items(design, truth, arrays, rows, informant, instrument, rng)
         answered = latent[mask]
         n = len(answered)
         ids = np.arange(next_response, next_response + n)
@@ -161,7 +216,8 @@ def draw_questionnaires(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.D
             pd.concat(items, ignore_index=True))
 
 
-def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.DataFrame,
+def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth,
+                      latent: pd.DataFrame | Mapping[str, np.ndarray],
                       rng: np.random.Generator) -> dict[tuple[str, str], np.ndarray]:
     """The questionnaires of :func:`draw_questionnaires`, scored without storing the answers.
 
@@ -170,7 +226,8 @@ def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.Dat
     :func:`classdyad.measures.score_questionnaire` scores them (reverse keys undone, the mean
     of a subscale's answered items when at least the instrument's ``min_answered`` share of them
     is answered). ``tests/simulate/test_fast_dataset.py`` checks that the scores equal those of
-    :func:`classdyad.study.score_study_questionnaires`.
+    :func:`classdyad.study.score_study_questionnaires`. ``latent`` is a frame or one array per
+    column (the fast path's rows).
 
     Returns
     -------
@@ -179,9 +236,10 @@ def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.Dat
         questionnaire or too many of its items are missing).
     """
     out: dict[tuple[str, str], np.ndarray] = {}
+    arrays, rows = _latent_arrays(latent)
     for informant, code in INSTRUMENTS.items():
         instrument = _shipped_instrument(code)
-        answered, values = _draw_items(design, truth, latent, informant, instrument, rng)
+        answered, values = _draw_items(design, truth, arrays, rows, informant, instrument, rng)
         low, high = instrument.scale.min, instrument.scale.max
         reverse = np.array([item.reverse for item in instrument.items])
         values[:, reverse] = low + high - values[:, reverse]
@@ -193,32 +251,44 @@ def draw_scale_scores(design: ReplicaDesign, truth: ReplicaTruth, latent: pd.Dat
             needed = math.ceil(instrument.min_answered * block.shape[1] - 1e-9)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(present, block, 0.0).sum(axis=1) / count
-            score = np.full(len(latent), np.nan)
+            score = np.full(rows, np.nan)
             score[answered] = np.where(count >= needed, mean, np.nan)
             out[(informant, subscale)] = score
     return out
 
 
-def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
-             rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """IAT sessions and trials of every teacher (some missing), and the true D scores."""
+@dataclass(frozen=True)
+class DrawnIat:
+    """The IATs of :func:`draw_iat` as arrays: one entry per teacher x kind, then per session.
+
+    ``latency_ms`` and ``error`` hold one row per session (taken IAT) and one column per trial
+    of the seven-block layout, latencies rounded to 0.1 ms as stored.
+    """
+
+    teacher_id: np.ndarray
+    kind: np.ndarray
+    d_true: np.ndarray
+    taken: np.ndarray
+    compatible_first: np.ndarray
+    latency_ms: np.ndarray
+    error: np.ndarray
+
+
+def draw_iat_arrays(design: ReplicaDesign, truth: ReplicaTruth, teacher_ids: np.ndarray,
+                    rng: np.random.Generator) -> DrawnIat:
+    """The draws of :func:`draw_iat`, on arrays, in the same order."""
     kinds = list(truth.iat_mean)
-    teacher_ids = np.repeat(teachers["id"].to_numpy(), len(kinds))
-    kind = np.tile(kinds, len(teachers))
+    teacher_id = np.repeat(teacher_ids, len(kinds))
+    kind = np.tile(kinds, len(teacher_ids))
     d_true = rng.normal([truth.iat_mean[k] for k in kind], truth.iat_sd)
-    true = pd.DataFrame({"teacher_id": teacher_ids, "kind": kind, "d_true": d_true})
-    taken = rng.random(len(true)) >= design.iat_missing_rate
-    sessions = true[taken].reset_index(drop=True)
-    sessions.insert(0, "id", np.arange(1, len(sessions) + 1))
-    sessions["wave_id"] = 1
-    sessions["compatible_first"] = rng.random(len(sessions)) < 0.5
+    taken = rng.random(len(teacher_id)) >= design.iat_missing_rate
+    n_sessions = int(taken.sum())
+    compatible_first = rng.random(n_sessions) < 0.5
     blocks = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
-    trial = np.concatenate([np.arange(1, n + 1) for n in IAT_BLOCK_TRIALS])
     n_trials = len(blocks)
-    session = np.repeat(sessions["id"].to_numpy(), n_trials)
-    block = np.tile(blocks, len(sessions))
-    first = np.repeat(sessions["compatible_first"].to_numpy(), n_trials)
-    d = np.repeat(sessions["d_true"].to_numpy(), n_trials)
+    block = np.tile(blocks, n_sessions)
+    first = np.repeat(compatible_first, n_trials)
+    d = np.repeat(d_true[taken], n_trials)
     combined = np.isin(block, (3, 4, 6, 7))
     incompatible = combined & (np.isin(block, (6, 7)) == first)
     sd = truth.iat_latency_sd_ms
@@ -228,9 +298,29 @@ def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
     latency = np.exp(rng.normal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2)))
     error = rng.random(len(latency)) < truth.iat_error_rate
     latency = latency + error * rng.gamma(4.0, 100.0, size=len(latency))
-    trials = pd.DataFrame({"session_id": session, "block": block,
+    return DrawnIat(teacher_id, kind, d_true, taken, compatible_first,
+                    np.round(latency, 1).reshape(n_sessions, n_trials),
+                    error.reshape(n_sessions, n_trials))
+
+
+def draw_iat(design: ReplicaDesign, truth: ReplicaTruth, teachers: pd.DataFrame,
+             rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """IAT sessions and trials of every teacher (some missing), and the true D scores."""
+    drawn = draw_iat_arrays(design, truth, teachers["id"].to_numpy(), rng)
+    true = pd.DataFrame({"teacher_id": drawn.teacher_id, "kind": drawn.kind,
+                         "d_true": drawn.d_true})
+    sessions = true[drawn.taken].reset_index(drop=True)
+    sessions.insert(0, "id", np.arange(1, len(sessions) + 1))
+    sessions["wave_id"] = 1
+    sessions["compatible_first"] = drawn.compatible_first
+    blocks = np.repeat(np.arange(1, 8), IAT_BLOCK_TRIALS)
+    trial = np.concatenate([np.arange(1, n + 1) for n in IAT_BLOCK_TRIALS])
+    n_trials = len(blocks)
+    trials = pd.DataFrame({"session_id": np.repeat(sessions["id"].to_numpy(), n_trials),
+                           "block": np.tile(blocks, len(sessions)),
                            "trial": np.tile(trial, len(sessions)),
-                           "latency_ms": np.round(latency, 1), "error": error,
+                           "latency_ms": drawn.latency_ms.ravel(),
+                           "error": drawn.error.ravel(),
                            "corrected_latency_ms": np.nan})
     return sessions[["id", "teacher_id", "wave_id", "kind", "compatible_first"]], trials, true
 
@@ -267,31 +357,81 @@ def score_drawn_iat(sessions: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFram
         raise ValueError("score_drawn_iat takes the complete sessions of draw_iat, in order")
     block = trials["block"].to_numpy()[:n_trials]
     latency = trials["latency_ms"].to_numpy(dtype=float).reshape(len(ids), n_trials)
-    scored = np.isin(block, (3, 4, 6, 7))
-    scores = np.full(len(ids), np.nan)
-    for position, first in enumerate(sessions["compatible_first"].to_numpy(dtype=bool)):
-        roles = [_SCORED_BLOCKS[(int(b), bool(first))] for b in block[scored]]
-        pair = np.array([r[0] for r in roles])
-        compatible = np.array([r[1] for r in roles])
-        lat = latency[position, scored]
-        keep = lat <= 10_000.0
-        if not keep.any() or float(np.mean(lat[keep] < 300)) > 0.10:
-            continue
-        keep &= ~(lat < 400.0)
-        lat, pair, compatible = lat[keep], pair[keep], compatible[keep]
-        pairs = []
-        for name in ("practice", "test"):
-            in_pair = pair == name
-            first_mean = lat[in_pair & compatible]
-            second_mean = lat[in_pair & ~compatible]
-            spread = lat[in_pair]
-            if first_mean.size == 0 or second_mean.size == 0 or spread.size < 2:
-                break
-            sd = spread.std(ddof=1)
-            if not np.isfinite(sd) or sd == 0:
-                break
-            pairs.append(float((second_mean.mean() - first_mean.mean()) / sd))
-        else:
-            scores[position] = float(np.mean(pairs))
+    scores = d2_scores(block, latency, sessions["compatible_first"].to_numpy(dtype=bool))
     return pd.DataFrame({"session_id": ids, "teacher_id": sessions["teacher_id"].to_numpy(),
                          "kind": sessions["kind"].to_numpy(), "d_score": scores})
+
+
+def d2_scores(block: np.ndarray, latency_ms: np.ndarray,
+              compatible_first: np.ndarray) -> np.ndarray:
+    """The D2 scores of :func:`score_drawn_iat`, on arrays.
+
+    Parameters
+    ----------
+    block
+        The block of each trial of one session's layout (1-7).
+    latency_ms
+        One row per session, one column per trial.
+    compatible_first
+        Per session, whether the compatible pairing came first.
+
+    Returns
+    -------
+    numpy.ndarray
+        One D score per session (``NaN`` where excluded or undefined).
+    """
+    scored = np.isin(block, (3, 4, 6, 7))
+    lat = latency_ms[:, scored]
+    # the exclusions, for all sessions at once: trials above 10 s are dropped, and a session
+    # with more than 10 % of the rest faster than 300 ms is out
+    within = lat <= 10_000.0
+    n_within = within.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        too_fast = (within & (lat < 300)).sum(axis=1) / n_within
+    included = (n_within > 0) & ~(too_fast > 0.10)
+    keep = within & ~(lat < 400.0)
+    # per order of the pairings: which scored trials are in which pair and pairing
+    roles = {first: [_SCORED_BLOCKS[(int(b), first)] for b in block[scored]]
+             for first in (True, False)}
+    subsets = {first: _pair_subsets(role) for first, role in roles.items()}
+    scores = np.full(len(latency_ms), np.nan)
+    first_of = compatible_first.tolist()
+    for position in np.flatnonzero(included).tolist():
+        scores[position] = _session_d(lat[position], keep[position],
+                                      subsets[first_of[position]])
+    return scores
+
+
+def _pair_subsets(roles: list[tuple[str, bool]]
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per pair (practice, test): masks of its compatible trials, its incompatible trials and
+    all its trials, over the scored trials whose (pair, compatible) ``roles`` are given."""
+    pair = np.array([r[0] for r in roles])
+    compatible = np.array([r[1] for r in roles])
+    return [((pair == name) & compatible, (pair == name) & ~compatible, pair == name)
+            for name in ("practice", "test")]
+
+
+def _session_d(lat: np.ndarray, keep: np.ndarray,
+               subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """One session's D from its scored latencies ``lat`` (those in ``keep`` count): the mean
+    over the two pairs of the incompatible minus compatible mean over the pair's inclusive SD
+    (``NaN`` when a pair lacks a block or has no spread).
+
+    Means and the SD are numpy's ``mean()`` and ``std(ddof=1)`` written out in their own
+    steps (the same sums in the same order), without their per-call overhead.
+    """
+    pairs = []
+    for compatible, incompatible, in_pair in subsets:
+        first = lat[keep & compatible]
+        second = lat[keep & incompatible]
+        spread = lat[keep & in_pair]
+        if first.size == 0 or second.size == 0 or spread.size < 2:
+            return float("nan")
+        deviation = spread - np.add.reduce(spread) / spread.size
+        sd = math.sqrt(np.add.reduce(deviation * deviation) / (spread.size - 1))
+        if not math.isfinite(sd) or sd == 0:
+            return float("nan")
+        difference = np.add.reduce(second) / second.size - np.add.reduce(first) / first.size
+        pairs.append(float(difference / sd))
+    return float(np.mean(pairs))
