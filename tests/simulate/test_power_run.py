@@ -3,6 +3,7 @@ effects from YAML and from a pilot, nulls, and the --mc-se stopping rule."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -149,11 +150,40 @@ def test_null_truth_zeroes_what_each_hypothesis_tests() -> None:
 def test_equal_standardized_weights_use_the_drawn_rates_sds() -> None:
     """Under H4's null the slope on negative interactions weighs as much as the positive one
     after standardizing by the SDs of the rows where both rates are observed."""
-    rates = pd.DataFrame({"positive_rate": [1.0, 3.0, np.nan, 2.0, 6.0],
-                          "negative_rate": [0.5, 0.0, 4.0, 1.5, np.nan]})
-    weight = measurement._equal_standardized_weight(0.04, rates)
+    positive = np.array([1.0, 3.0, np.nan, 2.0, 6.0])
+    negative = np.array([0.5, 0.0, 4.0, 1.5, np.nan])
+    weight = measurement._equal_standardized_weight(0.04, positive, negative)
     expected = -0.04 * np.std([1, 3, 2], ddof=1) / np.std([0.5, 0, 1.5], ddof=1)
     assert weight == pytest.approx(expected, rel=1e-14)
+
+
+def test_h4_null_draws_outcomes_with_equal_standardized_weights() -> None:
+    """Without noise, the drawn outcome is exactly ``b (z_positive - z_negative)`` plus
+    constants on the rows where both rates are observed, in every sample."""
+    quiet = {name: dataclasses.replace(model, class_sd=0.0, student_sd=0.0, residual_sd=0.0)
+             for name, model in null_truth(ReplicaTruth(), "H4").outcomes.items()}
+    truth = dataclasses.replace(ReplicaTruth(), outcomes=quiet)
+    rng = np.random.default_rng(3)
+    n, n_classes = 60, 4
+    positive = rng.gamma(3.0, 0.5, size=n)
+    negative = rng.gamma(1.0, 0.4, size=n)
+    positive[5], negative[9] = np.nan, np.nan
+    rows = {"student_id": np.arange(1, n + 1), "classroom_id": np.arange(n) % n_classes + 1,
+            "positive_rate": positive, "negative_rate": negative,
+            "iat_ethnicity": np.zeros(n), "iat_ses": np.zeros(n)}
+    students = (np.array(["dutch"] * n, dtype=object), np.zeros(n, dtype=bool),
+                np.zeros(n, dtype=bool))
+    effects = ({v: np.zeros(n_classes + 1) for v in ("positive", "negative", "neutral")},
+               {v: np.zeros(n + 1) for v in ("positive", "negative", "neutral")})
+    values = measurement.draw_outcome_values(truth, rows, students, n_classes, effects, rng)
+    both = ~(np.isnan(positive) | np.isnan(negative))
+    z_positive = (positive[both] - positive[both].mean()) / positive[both].std(ddof=1)
+    z_negative = (negative[both] - negative[both].mean()) / negative[both].std(ddof=1)
+    for name in ("teacher_closeness", "teacher_conflict"):
+        model = truth.outcomes[name]
+        scale = model.per_positive_per_hour * positive[both].std(ddof=1)
+        centred = values[name][both] - values[name][both].mean()
+        np.testing.assert_allclose(centred, scale * (z_positive - z_negative), atol=1e-12)
 
 
 def test_effects_from_a_mapping_and_a_yaml_file(tmp_path) -> None:

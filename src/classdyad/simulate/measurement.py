@@ -129,7 +129,8 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
     for name, model in truth.outcomes.items():
         class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
         student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
-        per_negative = (_equal_standardized_weight(model.per_positive_per_hour, rates)
+        per_negative = (_equal_standardized_weight(model.per_positive_per_hour,
+                                                   rows["positive_rate"], rows["negative_rate"])
                         if model.equal_standardized_weights else model.per_negative_per_hour)
         value = (model.intercept + model.per_positive_per_hour * expected["positive"]
                  + per_negative * expected["negative"]
@@ -143,12 +144,14 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
     return out
 
 
-def _equal_standardized_weight(per_positive: float, rates: pd.DataFrame) -> float:
+def _equal_standardized_weight(per_positive: float, positive_rate: np.ndarray,
+                               negative_rate: np.ndarray) -> float:
     """The slope on negative interactions per hour that weighs as much as ``per_positive`` on
     positive ones after standardizing both observed rates (rows where both are observed)."""
-    both = rates[["positive_rate", "negative_rate"]].dropna().to_numpy(dtype=float)
-    spread = both.std(axis=0, ddof=1)
-    return float(-per_positive * spread[0] / spread[1])
+    positive = np.asarray(positive_rate, dtype=float)
+    negative = np.asarray(negative_rate, dtype=float)
+    both = ~(np.isnan(positive) | np.isnan(negative))
+    return float(-per_positive * positive[both].std(ddof=1) / negative[both].std(ddof=1))
 
 
 @functools.cache
