@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from classdyad.analysis import center
+from classdyad.analysis.centering import cluster_means
 from classdyad.errors import DataError, DataWarning, OptionError
 from classdyad.mixed import lmm
 
@@ -68,3 +69,15 @@ def test_within_and_between_effects_are_recovered_in_a_mixed_model():
     estimates = fit.fixed_effects.set_index("term")["estimate"]
     assert abs(estimates["x_within"] - 0.3) < 0.06
     assert abs(estimates["x_between"] - 0.8) < 0.2
+
+
+def test_cluster_means_match_pandas_and_ignore_how_clusters_are_numbered():
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 9, size=400)
+    values = rng.normal(3.0, 2.0, size=400)
+    means = cluster_means(values, codes)
+    expected = pd.Series(values).groupby(codes).mean().to_numpy()
+    np.testing.assert_allclose(means, expected, rtol=1e-14)
+    relabel = rng.permutation(9)
+    np.testing.assert_array_equal(cluster_means(values, relabel[codes])[relabel], means)
+    assert np.isnan(cluster_means(values[codes < 8], codes[codes < 8], 9)[8])

@@ -28,7 +28,7 @@ import pandas as pd
 
 from classdyad.errors import DataError, DataWarning, check_option
 
-__all__ = ["center"]
+__all__ = ["center", "cluster_means"]
 
 
 def center(
@@ -115,3 +115,31 @@ def center(
         out[f"{name}{suffixes[0]}"] = within.where(~missing_cluster, np.nan)
         out[f"{name}{suffixes[1]}"] = cluster_mean
     return out
+
+
+def cluster_means(values: np.ndarray, codes: np.ndarray, n_clusters: int | None = None
+                  ) -> np.ndarray:
+    """Each cluster's mean of ``values`` (no missing values), by integer cluster ``codes``.
+
+    The sums run over the rows in their order (``numpy.bincount``), so rows in the same order
+    give the same means to the last bit whatever numbers the clusters carry: the mediation
+    models and the power analysis's lean steps take their class means from here.
+
+    Parameters
+    ----------
+    values
+        One number per row.
+    codes
+        Each row's cluster, ``0 .. n_clusters - 1``.
+    n_clusters
+        Number of clusters (default: the largest code plus one).
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per cluster (``nan`` for a cluster without rows).
+    """
+    n = int(codes.max()) + 1 if n_clusters is None else n_clusters
+    sizes = np.bincount(codes, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(codes, weights=values, minlength=n) / sizes

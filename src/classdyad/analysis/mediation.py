@@ -74,6 +74,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from classdyad.analysis.centering import cluster_means
 from classdyad.analysis.mediation_inference import delta_method_table, r_squared_table
 from classdyad.analysis.mediation_results import (
     MediationResult,
@@ -134,10 +135,12 @@ def _as_names(value: str | Sequence[str], what: str) -> tuple[str, ...]:
 def _decompose(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Add ``<col>_b`` (cluster mean over the rows used) and ``<col>_w`` (deviation) columns."""
     out = frame.copy()
+    codes = pd.factorize(out["G"])[0]
     for column in columns:
-        means = out.groupby("G", sort=False)[column].transform("mean")
+        values = out[column].to_numpy(dtype=float)
+        means = cluster_means(values, codes)[codes]
         out[f"{column}_b"] = means
-        out[f"{column}_w"] = out[column] - means
+        out[f"{column}_w"] = values - means
     return out
 
 

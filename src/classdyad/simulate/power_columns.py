@@ -7,7 +7,8 @@ of ``X, M0, M1`` (``X_b, X_w``, ...). :class:`MediationColumns` builds the same 
 arrays converted once per dataset (not once per step with pandas), with the class and student
 codes as integers in the sorted order of their labels (the order in which
 :func:`classdyad.mixed.lmm` numbers the levels of a text column, so the random-effects design is
-the same). Class means are pandas' group means, as ``mediation`` takes them.
+the same). Class means are :func:`~classdyad.analysis.centering.cluster_means`, as
+``mediation`` takes them.
 
 Where the data are not plainly fit for ``mediation`` (a column that is not numeric, a mediator,
 outcome or exposure without variation, fewer than ten rows or three classes, a variable that
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from classdyad.analysis.centering import cluster_means
 from classdyad.study import gaps
 from classdyad.study.plan import MEDIATORS
 
@@ -68,9 +70,9 @@ class StepColumns:
         :class:`NotPlain` where it does not vary within classes or between them."""
         if not _varies_within(values, self.codes, self.n_classes):
             raise NotPlain
-        # pandas' group means (compensated sums), bit for bit those of ``mediation``: a
-        # difference in the last bit moves the optimum, and Satterthwaite's p values, by 1e-9
-        class_means = pd.Series(values, copy=False).groupby(self.codes).mean().to_numpy()
+        # the class means of ``mediation``, bit for bit: a difference in the last bit moves
+        # the optimum, and Satterthwaite's p values, by 1e-9
+        class_means = cluster_means(values, self.codes, self.n_classes)
         if not (class_means != class_means[0]).any():  # no between-class effect
             raise NotPlain
         means = class_means[self.codes]
