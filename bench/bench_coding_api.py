@@ -41,7 +41,7 @@ when it is set, ``CLASSDYAD_TEST_POSTGRES_URL``. Numbers depend on the machine a
 runs on it (the load average at the end is printed); compare engines within one run.
 
 Run: ``python -m bench coding_api [--quick] [--coders 50] [--events 2000] [--pace 1]
-[--client-processes 5] [--postgres URL]``.
+[--client-processes 5] [--postgres URL] [--engines sqlite,postgresql]``.
 """
 
 from __future__ import annotations
@@ -325,6 +325,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--client-processes", type=int, default=5,
                         help="processes the coders are spread over (threads within each)")
     parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--engines", default="sqlite,postgresql",
+                        help="which engines to run, of sqlite,postgresql (postgresql needs "
+                        "--postgres)")
     args = parser.parse_args(argv)
     if args.quick:
         args.coders, args.events = 10, 200
@@ -335,8 +338,12 @@ def main(argv: list[str]) -> None:
     tables = dataclasses.replace(study.tables, events=empty_table("events"))
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        engines = [("sqlite", str(Path(folder) / "study.sqlite"))]
-        if args.postgres:
+        chosen = {e.strip() for e in args.engines.split(",")}
+        unknown = chosen - {"sqlite", "postgresql"}
+        if unknown:
+            raise SystemExit(f"unknown engine(s) {sorted(unknown)}; choose sqlite, postgresql")
+        engines = [("sqlite", str(Path(folder) / "study.sqlite"))] if "sqlite" in chosen else []
+        if args.postgres and "postgresql" in chosen:
             engines.append(("postgresql", args.postgres))
         for name, database in engines:
             rows.append((name, _run(database, tables, args)))
