@@ -30,8 +30,16 @@ from classdyad.simulate.design import (
 )
 from classdyad.simulate.measurement import IAT_BLOCK_TRIALS, d2_scores, draw_iat_arrays
 
-__all__ = ["describe_truth", "null_at_origin", "null_truth", "truth_from_mapping",
-           "scored_iat_null_mean", "truth_from_pilot", "truth_from_yaml", "zero_under_null"]
+__all__ = [
+    "describe_truth",
+    "null_at_origin",
+    "null_truth",
+    "scored_iat_null_mean",
+    "truth_from_mapping",
+    "truth_from_pilot",
+    "truth_from_yaml",
+    "zero_under_null",
+]
 
 #: group terms of the rate models (background gaps in interactions)
 GROUP_RATE_TERMS = ("low_ses", "turkish_moroccan", "other_non_western")
