@@ -114,10 +114,9 @@ class LinearMixedModelResult(MixedModelResult):
         """The numbers of ``fixed_effects`` (estimates, standard errors, Satterthwaite degrees
         of freedom, t statistics and p values) as arrays, computed once for both."""
         if self.tests is None:
-            table = self.fixed_effects
-            return FixedEffectTests(tuple(table["term"]), *(
-                table[c].to_numpy(dtype=float)
-                for c in ("estimate", "std_error", "df", "statistic", "p_value")))
+            raise EstimationError(
+                "this result holds no fixed-effect tests; fit the model with lmm() again"
+            )
         return self.tests()
 
     def refit(self, response: ArrayLike, *, warm_start: bool = True) -> LinearMixedModelResult:

@@ -194,13 +194,14 @@ def scored_iat_null_mean(truth: ReplicaTruth) -> float:
     Association Test: I. An improved scoring algorithm. *Journal of Personality and Social
     Psychology*, 85(2), 197-216.
     """
-    return _scored_iat_null_mean(len(truth.iat_mean), truth.iat_sd, truth.iat_latency_ms,
-                                 truth.iat_latency_sd_ms, truth.iat_error_rate)
+    return _scored_iat_null_mean(truth.iat_sd, truth.iat_latency_ms, truth.iat_latency_sd_ms,
+                                 truth.iat_error_rate)
 
 
 @functools.lru_cache(maxsize=16)
-def _scored_iat_null_mean(kinds: int, sd: float, latency: float, latency_sd: float,
+def _scored_iat_null_mean(sd: float, latency: float, latency_sd: float,
                           error_rate: float) -> float:
+    # every kind of IAT is drawn alike, so the replica's two kinds serve for any truth's
     base = dataclasses.replace(ReplicaTruth(), iat_sd=sd, iat_latency_ms=latency,
                                iat_latency_sd_ms=latency_sd, iat_error_rate=error_rate)
     teachers = np.arange(1, _IAT_NULL_TEACHERS + 1)
@@ -212,7 +213,6 @@ def _scored_iat_null_mean(kinds: int, sd: float, latency: float, latency_sd: flo
                                 np.random.default_rng(20_261_206))
         return float(np.nanmean(d2_scores(block, drawn.latency_ms, drawn.compatible_first)))
 
-    del kinds  # (the draws are per kind; the key keeps one cache entry per layout)
     # the scored mean is linear in the centre to about 1e-4 over the few hundredths involved
     # (0.022, 0.0003 and -0.014 at 0, -0.03 and -0.05 for the replica), so one secant step
     # from two points finds its zero
