@@ -154,7 +154,7 @@ def test_equal_standardized_weights_use_the_drawn_rates_sds() -> None:
     after standardizing by the SDs of the rows where both rates are observed."""
     positive = np.array([1.0, 3.0, np.nan, 2.0, 6.0])
     negative = np.array([0.5, 0.0, 4.0, 1.5, np.nan])
-    weight = measurement._equal_standardized_weight(0.04, positive, negative)
+    weight = -0.04 * measurement._rate_sd_ratio(positive, negative)
     expected = -0.04 * np.std([1, 3, 2], ddof=1) / np.std([0.5, 0, 1.5], ddof=1)
     assert weight == pytest.approx(expected, rel=1e-14)
 

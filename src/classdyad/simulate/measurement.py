@@ -126,12 +126,15 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
     n_students = len(origin_of)
     direct = {term: np.nan_to_num(np.asarray(x[term], dtype=float))
               for term in {t for model in truth.outcomes.values() for t in model.coefficients}}
+    # SD(positive rate) / SD(negative rate) of this draw, for models with equal weights
+    ratio = (_rate_sd_ratio(rows["positive_rate"], rows["negative_rate"])
+             if any(m.equal_standardized_weights for m in truth.outcomes.values()) else None)
     for name, model in truth.outcomes.items():
         class_re = rng.normal(0.0, model.class_sd, size=n_classes + 1)
         student_re = rng.normal(0.0, model.student_sd, size=n_students + 1)
-        per_negative = (_equal_standardized_weight(model.per_positive_per_hour,
-                                                   rows["positive_rate"], rows["negative_rate"])
-                        if model.equal_standardized_weights else model.per_negative_per_hour)
+        per_negative = (-model.per_positive_per_hour * ratio
+                        if ratio is not None and model.equal_standardized_weights
+                        else model.per_negative_per_hour)
         value = (model.intercept + model.per_positive_per_hour * expected["positive"]
                  + per_negative * expected["negative"]
                  + class_re[cid] + student_re[sid]
@@ -144,14 +147,14 @@ def draw_outcome_values(truth: ReplicaTruth, rows: Mapping[str, np.ndarray],
     return out
 
 
-def _equal_standardized_weight(per_positive: float, positive_rate: np.ndarray,
-                               negative_rate: np.ndarray) -> float:
-    """The slope on negative interactions per hour that weighs as much as ``per_positive`` on
-    positive ones after standardizing both observed rates (rows where both are observed)."""
+def _rate_sd_ratio(positive_rate: np.ndarray, negative_rate: np.ndarray) -> float:
+    """SD(positive rate) / SD(negative rate) over the rows where both are observed: a slope of
+    ``-b * ratio`` on negative interactions weighs as much as ``b`` on positive ones after
+    standardizing both rates."""
     positive = np.asarray(positive_rate, dtype=float)
     negative = np.asarray(negative_rate, dtype=float)
     both = ~(np.isnan(positive) | np.isnan(negative))
-    return float(-per_positive * positive[both].std(ddof=1) / negative[both].std(ddof=1))
+    return float(positive[both].std(ddof=1) / negative[both].std(ddof=1))
 
 
 @functools.cache
