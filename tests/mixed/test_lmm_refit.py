@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classdyad.errors import DataError, SingularFitWarning
+from classdyad.errors import DataError, DataWarning, FormulaError, SingularFitWarning
 from classdyad.mixed import lmm
 from classdyad.mixed._mixed_results import Deferred
 
@@ -128,3 +128,73 @@ def test_satterthwaite_and_modes_are_computed_when_first_read():
     assert fit.conditional_modes[0].shape == (18, 2)
     with pytest.raises(AttributeError):
         fit.fixed_effects = table  # frozen as before
+
+
+# ------------------------------------------------------------------ refit_with
+
+
+def _replica_columns() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    frame = _frame("replica_student_wave")
+    frame["late"] = (frame["wave"] > 1).astype(float)
+    frame["negative_twice"] = 2.0 * frame["negative_rate"]
+    return frame, {name: frame[name].to_numpy(dtype=float)
+                   for name in ["negative_rate", "positive_rate", "low_ses", "late",
+                                "negative_twice", "teacher_closeness"]}
+
+
+REPLICA_RANDOM = " + (1 | classroom) + (1 | student)"
+
+
+def test_refit_with_equals_lmm_on_the_same_rows_bit_for_bit() -> None:
+    frame, columns = _replica_columns()
+    first = lmm("negative_rate ~ 1 + low_ses + late" + REPLICA_RANDOM, frame)
+    formula = "teacher_closeness ~ 1 + negative_rate + positive_rate + low_ses" + REPLICA_RANDOM
+    fixed = {"(Intercept)": np.ones(len(frame)), "negative_rate": columns["negative_rate"],
+             "positive_rate": columns["positive_rate"], "low_ses": columns["low_ses"]}
+    derived = first.refit_with(formula, columns["teacher_closeness"], fixed)
+    fresh = lmm(formula, frame)
+    # the same matrices, so the same computation: equal, not merely close
+    assert derived.formula == fresh.formula and derived.design.fixed_names == \
+        fresh.design.fixed_names
+    assert np.array_equal(derived.design.fixed, fresh.design.fixed)
+    assert np.array_equal(derived.theta, fresh.theta) and np.array_equal(derived.beta,
+                                                                          fresh.beta)
+    assert derived.deviance == fresh.deviance and derived.sigma == fresh.sigma
+    pd.testing.assert_frame_equal(derived.fixed_effects, fresh.fixed_effects)
+    # new data: the fixed part is rebuilt from the named columns
+    np.testing.assert_array_equal(derived.design.fixed_matrix(frame.iloc[:7]),
+                                  fresh.design.fixed_matrix(frame.iloc[:7]))
+
+
+def test_refit_with_drops_collinear_columns_as_lmm_does() -> None:
+    frame, columns = _replica_columns()
+    first = lmm("negative_rate ~ 1 + low_ses" + REPLICA_RANDOM, frame)
+    formula = "teacher_closeness ~ 1 + negative_rate + negative_twice" + REPLICA_RANDOM
+    fixed = {"(Intercept)": np.ones(len(frame)), "negative_rate": columns["negative_rate"],
+             "negative_twice": columns["negative_twice"]}
+    with pytest.warns(DataWarning, match="negative_twice"):
+        derived = first.refit_with(formula, columns["teacher_closeness"], fixed)
+    with pytest.warns(DataWarning, match="negative_twice"):
+        fresh = lmm(formula, frame)
+    assert derived.design.fixed_names == fresh.design.fixed_names == ("(Intercept)",
+                                                                      "negative_rate")
+    assert np.array_equal(derived.beta, fresh.beta)
+
+
+@pytest.mark.parametrize(("formula", "names", "length", "message"), [
+    ("teacher_closeness ~ 1 + low_ses + (1 | classroom)", ["(Intercept)", "low_ses"], None,
+     "other random-effects"),
+    ("teacher_closeness ~ 1 + low_ses" + REPLICA_RANDOM, ["low_ses", "(Intercept)"], None,
+     "in the formula's order"),
+    ("teacher_closeness ~ 1 + factor(wave)" + REPLICA_RANDOM, ["(Intercept)"], None,
+     "not a column name"),
+    ("teacher_closeness ~ 1 + low_ses" + REPLICA_RANDOM, ["(Intercept)", "low_ses"], 5,
+     "one value of"),
+])
+def test_refit_with_refuses_what_it_cannot_build(formula, names, length, message) -> None:
+    frame, columns = _replica_columns()
+    first = lmm("negative_rate ~ 1 + low_ses" + REPLICA_RANDOM, frame)
+    n = len(frame) if length is None else length
+    fixed = {name: np.ones(n) if name == "(Intercept)" else columns[name][:n] for name in names}
+    with pytest.raises(FormulaError if length is None else DataError, match=message):
+        first.refit_with(formula, columns["teacher_closeness"], fixed)

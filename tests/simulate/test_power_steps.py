@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from classdyad.errors import DataError
-from classdyad.mixed import lmm
+from classdyad.mixed import LinearMixedModelResult, lmm
 from classdyad.simulate import ReplicaDesign, draw_analysis_dataset
 from classdyad.simulate.power_steps import power_steps
 from classdyad.study.plan import plan_steps
@@ -55,7 +55,14 @@ def test_steps_with_the_same_rows_share_the_a_path_fits(monkeypatch) -> None:
         responses.append(formula.split("~")[0].strip())
         return lmm(formula, data, **options)
 
+    refit_with = LinearMixedModelResult.refit_with
+
+    def counting_refit_with(fit, formula: str, response, fixed):
+        responses.append(formula.split("~")[0].strip())
+        return refit_with(fit, formula, response, fixed)
+
     monkeypatch.setattr("classdyad.simulate.power_steps.lmm", counting_lmm)
+    monkeypatch.setattr(LinearMixedModelResult, "refit_with", counting_refit_with)
     steps = [s for s in power_steps(dataset, hypotheses=("H3",), rng=np.random.default_rng(5),
                                     n_draws=100) if s.hypothesis == "H3"]
     for step in steps:

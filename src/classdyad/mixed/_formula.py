@@ -347,6 +347,26 @@ def _direct_effects(
     return intercept, tuple(items)
 
 
+def fixed_terms(text: str) -> tuple[bool, tuple[str, ...]]:
+    """``(intercept, column names)`` of a fixed part made of ``1``, ``0`` and plain column
+    names (what a model built from arrays can hold); :class:`FormulaError` otherwise."""
+    intercept, items = True, []
+    for raw in text.split("+"):
+        token = raw.strip()
+        if token == "1":
+            continue
+        if token in ("0", "-1"):
+            intercept = False
+        elif _NAME.fullmatch(token):
+            items.append(token)
+        else:
+            raise FormulaError(
+                f"fixed effects {text!r}: {token!r} is not a column name; a model built from "
+                "arrays takes plain columns only, so fit it with lmm() on a data frame"
+            )
+    return intercept, tuple(items)
+
+
 def _direct_names(intercept: bool, items: tuple[DirectItem, ...]) -> list[str]:
     names = ["Intercept"] if intercept else []
     for item in items:
@@ -443,7 +463,7 @@ def _require_finite(values: np.ndarray, names: list[Any], formula: str) -> None:
         )
 
 
-def _independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+def independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     """Indices of a maximal set of linearly independent columns, keeping earlier ones first."""
     if x.shape[1] == 0:
         return np.arange(0)
@@ -528,7 +548,7 @@ def build_design(
         x_names = _direct_names(*fixed_direct)
         x_spec = None
         _require_finite(x_full, x_names, formula)
-    keep = _independent_columns(x_full)
+    keep = independent_columns(x_full)
     dropped = tuple(_rename([x_names[j] for j in range(len(x_names)) if j not in set(keep)]))
     if dropped:
         warnings.warn(

@@ -46,6 +46,7 @@ mixed effects models. *Journal of Statistical Software*, 82(13). doi:10.18637/js
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import Callable, Mapping
@@ -60,12 +61,20 @@ from numpy.typing import ArrayLike
 from classdyad.errors import (
     ConvergenceWarning,
     DataError,
+    DataWarning,
     EstimationError,
+    FormulaError,
     OptionError,
     SingularFitWarning,
 )
 from classdyad.mixed._blas_threads import limit_blas_threads
-from classdyad.mixed._formula import MixedDesign, build_design
+from classdyad.mixed._formula import (
+    MixedDesign,
+    build_design,
+    fixed_terms,
+    independent_columns,
+)
+from classdyad.mixed._formula_parsing import parse_formula
 from classdyad.mixed._linear_mixed_optimiser import optimise
 from classdyad.mixed._mixed_results import Deferred, MixedModelResult
 from classdyad.mixed._model_input import check_design, estimation_failure
@@ -171,6 +180,94 @@ class LinearMixedModelResult(MixedModelResult):
                              confidence_level=prepared.confidence_level, stacklevel=3,
                              start=prepared.theta if warm_start else None,
                              hessian=prepared.hessian if warm_start else None)
+
+
+    def refit_with(self, formula: str, response: ArrayLike,
+                   fixed: Mapping[str, ArrayLike]) -> LinearMixedModelResult:
+        """Fit another model on this fit's rows and random-effects terms, from arrays.
+
+        A study that fits several models to the same rows (a mediation's mediator and outcome
+        models) builds the grouping factors' codes once: ``formula`` must have this fit's
+        random-effects part and plain column names as fixed effects; ``fixed`` gives those
+        columns, in the formula's order (``"(Intercept)"`` for the column of ones). The result
+        equals :func:`lmm` of ``formula`` on the same rows (the same matrices, so the same
+        numbers); rank-deficient columns are dropped with a warning, as there.
+
+        Parameters
+        ----------
+        formula
+            The model, e.g. ``"y ~ 1 + m + x + (1 | g)"`` after a fit of ``"m ~ 1 + x + (1 | g)"``.
+        response
+            One value per row used by this fit (in the order of ``design.rows``), all finite.
+        fixed
+            ``{column name: values}`` of the formula's fixed effects, one value per row.
+
+        Returns
+        -------
+        LinearMixedModelResult
+            Its ``design.data`` holds this fit's rows (not the new columns), so ``predict``
+            needs ``newdata``.
+        """
+        if self.prepared is None:
+            raise EstimationError(
+                "this result holds no prepared design; fit the model with lmm() again"
+            )
+        design = _design_with_fixed(self.design, formula, response, fixed)
+        limit_blas_threads()
+        check_design(design, model="lmm")
+        _check_dimensions(design)
+        with estimation_failure(formula):
+            return _fit_prepared(_solver(design), reml=self.prepared.reml,
+                                 confidence_level=self.prepared.confidence_level,
+                                 stacklevel=3)
+
+
+def _design_with_fixed(design: MixedDesign, formula: str, response: ArrayLike,
+                       fixed: Mapping[str, ArrayLike]) -> MixedDesign:
+    """``design`` (its rows and random terms) with ``formula``'s response and fixed columns,
+    built as :func:`~classdyad.mixed._formula.build_design` builds plain numeric columns."""
+    parsed = parse_formula(formula)
+    if parsed.random != design.parsed.random or parsed.offsets != design.parsed.offsets:
+        raise FormulaError(
+            f"formula {formula!r} has other random-effects or offset terms than "
+            f"{design.formula!r}; refit_with() keeps the fit's random effects: fit the new "
+            "model with lmm()"
+        )
+    intercept, items = fixed_terms(parsed.fixed)
+    names = [*(["(Intercept)"] if intercept else []), *items]
+    if list(fixed) != names:
+        raise FormulaError(
+            f"formula {formula!r} has the fixed effects {names}, got the columns "
+            f"{list(fixed)}; give one array per fixed effect, in the formula's order"
+        )
+    n = design.n_obs
+    x_full = np.empty((n, len(names)))
+    values = [np.asarray(fixed[name], dtype=float) for name in names]
+    y = np.array(response, dtype=float)
+    for name, column in [*zip(names, values, strict=True), (parsed.response, y)]:
+        if column.shape != (n,):
+            raise DataError(
+                f"refit_with() needs one value of {name!r} per row used by the fit ({n}), got "
+                f"an array of shape {column.shape}; pass 1-D arrays in the order of "
+                "fit.design.rows"
+            )
+    for j, column in enumerate(values):
+        x_full[:, j] = column
+    keep = independent_columns(x_full)
+    dropped = tuple(names[j] for j in range(len(names)) if j not in set(keep.tolist()))
+    if dropped:
+        warnings.warn(
+            f"the fixed-effects matrix is rank deficient, so {len(dropped)} column(s) were "
+            f"dropped: {', '.join(dropped)} (as lme4 does); remove them from the formula or "
+            "check the predictors for collinearity",
+            DataWarning,
+            stacklevel=3,
+        )
+    return dataclasses.replace(
+        design, formula=formula, parsed=parsed, response_name=parsed.response, response=y,
+        fixed=np.ascontiguousarray(x_full[:, keep]),
+        fixed_names=tuple(names[j] for j in keep.tolist()), dropped_columns=dropped,
+        fixed_spec=None, kept_columns=keep, fixed_direct=(intercept, tuple(items)))
 
 
 def _variance_tables(

@@ -13,7 +13,9 @@ way and nothing else:
   rows) share one pair of a-path fits, computed once, so of the plan's three models per step
   only the outcome model is fitted again (the same numbers: the same computation on the same
   data; a :meth:`~classdyad.mixed.LinearMixedModelResult.refit` would start the optimiser
-  elsewhere and move Satterthwaite's p values by about 1e-9); the fits' tests are read as
+  elsewhere and move Satterthwaite's p values by about 1e-9), on the a paths' rows and grouping
+  factors (:meth:`~classdyad.mixed.LinearMixedModelResult.refit_with`: the matrices ``lmm``
+  builds, without a data frame and formula parsing per model); the fits' tests are read as
   arrays (:meth:`~classdyad.mixed.LinearMixedModelResult.fixed_effect_tests`), not tables;
 * the same Monte Carlo draws from the same generator
   (:func:`~classdyad.analysis.monte_carlo.draw_parallel_coefficients` for the a paths,
@@ -97,7 +99,8 @@ class _Shared:
 
     columns: MediationColumns
     draws: MediationDraws
-    a_paths: dict[tuple[Any, ...], tuple[list[_PathValues], list[FitNote]]]
+    a_paths: dict[tuple[Any, ...],
+                  tuple[LinearMixedModelResult, list[_PathValues], list[FitNote]]]
 
 
 @dataclass(frozen=True)
@@ -187,8 +190,8 @@ def _fit_paths(work: dict[str, Any], step: StepColumns, design: tuple[Any, ...],
     """
     random = " + (1 | G)" + (" + (1 | R)" if "R" in work else "")
     covariates = [f"C{k}" for k in range(n_covariates)]
-    frame = pd.DataFrame(work, copy=False)
     if design not in shared.a_paths:
+        frame = pd.DataFrame(work, copy=False)
         a_formulas = [" + ".join([f"M{k} ~ 1", *_EXPOSURE_TERMS, *covariates]) + random
                       for k in range(2)]
         with warnings.catch_warnings(record=True) as caught:
@@ -200,12 +203,16 @@ def _fit_paths(work: dict[str, Any], step: StepColumns, design: tuple[Any, ...],
             a_fits = [first_path, _PathValues.of(second, a_formulas[1], True)]
         if any(a.positions(_EXPOSURE_TERMS) is None for a in a_fits):
             raise NotPlain  # a path lost to collinearity: the plan's step says which
-        shared.a_paths[design] = (a_fits, [FitNote(str(w.message), w.category)
-                                           for w in caught
-                                           if issubclass(w.category, ClassdyadWarning)])
-    a_fits, a_notes = shared.a_paths[design]
-    b_formula = " + ".join(["Y ~ 1", *_MEDIATOR_TERMS, *_EXPOSURE_TERMS, *covariates]) + random
-    b_fit = _PathValues.of(lmm(b_formula, frame), b_formula, False)
+        shared.a_paths[design] = (first, a_fits, [FitNote(str(w.message), w.category)
+                                                  for w in caught
+                                                  if issubclass(w.category, ClassdyadWarning)])
+    first, a_fits, a_notes = shared.a_paths[design]
+    b_terms = [*_MEDIATOR_TERMS, *_EXPOSURE_TERMS, *covariates]
+    b_formula = " + ".join(["Y ~ 1", *b_terms]) + random
+    # the outcome model on the a paths' rows and grouping factors (lmm on the same frame
+    # builds the same matrices: the same numbers)
+    b_columns = {"(Intercept)": np.ones(len(work["Y"])), **{t: work[t] for t in b_terms}}
+    b_fit = _PathValues.of(first.refit_with(b_formula, work["Y"], b_columns), b_formula, False)
     if b_fit.positions(_OUTCOME_DRAWN) is None:
         raise NotPlain
     return a_fits, b_fit, list(a_notes)

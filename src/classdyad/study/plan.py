@@ -36,6 +36,7 @@ lower-level variable involved in a cross-level interaction. *European Sociologic
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import math
@@ -415,11 +416,12 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
     outcomes = [o for o in gaps.RELATIONSHIP_OUTCOMES
                 if o in dataset.columns and dataset[o].notna().sum() >= 10]
 
-    def mediation_step(rows: pd.DataFrame, exposure: str, contrast: str, outcome: str,
-                       others: list[str]) -> PlanStep:
+    def mediation_step(rows_of: Callable[[], pd.DataFrame], exposure: str, contrast: str,
+                       outcome: str, others: list[str]) -> PlanStep:
         model = f"H3/{exposure}/{outcome}"
 
         def fit() -> StepOutput:
+            rows = rows_of()
             result, notes = gaps.fit_quietly(
                 mediation, data=rows, exposure=exposure, mediators=list(MEDIATORS),
                 outcome=outcome, cluster="classroom", covariates=[*covariates, *others],
@@ -499,13 +501,21 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
 
     if "H3" in hypotheses:
         for exposure, contrast in EXPOSURES.items():
-            rows = gaps.contrast_rows(dataset, contrast).dropna(subset=list(MEDIATORS))
+            # the contrast's rows with both mediators observed
+            keep = dataset[list(MEDIATORS)].notna().all(axis=1).to_numpy()
+            if contrast in gaps.CONTRAST_BACKGROUNDS:
+                keep = keep & dataset["migration_background"].isin(
+                    gaps.CONTRAST_BACKGROUNDS[contrast]).fillna(False).to_numpy(dtype=bool)
             # the gap mediated is the gap of H1: adjusted for the contrast's other group term
             others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
-                      and rows[t].dropna().nunique() > 1]
-            rows = rows.assign(**{t: rows[t].astype("float64") for t in (exposure, *others)})
-            if rows[exposure].nunique() < 2:
+                      and dataset[t][keep].dropna().nunique() > 1]
+            if dataset[exposure][keep].nunique() < 2:
                 continue
+            # the rows' frame, made when a step of the exposure is first fitted (a power
+            # analysis may compute the steps otherwise)
+            rows = functools.cache(
+                lambda keep=keep, exposure=exposure, others=others: dataset[keep].assign(
+                    **{t: dataset[t][keep].astype("float64") for t in (exposure, *others)}))
             steps.extend(mediation_step(rows, exposure, contrast, outcome, others)
                          for outcome in outcomes)
     if "H4" in hypotheses:
