@@ -91,6 +91,7 @@ class MediationColumns:
         self._present: dict[str, np.ndarray] = {}
         self._ranks: dict[str, np.ndarray] = {}
         self._contrasts: dict[str, np.ndarray] = {}
+        self._varying: dict[tuple[str, str], bool] = {}
         self._steps: dict[tuple[str, ...], StepColumns] = {}
 
     def numeric(self, name: str) -> np.ndarray | None:
@@ -136,13 +137,17 @@ class MediationColumns:
 
     def varies(self, contrast: str, name: str) -> bool:
         """Whether ``name`` takes two values or more on the contrast's rows (missing ignored:
-        ``rows[name].dropna().nunique() > 1``)."""
-        rows = self.contrast(contrast) & self.present(name)
-        numeric = self.numeric(name)
-        if numeric is not None:
-            values = numeric[rows]
-            return bool(values.size and (values != values[0]).any())
-        return self.dataset[name][rows].nunique() > 1
+        ``rows[name].dropna().nunique() > 1``), found once per dataset."""
+        key = (contrast, name)
+        if key not in self._varying:
+            rows = self.contrast(contrast) & self.present(name)
+            numeric = self.numeric(name)
+            if numeric is not None:
+                values = numeric[rows]
+                self._varying[key] = bool(values.size and (values != values[0]).any())
+            else:
+                self._varying[key] = bool(self.dataset[name][rows].nunique() > 1)
+        return self._varying[key]
 
     def step(self, contrast: str, exposure: str, outcome: str,
              others: list[str]) -> StepColumns:

@@ -74,7 +74,7 @@ def power_steps(dataset: pd.DataFrame, *, hypotheses: tuple[str, ...],
     if "H3" not in hypotheses:
         return steps
     covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
-    repeated = "student" if dataset.groupby("student").size().max() > 1 else None
+    repeated = "student" if gaps.repeated_students(dataset) else None
     columns = MediationColumns(dataset, covariates, repeated)
     shared = _Shared(columns, MediationDraws(n_draws), {})
     out = []

@@ -57,6 +57,12 @@ def contrast_rows(data: pd.DataFrame, contrast: str) -> pd.DataFrame:
     return data
 
 
+def repeated_students(data: pd.DataFrame) -> bool:
+    """Whether a student has several rows (waves): the models then take a student intercept.
+    (``data.groupby("student").size().max() > 1``, by hashing, without the group sizes.)"""
+    return bool(data["student"].dropna().duplicated().any())
+
+
 def covariate_terms(data: pd.DataFrame) -> list[str]:
     """Covariate terms that vary in the data (a constant grade or a single wave is left out)."""
     terms = []
@@ -138,7 +144,7 @@ def relationship_gap_formula(data: pd.DataFrame, *, outcome: str,
                         f"contrast {contrast}; check the questionnaire data")
     fixed = " + ".join([*terms, *covariate_terms(rows)]) or "1"
     random = "(1 | school/classroom)" if rows["school"].nunique() > 1 else "(1 | classroom)"
-    if rows.groupby("student").size().max() > 1:
+    if repeated_students(rows):
         random += " + (1 | student)"
     return f"{outcome} ~ {fixed} + {random}", tuple(notes)
 
@@ -172,7 +178,7 @@ def interaction_gap(data: pd.DataFrame, *, valence: str, contrast: str = "ses_et
     covariates = covariate_terms(rows)
     fixed = " + ".join([*terms, *covariates]) or "1"
     random = "(1 | classroom)"
-    if rows.groupby("student").size().max() > 1:
+    if repeated_students(rows):
         random += " + (1 | student)"
     formula = f"{valence} ~ {fixed} + {random}"
     result, fit_notes = fit_quietly(glmm, formula, _as_numeric(rows, [*terms, "boy"]),

@@ -412,7 +412,7 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
 
     steps: list[PlanStep] = []
     covariates = ["boy"] if dataset["boy"].nunique() > 1 else []
-    repeated = "student" if dataset.groupby("student").size().max() > 1 else None
+    repeated = "student" if gaps.repeated_students(dataset) else None
     outcomes = [o for o in gaps.RELATIONSHIP_OUTCOMES
                 if o in dataset.columns and dataset[o].notna().sum() >= 10]
 
@@ -500,9 +500,10 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
         return PlanStep("H5", model, f"H5 index of moderated mediation ({moderator})", fit)
 
     if "H3" in hypotheses:
+        mediated = np.logical_and.reduce([dataset[m].notna().to_numpy() for m in MEDIATORS])
         for exposure, contrast in EXPOSURES.items():
             # the contrast's rows with both mediators observed
-            keep = dataset[list(MEDIATORS)].notna().all(axis=1).to_numpy()
+            keep = mediated
             if contrast in gaps.CONTRAST_BACKGROUNDS:
                 keep = keep & dataset["migration_background"].isin(
                     gaps.CONTRAST_BACKGROUNDS[contrast]).fillna(False).to_numpy(dtype=bool)
