@@ -92,15 +92,34 @@ def test_two_workers_give_the_results_of_one_process(cluster: str) -> None:
     assert distributed.settings["scheduler"] == cluster
 
 
-def test_a_local_cluster_gives_the_results_of_one_process_and_leaves_dask_as_it_was() -> None:
+def test_a_local_cluster_gives_the_results_of_one_process_and_leaves_dask_as_it_was(
+        monkeypatch) -> None:
     import dask
     import distributed  # noqa: F401  (loads distributed's defaults into dask's config)
+
+    from classdyad.simulate import power_analysis
 
     options = {"hypotheses": ["H4"], "design": ReplicaDesign(schools=4, classes=8,
                                                               students=160),
                "replicates": 3, "seed": 5, "n_draws": 1000}
     profiling = dask.config.get("distributed.worker.profile.enabled")
+    environment = dask.config.get("distributed.nanny.pre-spawn-environ")
+    assert environment["MALLOC_TRIM_THRESHOLD_"] == 65536  # Dask's default
+    setups: list[dict] = []
+    start = power_analysis._Dask.__init__
+
+    def started(executor, *args, **kwargs) -> None:
+        start(executor, *args, **kwargs)
+        setups.extend(executor.worker_setup.values())
+
+    monkeypatch.setattr(power_analysis._Dask, "__init__", started)
     local = power(workers=2, **options)
+    # the workers ran with glibc's dynamic thresholds and one BLAS thread; Dask's own
+    # settings are back afterwards
+    assert len(setups) == 2
+    assert all(s["malloc_trim_threshold"] is None for s in setups)
+    assert all(threads == 1 for s in setups for _lib, _api, threads in s["thread_pools"])
+    assert dask.config.get("distributed.nanny.pre-spawn-environ") == environment
     alone = power(scheduler="serial", **options)
     pd.testing.assert_frame_equal(local.table, alone.table)
     pd.testing.assert_frame_equal(local.replicates, alone.replicates)

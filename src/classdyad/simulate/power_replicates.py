@@ -10,6 +10,7 @@ own, with the mediation tests computed leanly to the same numbers).
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -134,11 +135,13 @@ def _blas_controller() -> ThreadpoolController:
 def prepare_worker() -> dict[str, Any]:
     """Import what a replicate needs and find the BLAS thread pools, before the first batch
     (a Dask worker runs this when the cluster starts, so that the run's time is the
-    replicates'). Returns the thread pools (library, API, threads) with one BLAS thread."""
+    replicates'). Returns the thread pools (library, API, threads) with one BLAS thread and
+    glibc's trim threshold from the environment (``None``: its dynamic default)."""
     with _blas_controller().limit(limits=1):
         pools = [(info["internal_api"], info["user_api"], info["num_threads"])
                  for info in _blas_controller().info()]
-    return {"thread_pools": pools}
+    return {"thread_pools": pools,
+            "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
 
 
 def run_replicates(task: ReplicateTask, replicates: list[int]) -> list[dict[str, Any]]:
