@@ -116,16 +116,16 @@ async def _close(session: Session) -> None:
         session.close()
 
 
-async def get_db(request: Request, read: ReadDb) -> AsyncIterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: one session, closed at the end of the request.
 
-    GET, HEAD and OPTIONS share the read session. A state-changing request gets a write session:
+    GET, HEAD and OPTIONS get a read session. A state-changing request gets a write session:
     its transaction starts (``BEGIN IMMEDIATE`` on SQLite) at the route's first statement.
+    (No dependency on :func:`get_read_db`: a write needs no read session, and each dependency
+    FastAPI resolves costs a request as much as a query.)
     """
-    if request.method in SAFE_METHODS:
-        yield read
-        return
-    session = Session(_write_engine(request), expire_on_commit=False)
+    engine = get_engine(request) if request.method in SAFE_METHODS else _write_engine(request)
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
     finally:
@@ -203,15 +203,17 @@ async def current_user(context: Context) -> CurrentUser | None:
     return context.user
 
 
-async def authorize(request: Request, user: Annotated[CurrentUser | None, Depends(current_user)]
-                    ) -> CurrentUser | None:
+async def authorize(request: Request, context: Context) -> CurrentUser | None:
     """Apply the access table to the request's route; check CSRF on state-changing requests.
 
     Raises 500 for a route without a rule (never served), :class:`LoginRequired` without a
     session, 403 for a role the route is not for or a missing or wrong ``X-CSRF-Token``.
     (``async``, as :func:`require_user` and :func:`require_study`: they do no I/O, so they run
-    on the event loop instead of taking a trip through the thread pool.)
+    on the event loop instead of taking a trip through the thread pool; they read the request's
+    :class:`RequestContext` directly rather than through :func:`current_user` and
+    :func:`optional_study`, one dependency less each.)
     """
+    user = context.user
     route = request.scope.get("route")
     name = getattr(route, "name", None)
     rule = ACCESS.get(name) if name else None
@@ -244,8 +246,7 @@ async def require_user(user: Annotated[CurrentUser | None, Depends(authorize)]
 User = Annotated[CurrentUser, Depends(require_user)]
 
 
-async def optional_study(context: Context) -> StudyContext | None:
-    """The served study, or ``None`` while the database holds none (before the first import)."""
+def _served_study(context: RequestContext) -> StudyContext | None:
     studies = context.studies
     if len(studies) != 1:
         if len(studies) > 1:
@@ -257,9 +258,14 @@ async def optional_study(context: Context) -> StudyContext | None:
     return StudyContext(study.id, study.name, study.description, dict(study.settings or {}))
 
 
-async def require_study(study: Annotated[StudyContext | None, Depends(optional_study)]
-                        ) -> StudyContext:
+async def optional_study(context: Context) -> StudyContext | None:
+    """The served study, or ``None`` while the database holds none (before the first import)."""
+    return _served_study(context)
+
+
+async def require_study(context: Context) -> StudyContext:
     """The served study; 404 with what to do while there is none."""
+    study = _served_study(context)
     if study is None:
         raise HTTPException(404, "the database holds no study yet; a researcher imports a "
                             "roster first (Import page or `classdyad import roster`)")
