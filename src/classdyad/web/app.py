@@ -143,7 +143,9 @@ def create_app(settings: WebSettings, *, engine: Engine | None = None) -> FastAP
         """Liveness check (no login): ``{"status": "ok", "version": ...}``."""
         return {"status": "ok", "version": __version__}
 
-    for module in (auth, users, study, coding, files, pages, events, coding_page,
+    # the event API first: its routes share no path with another router's, and the router
+    # tries routes in order, so the most frequent request (a coder's write) is matched first
+    for module in (events, auth, users, study, coding, files, pages, coding_page,
                    agreement, dashboard):
         app.include_router(module.router)
     app.include_router(live.router)
