@@ -10,17 +10,12 @@ import pytest
 
 from classdyad.cli.app import main
 from classdyad.simulate import SimulatedStudy
-from classdyad.store import open_database, write_study
 from classdyad.study.feedback import feedback_input
 
 
 @pytest.fixture(scope="module")
-def database(small_study: SimulatedStudy, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("coaching") / "study.sqlite"
-    engine = open_database(path)
-    write_study(engine, small_study.tables)
-    engine.dispose()
-    return path
+def database(copy_small_study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_small_study(tmp_path_factory.mktemp("coaching") / "study.sqlite")
 
 
 def test_goal_note_list_and_progress_in_the_feedback(

@@ -11,16 +11,15 @@ import sqlalchemy as sa
 
 from classdyad.cli.app import main
 from classdyad.simulate import SimulatedStudy
-from classdyad.store import open_database, read_study, write_study
+from classdyad.store import open_database, read_study
 from classdyad.store.teacher_reading import read_teacher_study
 from classdyad.study.feedback import study_teacher_feedback
 
 
 @pytest.fixture(scope="module")
-def database(small_study: SimulatedStudy, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("feedback") / "study.sqlite"
+def database(copy_small_study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = copy_small_study(tmp_path_factory.mktemp("feedback") / "study.sqlite")
     engine = open_database(path)
-    write_study(engine, small_study.tables)
     with engine.begin() as connection:
         connection.execute(sa.text("INSERT INTO student_roster (student_id, first_name, "
                                    "last_name) SELECT id, 'Name', code FROM student"))

@@ -10,6 +10,7 @@ a BORIS modifier are refused with a located message.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -30,17 +31,16 @@ EVENT_COLUMNS = ["client_id", "lesson_id", "video_seconds", "teacher", "target_k
 
 
 @pytest.fixture(scope="module")
-def event_lines(small_study: SimulatedStudy, tmp_path_factory: pytest.TempPathFactory
-                ) -> tuple[Path, list[str]]:
+def event_lines(_database_templates: dict[str, Path],
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Thirty coded events of the small study, and a copy of it without events to import to."""
     folder = tmp_path_factory.mktemp("robust-events")
-    source = open_database(folder / "source.sqlite")
-    write_study(source, small_study.tables)
+    source = open_database(shutil.copy(_database_templates["with"], folder / "source.sqlite"),
+                           create=False)
     events = coded_events(source).head(30)
     source.dispose()
     target = folder / "target.sqlite"
-    engine = open_database(target)
-    write_study(engine, dataclasses.replace(small_study.tables, events=empty_table("events")))
-    engine.dispose()
+    shutil.copy(_database_templates["without"], target)
     return target, events[EVENT_COLUMNS].to_csv(index=False).splitlines()
 
 

@@ -19,6 +19,8 @@ from classdyad.store.importing_questionnaires import (
     import_questionnaire_responses,
 )
 
+from ..conftest import copy_sqlite_database
+
 
 def _long_responses(tables) -> pd.DataFrame:
     r = tables.responses.merge(tables.response_items, left_on="id", right_on="response_id")
@@ -45,15 +47,23 @@ def _trials(tables) -> pd.DataFrame:
     }).sort_values(["teacher", "kind", "block", "trial"], ignore_index=True)
 
 
-@pytest.fixture()
-def target(small_study: SimulatedStudy, tmp_path: Path) -> Path:
-    path = tmp_path / "target.sqlite"
+@pytest.fixture(scope="module")
+def _target_template(small_study: SimulatedStudy,
+                     tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small study without events, answers and IAT trials, written once for the module."""
+    path = tmp_path_factory.mktemp("questionnaire-target") / "template.sqlite"
     engine = open_database(path)
     empty = {name: empty_table(name) for name in ("events", "responses", "response_items",
                                                   "iat_sessions", "iat_trials")}
     write_study(engine, dataclasses.replace(small_study.tables, **empty))
     engine.dispose()
     return path
+
+
+@pytest.fixture()
+def target(_target_template: Path, tmp_path: Path) -> Path:
+    """A copy of that study of this test's own (a target for imports)."""
+    return copy_sqlite_database(_target_template, tmp_path / "target.sqlite")
 
 
 @pytest.mark.parametrize("layout", ["wide", "long"])

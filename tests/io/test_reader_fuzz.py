@@ -29,7 +29,6 @@ from classdyad.io import (
     read_stata,
     read_table,
 )
-from classdyad.simulate import SimulatedStudy
 from classdyad.store import open_database, study_counts
 from classdyad.store.importing import import_interaction_events, import_roster
 
@@ -134,23 +133,18 @@ def test_garbled_roster_rows_never_leave_a_partial_write(roster_text: str, empty
 
 
 @pytest.fixture(scope="module")
-def events_target(small_study: SimulatedStudy, tmp_path_factory: pytest.TempPathFactory
+def events_target(_database_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
                   ) -> tuple[Path, str]:
-    import dataclasses
-
-    from classdyad.model.tables import empty_table
-    from classdyad.store import write_study
+    """Eighty coded events of the small study, and a copy of it without events to import to."""
     from classdyad.store.exporting import coded_events
 
     folder = tmp_path_factory.mktemp("fuzz-events")
-    source = open_database(folder / "source.sqlite")
-    write_study(source, small_study.tables)
+    source = open_database(shutil.copy(_database_templates["with"], folder / "source.sqlite"),
+                           create=False)
     events = coded_events(source).head(80)
     source.dispose()
     target = folder / "target.sqlite"
-    engine = open_database(target)
-    write_study(engine, dataclasses.replace(small_study.tables, events=empty_table("events")))
-    engine.dispose()
+    shutil.copy(_database_templates["without"], target)
     columns = ["client_id", "lesson_id", "video_seconds", "teacher", "target_kind", "student",
                "valence", "subtype", "coder"]
     return target, events[columns].to_csv(index=False)

@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 
 from classdyad.cli.app import main
-from classdyad.store import open_database, write_study
 
 
 @pytest.fixture(scope="module")
-def stored_study(small_study, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("report_cli") / "study.sqlite"
-    engine = open_database(path, create=True)
-    try:
-        write_study(engine, small_study.tables)
-    finally:
-        engine.dispose()
-    return path
+def stored_study(copy_small_study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_small_study(tmp_path_factory.mktemp("report_cli") / "study.sqlite")
 
 
 def test_report_from_results_json_prints_its_path(stored_study: Path, plan_results, tmp_path,

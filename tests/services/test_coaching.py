@@ -13,14 +13,13 @@ from classdyad.errors import DataError, IntegrityError, NotFoundError, OptionErr
 from classdyad.model import ClassroomTeacher, Enrolment, Student, Teacher, UserAccount
 from classdyad.services import coaching
 from classdyad.services.accounts import create_user
-from classdyad.simulate import SimulatedStudy
-from classdyad.store import open_database, write_study
+from classdyad.store import open_database
 
 
 @pytest.fixture(scope="module")
-def db(small_study: SimulatedStudy, tmp_path_factory) -> Iterator[Session]:
-    engine = open_database(Path(tmp_path_factory.mktemp("coaching")) / "study.sqlite")
-    write_study(engine, small_study.tables)
+def db(copy_small_study, tmp_path_factory) -> Iterator[Session]:
+    engine = open_database(copy_small_study(Path(tmp_path_factory.mktemp("coaching"))
+                                            / "study.sqlite"))
     with Session(engine) as session:
         teachers = session.scalars(sa.select(Teacher).order_by(Teacher.id)).all()
         create_user(session, "teacher", "teacher password", role="teacher",

@@ -10,13 +10,12 @@ import sqlalchemy as sa
 
 from classdyad.errors import OptionError
 from classdyad.services.exports import analysis_data, export_dataset, export_events
-from classdyad.store import open_database, write_study
+from classdyad.store import open_database
 
 
 @pytest.fixture(scope="module")
-def engine(small_study, tmp_path_factory):
-    engine = open_database(tmp_path_factory.mktemp("exports") / "study.sqlite")
-    write_study(engine, small_study.tables)
+def engine(copy_small_study, tmp_path_factory):
+    engine = open_database(copy_small_study(tmp_path_factory.mktemp("exports") / "study.sqlite"))
     with engine.begin() as connection:
         connection.execute(sa.text(
             "INSERT INTO student_roster (student_id, first_name, last_name) "

@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 
 from classdyad.errors import ClassdyadError, IntegrityError, ValidationError
 from classdyad.model import Base
-from classdyad.simulate import SimulatedStudy
 from classdyad.store import add_interaction_events, open_database, read_study, write_study
 
 
 @pytest.fixture()
-def stored(small_study: SimulatedStudy, database_path: Path):
-    engine = open_database(database_path)
-    write_study(engine, small_study.tables)
+def stored(copy_small_study, database_path: Path):
+    """A fresh copy of the stored small study for each test."""
+    engine = open_database(copy_small_study(database_path))
     yield engine
     engine.dispose()
 
@@ -152,6 +151,12 @@ def test_a_round_trip_keeps_every_table(small_study, database_path) -> None:
     engine.dispose()
 
 
+@pytest.fixture()
+def new_events(stored) -> pd.DataFrame:
+    """Three new events, read once: every example below leaves the events as they were."""
+    return _new_events(stored)
+
+
 _values = st.one_of(st.none(), st.integers(-5, 10**6), st.floats(allow_nan=True),
                     st.text(max_size=8), st.booleans())
 
@@ -161,9 +166,9 @@ _values = st.one_of(st.none(), st.integers(-5, 10**6), st.floats(allow_nan=True)
 @given(column=st.sampled_from(["valence", "video_seconds", "target_kind", "student_id",
                                "lesson_id", "teacher_id", "client_id"]),
        value=_values, row=st.integers(0, 2))
-def test_garbled_events_raise_a_classdyad_error_and_write_nothing(stored, column, value,
-                                                                   row) -> None:
-    events = _new_events(stored).astype(object)
+def test_garbled_events_raise_a_classdyad_error_and_write_nothing(stored, new_events, column,
+                                                                   value, row) -> None:
+    events = new_events.astype(object)
     events.iloc[row, events.columns.get_loc(column)] = value
     before = _count(stored, "interaction_event")
     try:

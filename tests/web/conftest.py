@@ -3,7 +3,8 @@
 Each module gets one uvicorn server in a thread over a small replica study with one account of
 each role: ``admin``, ``researcher``, ``coder`` (bound to a coder with one assigned lesson) and
 ``teacher`` (bound to the teacher of the first class), plus ``teacher2`` of another class and
-``coach`` (a coach account that no teacher has invited).
+``coach`` (a coach account that no teacher has invited). On SQLite that database is made once
+and each module serves its own copy of it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from classdyad.services.accounts import create_user
 from classdyad.simulate import SimulatedStudy
 from classdyad.store import create_engine, open_database, write_study
 from classdyad.web import WebSettings, create_app
+
+from ..conftest import copy_sqlite_database
 
 POSTGRES_URL = os.environ.get("CLASSDYAD_TEST_POSTGRES_URL")
 #: Debian's chromium (Playwright's own browser download is not used)
@@ -93,33 +96,75 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def server(request, small_study: SimulatedStudy, tmp_path_factory) -> Iterator[WebServer]:
-    folder = tmp_path_factory.mktemp(f"web-{request.param}")
-    engine = _fresh_engine(request.param, folder)
-    tables = small_study.tables
-    write_study(engine, tables)
+@dataclass(frozen=True)
+class _Accounts:
+    """Whom the accounts are bound to: the same for every database of the small study."""
+
+    teacher_id: int
+    other_id: int
+    teacher_classroom: str
+    coder: str
+    coder_id: int
+    coder_lesson: int
+
+
+def _accounts(study: SimulatedStudy) -> _Accounts:
+    tables = study.tables
     classes = tables.classroom_teachers[tables.classroom_teachers["primary"].astype(bool)]
     classes = classes.sort_values("classroom_id")
-    codes = tables.teachers.set_index("id")["code"]
     class_codes = tables.classrooms.set_index("id")["code"]
-    teacher_id, other_id = int(classes.iloc[0]["teacher_id"]), int(classes.iloc[-1]["teacher_id"])
     other_class = int(classes.iloc[-1]["classroom_id"])
-    coder = str(tables.coders["code"].iloc[0])
-    coder_lesson = int(tables.lessons.loc[tables.lessons["classroom_id"] == other_class,
-                                          "id"].min())
+    return _Accounts(
+        teacher_id=int(classes.iloc[0]["teacher_id"]), other_id=int(classes.iloc[-1]["teacher_id"]),
+        teacher_classroom=str(class_codes[int(classes.iloc[0]["classroom_id"])]),
+        coder=str(tables.coders["code"].iloc[0]), coder_id=int(tables.coders["id"].iloc[0]),
+        coder_lesson=int(tables.lessons.loc[tables.lessons["classroom_id"] == other_class,
+                                            "id"].min()))
+
+
+def _populate(engine: Engine, study: SimulatedStudy) -> None:
+    """Write the study, one account of each role and the coder's assigned lesson."""
+    tables = study.tables
+    write_study(engine, tables)
+    codes = tables.teachers.set_index("id")["code"]
+    bound = _accounts(study)
     with Session(engine) as session:
         create_user(session, "admin", PASSWORDS["admin"], role="admin")
         create_user(session, "researcher", PASSWORDS["researcher"], role="researcher")
-        create_user(session, "coder", PASSWORDS["coder"], role="coder", coder=coder)
+        create_user(session, "coder", PASSWORDS["coder"], role="coder", coder=bound.coder)
         create_user(session, "teacher", PASSWORDS["teacher"], role="teacher",
-                    teacher=str(codes[teacher_id]))
+                    teacher=str(codes[bound.teacher_id]))
         create_user(session, "teacher2", PASSWORDS["teacher2"], role="teacher",
-                    teacher=str(codes[other_id]))
+                    teacher=str(codes[bound.other_id]))
         create_user(session, "coach", PASSWORDS["coach"], role="coach")
-        coder_id = int(tables.coders["id"].iloc[0])
-        session.add(CoderAssignment(lesson_id=coder_lesson, coder_id=coder_id, role="primary"))
+        session.add(CoderAssignment(lesson_id=bound.coder_lesson, coder_id=bound.coder_id,
+                                    role="primary"))
         session.commit()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(small_study: SimulatedStudy, tmp_path_factory) -> Path:
+    """The populated SQLite database, made once and copied for each module's server."""
+    path = tmp_path_factory.mktemp("web-template") / "study.sqlite"
+    engine = open_database(path)
+    try:
+        _populate(engine, small_study)
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def server(request, small_study: SimulatedStudy, tmp_path_factory) -> Iterator[WebServer]:
+    folder = tmp_path_factory.mktemp(f"web-{request.param}")
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        engine = open_database(copy_sqlite_database(template, folder / "study.sqlite"))
+    else:
+        engine = _fresh_engine(request.param, folder)
+        _populate(engine, small_study)
+    bound = _accounts(small_study)
+    codes = small_study.tables.teachers.set_index("id")["code"]
     media = folder / "videos"
     media.mkdir()
     database = str(folder / "study.sqlite") if request.param == "sqlite" else str(POSTGRES_URL)
@@ -138,10 +183,11 @@ def server(request, small_study: SimulatedStudy, tmp_path_factory) -> Iterator[W
         time.sleep(0.02)
     try:
         yield WebServer(url=f"http://127.0.0.1:{port}", engine=engine, app=app,
-                        study=small_study, media=media, teacher=str(codes[teacher_id]),
-                        teacher_classroom=str(class_codes[int(classes.iloc[0]["classroom_id"])]),
-                        other_teacher=str(codes[other_id]), coder=coder,
-                        coder_lesson=coder_lesson)
+                        study=small_study, media=media,
+                        teacher=str(codes[bound.teacher_id]),
+                        teacher_classroom=bound.teacher_classroom,
+                        other_teacher=str(codes[bound.other_id]), coder=bound.coder,
+                        coder_lesson=bound.coder_lesson)
     finally:
         uvicorn_server.should_exit = True
         thread.join(timeout=30)
