@@ -173,7 +173,12 @@ def server(request, small_study: SimulatedStudy, tmp_path_factory) -> Iterator[W
                      engine=engine)
     sock = _free_socket()
     port = sock.getsockname()[1]
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # keep-alive connections kept for 2 minutes (uvicorn closes them after 5 s idle): a test
+    # logs several clients in before it uses them, and on a busy machine a connection closed
+    # by the server just as a client reuses it answers "connection reset" (a browser retries
+    # such an idempotent request; the tests' clients do not)
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                                   timeout_keep_alive=120))
     thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]},
                               daemon=True)
     thread.start()
