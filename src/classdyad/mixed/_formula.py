@@ -463,7 +463,7 @@ def _require_finite(values: np.ndarray, names: list[Any], formula: str) -> None:
         )
 
 
-def independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+def _independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     """Indices of a maximal set of linearly independent columns, keeping earlier ones first."""
     if x.shape[1] == 0:
         return np.arange(0)
@@ -485,6 +485,24 @@ def independent_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         if np.linalg.matrix_rank(trial, tol=tol * np.linalg.norm(trial, 2)) == len(keep) + 1:
             keep.append(j)
     return np.array(keep, dtype=np.int64)
+
+
+def drop_collinear(x_full: np.ndarray, names: tuple[str, ...] | list[str], *,
+                   stacklevel: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The fixed-effects columns kept (a maximal independent set, earlier ones first) and the
+    names of those dropped, with lme4's warning when there are any."""
+    keep = _independent_columns(x_full)
+    kept = set(keep.tolist())
+    dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
+    if dropped:
+        warnings.warn(
+            f"the fixed-effects matrix is rank deficient, so {len(dropped)} column(s) were "
+            f"dropped: {', '.join(dropped)} (as lme4 does); remove them from the formula or "
+            "check the predictors for collinearity",
+            DataWarning,
+            stacklevel=stacklevel,
+        )
+    return keep, dropped
 
 
 def build_design(
@@ -548,16 +566,7 @@ def build_design(
         x_names = _direct_names(*fixed_direct)
         x_spec = None
         _require_finite(x_full, x_names, formula)
-    keep = independent_columns(x_full)
-    dropped = tuple(_rename([x_names[j] for j in range(len(x_names)) if j not in set(keep)]))
-    if dropped:
-        warnings.warn(
-            f"the fixed-effects matrix is rank deficient, so {len(dropped)} column(s) were "
-            f"dropped: {', '.join(dropped)} (as lme4 does); remove them from the formula or "
-            "check the predictors for collinearity",
-            DataWarning,
-            stacklevel=2,
-        )
+    keep, dropped = drop_collinear(x_full, _rename(x_names), stacklevel=3)
     terms = []
     n = len(used)
     factorized: dict[str, tuple] = {}

@@ -61,7 +61,6 @@ from numpy.typing import ArrayLike
 from classdyad.errors import (
     ConvergenceWarning,
     DataError,
-    DataWarning,
     EstimationError,
     FormulaError,
     OptionError,
@@ -71,8 +70,8 @@ from classdyad.mixed._blas_threads import limit_blas_threads
 from classdyad.mixed._formula import (
     MixedDesign,
     build_design,
+    drop_collinear,
     fixed_terms,
-    independent_columns,
 )
 from classdyad.mixed._formula_parsing import parse_formula
 from classdyad.mixed._linear_mixed_optimiser import optimise
@@ -253,16 +252,7 @@ def _design_with_fixed(design: MixedDesign, formula: str, response: ArrayLike,
             )
     for j, column in enumerate(values):
         x_full[:, j] = column
-    keep = independent_columns(x_full)
-    dropped = tuple(names[j] for j in range(len(names)) if j not in set(keep.tolist()))
-    if dropped:
-        warnings.warn(
-            f"the fixed-effects matrix is rank deficient, so {len(dropped)} column(s) were "
-            f"dropped: {', '.join(dropped)} (as lme4 does); remove them from the formula or "
-            "check the predictors for collinearity",
-            DataWarning,
-            stacklevel=3,
-        )
+    keep, dropped = drop_collinear(x_full, names, stacklevel=4)
     return dataclasses.replace(
         design, formula=formula, parsed=parsed, response_name=parsed.response, response=y,
         fixed=np.ascontiguousarray(x_full[:, keep]),
