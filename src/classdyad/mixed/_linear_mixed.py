@@ -180,7 +180,6 @@ class LinearMixedModelResult(MixedModelResult):
                              start=prepared.theta if warm_start else None,
                              hessian=prepared.hessian if warm_start else None)
 
-
     def refit_with(self, formula: str, response: ArrayLike,
                    fixed: Mapping[str, ArrayLike]) -> LinearMixedModelResult:
         """Fit another model on this fit's rows and random-effects terms, from arrays.
