@@ -126,10 +126,8 @@ class MediationColumns:
         """The rows the contrast uses with both mediators observed
         (``gaps.contrast_rows(...).dropna(subset=MEDIATORS)``)."""
         if contrast not in self._contrasts:
-            keep = np.ones(len(self.dataset), dtype=bool)
-            if contrast in gaps.CONTRAST_BACKGROUNDS:
-                keep = self.dataset["migration_background"].isin(
-                    gaps.CONTRAST_BACKGROUNDS[contrast]).fillna(False).to_numpy(dtype=bool)
+            used = gaps.contrast_mask(self.dataset, contrast)
+            keep = np.ones(len(self.dataset), dtype=bool) if used is None else used
             for name in MEDIATORS:
                 keep = keep & self.present(name)
             self._contrasts[contrast] = keep

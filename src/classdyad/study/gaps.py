@@ -49,12 +49,18 @@ class ModelFit:
     notes: tuple[str, ...]
 
 
-def contrast_rows(data: pd.DataFrame, contrast: str) -> pd.DataFrame:
-    """The rows a contrast uses (Turkish/Moroccan vs Dutch: those two backgrounds only)."""
+def contrast_mask(data: pd.DataFrame, contrast: str) -> np.ndarray | None:
+    """Which rows a contrast uses, or ``None`` when it uses them all."""
     if contrast in CONTRAST_BACKGROUNDS:
         keep = data["migration_background"].isin(CONTRAST_BACKGROUNDS[contrast])
-        return data[keep.fillna(False).to_numpy(dtype=bool)]
-    return data
+        return keep.fillna(False).to_numpy(dtype=bool)
+    return None
+
+
+def contrast_rows(data: pd.DataFrame, contrast: str) -> pd.DataFrame:
+    """The rows a contrast uses (Turkish/Moroccan vs Dutch: those two backgrounds only)."""
+    keep = contrast_mask(data, contrast)
+    return data if keep is None else data[keep]
 
 
 def repeated_students(data: pd.DataFrame) -> bool:

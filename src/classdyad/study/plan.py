@@ -503,10 +503,8 @@ def _later_steps(dataset: pd.DataFrame, hypotheses: tuple[str, ...],
         mediated = np.logical_and.reduce([dataset[m].notna().to_numpy() for m in MEDIATORS])
         for exposure, contrast in EXPOSURES.items():
             # the contrast's rows with both mediators observed
-            keep = mediated
-            if contrast in gaps.CONTRAST_BACKGROUNDS:
-                keep = keep & dataset["migration_background"].isin(
-                    gaps.CONTRAST_BACKGROUNDS[contrast]).fillna(False).to_numpy(dtype=bool)
+            used = gaps.contrast_mask(dataset, contrast)
+            keep = mediated if used is None else mediated & used
             # the gap mediated is the gap of H1: adjusted for the contrast's other group term
             others = [t for t in gaps.CONTRASTS[contrast] if t != exposure
                       and dataset[t][keep].dropna().nunique() > 1]
